@@ -1,0 +1,36 @@
+"""The one exception bad input raises, with a message that says where and what."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input data or configuration, found before anything is written.
+
+    The message names the file, column and row (1-based line number in the file, the
+    header being line 1), the value found and what was expected. All problems found in a
+    file are reported together.
+    """
+
+
+def problem(path, column: str | None, row: int | None, got, expected: str) -> str:
+    """One line of an :class:`InputError` message.
+
+    ``data/births.csv, column "age", row 214: got "15-19 "; expected an integer age 0-100.``
+    """
+    where = [str(path)]
+    if column is not None:
+        where.append(f'column "{column}"')
+    if row is not None:
+        where.append(f"row {row}")
+    got_text = "nothing" if got is None else f'"{got}"'
+    return f"{', '.join(where)}: got {got_text}; expected {expected}."
+
+
+def raise_if(problems: list[str], limit: int = 20) -> None:
+    """Raise one :class:`InputError` listing up to ``limit`` problems, if there are any."""
+    if not problems:
+        return
+    shown = problems[:limit]
+    more = len(problems) - len(shown)
+    tail = [f"... and {more} more problems of the same kind."] if more else []
+    raise InputError("\n".join(shown + tail))

@@ -1,0 +1,380 @@
+"""Load and check the input data into one labelled ``xarray.Dataset``.
+
+This is the only module that reads data files. Two loaders, one per data config:
+
+- :func:`load_wpp` — one UN WPP 2024 region from any quinquennial base year;
+- :func:`load_china_census` — the nation and the 31 provinces from the 2020 census, with the
+  national WPP rates for China.
+
+Both return a Dataset with dims ``region, sex, age, year`` (plus ``period`` for the 5-year
+mortality periods) holding, on the sources' own time basis:
+
+==================== ========================== =================================================
+variable             dims                       meaning (units)
+==================== ========================== =================================================
+population           region, sex, age           persons at 1 July of the base year
+asfr                 region, age, year          births per woman per year, calendar year
+tfr                  region, year               children per woman, calendar year
+srb                  region, year               male births per female birth, calendar year
+net_migration_total  region, year               net migrants (persons per year), calendar year
+mx                   region, sex, age, period   deaths per person-year, 5-year period from 1 July
+births_observed      region, year               WPP births (persons per year), calendar year; WPP only
+fertility_factor     region                     provincial / national child-woman ratio; census only
+==================== ========================== =================================================
+
+Ages are completed years 0...100, age 100 being the open interval 100+. Observations after
+``until`` are dropped, so a backtest from any origin is the same call with another ``until``.
+Every problem found stops the run with :class:`forecast.errors.InputError` before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.errors import InputError, problem
+from forecast.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
+from forecast.tables import Column, check_age_groups, read_table, require_values
+from forecast.variables import SEXES
+
+log = logging.getLogger(__name__)
+
+#: The project's embedded default data.
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+WPP_POPULATION = "wpp2024_pop_age5_sex_quinquennial.csv"
+WPP_ASFR = "wpp2024_asfr_annual_age5.csv"
+WPP_MX = "wpp2024_mx_abridged_5yr_periods.csv"
+WPP_VITAL = "wpp2024_vital_annual.csv"
+CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
+
+#: Chinese names for the WPP regions that are part of China.
+CHINESE_NAMES = {"CHN": "中国", "HKG": "中国香港", "MAC": "中国澳门", "TWN": "中国台湾"}
+#: The census reference date, 1 November 2020, is this many years after 1 July 2020.
+CENSUS_SHIFT_YEARS = 4.0 / 12.0
+CENSUS_YEAR = 2020
+NATION_CODE = "000000"
+THOUSAND = 1000.0
+
+_SEX = frozenset(SEXES)
+_SEX_OR_BOTH = frozenset(SEXES + ("both",))
+
+
+# --------------------------------------------------------------------------- readers
+
+def _read_population(path: Path) -> pd.DataFrame:
+    table = read_table(path, [
+        Column("region"), Column("year", "integer"), Column("sex", allowed=_SEX),
+        Column("age_group"), Column("value", "nonnegative", meaning="thousands of persons")],
+        key=["region", "year", "sex", "age_group"])
+    return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf)
+
+
+def _read_asfr(path: Path) -> pd.DataFrame:
+    table = read_table(path, [
+        Column("region"), Column("year", "integer"), Column("age_group"),
+        Column("asfr", "nonnegative", meaning="births per woman per year")],
+        key=["region", "year", "age_group"])
+    return check_age_groups(table, path, ["region", "year"], "age_group", 10, 55)
+
+
+def _read_mx(path: Path) -> pd.DataFrame:
+    table = read_table(path, [
+        Column("region"), Column("period"), Column("sex", allowed=_SEX_OR_BOTH),
+        Column("age"), Column("mx", "nonnegative", meaning="deaths per person-year")],
+        key=["region", "period", "sex", "age"])
+    problems = [problem(path, "mx", r, v, "a death rate > 0")
+                for r, v in zip(table["_row"], table["mx"]) if v <= 0]
+    starts = table["period"].str.extract(r"^(\d{4})-(\d{4})$")
+    for pos in np.flatnonzero(starts[0].isna().to_numpy()):
+        problems.append(problem(path, "period", table["_row"].iloc[pos], table["period"].iloc[pos],
+                                'a 5-year period such as "2015-2020"'))
+    if problems:
+        raise InputError("\n".join(problems[:20]))
+    table["period_start"] = starts[0].astype(int)
+    table = table[table["sex"] != "both"]
+    return check_age_groups(table, path, ["region", "period", "sex"], "age", 0, np.inf,
+                            labels_are_starts=True)
+
+
+def _read_vital(path: Path) -> pd.DataFrame:
+    return read_table(path, [
+        Column("region"), Column("year", "integer"), Column("indicator"),
+        Column("sex", allowed=_SEX_OR_BOTH), Column("value", "number")],
+        key=["region", "year", "indicator", "sex"])
+
+
+def _read_census(path: Path) -> pd.DataFrame:
+    table = read_table(path, [
+        Column("region_code"), Column("level", allowed=frozenset({"nation", "province"})),
+        Column("province"), Column("year", "integer"), Column("sex", allowed=_SEX),
+        Column("age_group"), Column("value", "nonnegative", meaning="persons")],
+        key=["region_code", "sex", "age_group"])
+    bad = ~table["region_code"].str.fullmatch(r"\d{2}0000")
+    if bad.any():
+        raise InputError("\n".join(
+            problem(path, "region_code", r, v, "a 6-digit province code such as 440000, or "
+                    "000000 for the nation")
+            for r, v in zip(table["_row"][bad], table["region_code"][bad])))
+    return check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _select(table: pd.DataFrame, path: Path, column: str, value, what: str) -> pd.DataFrame:
+    require_values(table, path, column, [value], what)
+    return table[table[column] == value]
+
+
+def _annual(table: pd.DataFrame, path: Path, value: str, region: str, until: int,
+            first_needed: int) -> pd.Series:
+    """A complete annual series (index year) up to ``until``; raise on gaps."""
+    series = table.set_index("year")[value].sort_index()
+    series = series[series.index <= until]
+    wanted = np.arange(max(series.index.min(), first_needed) if len(series) else first_needed,
+                       until + 1)
+    missing = [int(y) for y in wanted if y not in series.index]
+    if missing or len(series) == 0 or series.index.min() > first_needed:
+        raise InputError(problem(path, "year", None, ", ".join(map(str, missing)) or "none",
+                                 f"every year from {first_needed} to {until} for region "
+                                 f"{region} ({value})"))
+    return series
+
+
+def file_digest(paths: list[Path]) -> str:
+    """SHA-256 over the bytes of the input files, in the given order."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).name.encode())
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def _mx_periods(table: pd.DataFrame, path: Path, region: str, until: int) -> xr.DataArray:
+    """Graduated single-year mx (sex, age, period) for one region's closed periods <= until."""
+    table = table[table["period_start"] + 5 <= until]
+    if table.empty:
+        raise InputError(problem(path, "period", None, "none", f"at least one 5-year period "
+                                 f"ending by {until} for region {region}"))
+    periods = np.sort(table["period_start"].unique())
+    starts = np.sort(table["age_start"].unique())
+    cube = (table.set_index(["sex", "period_start", "age_start"])["mx"]
+            .unstack("age_start").reindex(columns=starts))
+    values = np.stack([cube.loc[s].reindex(periods).to_numpy() for s in SEXES])
+    if np.isnan(values).any():
+        raise InputError(problem(path, "age", None, "missing ages",
+                                 f"the same abridged ages for both sexes and every period, "
+                                 f"region {region}"))
+    single = graduate_mx(values, starts)
+    return xr.DataArray(single.transpose(0, 2, 1), dims=("sex", "age", "period"),
+                        coords={"sex": list(SEXES), "age": AGES, "period": periods})
+
+
+def _asfr_years(table: pd.DataFrame, path: Path, region: str, until: int, first: int
+                ) -> xr.DataArray:
+    """Graduated single-year ASFR (age, year) for calendar years first..until."""
+    wide = table.pivot(index="year", columns="age_start", values="asfr").sort_index()
+    years = _annual(wide.reset_index().assign(v=0), path, "v", region, until, first).index
+    wide = wide.loc[years]
+    single = graduate_rates(wide.to_numpy(), wide.columns.to_numpy())
+    return xr.DataArray(single.T, dims=("age", "year"), coords={"age": AGES, "year": years})
+
+
+def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path) -> xr.Dataset:
+    """National WPP rates for one region: asfr, tfr, srb, mx, net migration, births.
+
+    Calendar years ``first`` ... ``until`` (default: the last year of the ASFR file); the
+    resolved ``until`` is in the result's attrs.
+    """
+    asfr_path, mx_path, vital_path = (data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL))
+    asfr_table = _select(_read_asfr(asfr_path), asfr_path, "region", region, "a WPP region code")
+    until = _check_years(first, until, int(asfr_table["year"].max()), asfr_path)
+    asfr = _asfr_years(asfr_table, asfr_path, region, until, first)
+    mx = _mx_periods(_select(_read_mx(mx_path), mx_path, "region", region, "a WPP region code"),
+                     mx_path, region, until)
+    vital = _select(_read_vital(vital_path), vital_path, "region", region, "a WPP region code")
+
+    def series(indicator, scale=1.0):
+        rows = vital[(vital["indicator"] == indicator) & (vital["sex"] == "both")]
+        s = _annual(rows, vital_path, "value", region, until, first) * scale
+        return xr.DataArray(s.to_numpy(), dims="year", coords={"year": s.index.to_numpy()})
+
+    srb = series("sex_ratio_at_birth")
+    if (srb <= 0).any():
+        raise InputError(problem(vital_path, "value", None, "a sex ratio <= 0",
+                                 f"male births per female birth > 0 for region {region}"))
+    return xr.Dataset({
+        "asfr": asfr, "tfr": asfr.sum("age"), "srb": srb, "mx": mx,
+        "net_migration_total": series("net_migration", THOUSAND),
+        "births_observed": series("births", THOUSAND),
+    }, attrs={"until": until})
+
+
+def _check_years(base_year: int, until: int | None, last_in_data: int, path: Path) -> int:
+    until = last_in_data if until is None else int(until)
+    if until > last_in_data:
+        raise InputError(problem(path, "year", None, until,
+                                 f"data.until no later than {last_in_data}, the last year in the data"))
+    if base_year > until:
+        raise InputError(problem(path, "year", None, base_year,
+                                 f"a base year no later than data.until={until}"))
+    return until
+
+
+def _finish(ds: xr.Dataset, base_year: int, until: int, files: list[Path], description: str
+            ) -> xr.Dataset:
+    from forecast.variables import VARIABLES
+    for name in ds.data_vars:
+        if name in VARIABLES:
+            ds[name].attrs.update(units=VARIABLES[name].units,
+                                  description=VARIABLES[name].description)
+    ds["population"].attrs["date"] = f"1 July {base_year}"
+    ds["net_migration_total"].attrs.update(units="persons per year",
+                                           description="Net international migration, calendar year")
+    if "births_observed" in ds:
+        ds["births_observed"].attrs.update(units="persons per year",
+                                           description="WPP 2024 estimate of births, calendar year")
+    ds["mx"].attrs["period"] = "5-year period starting 1 July of `period`"
+    ds["asfr"].attrs["time"] = "calendar year"
+    ds.attrs.pop("until", None)
+    return ds.assign_attrs(base_year=int(base_year), last_observed_year=int(until),
+                           source_files=[str(f) for f in files], data_sha256=file_digest(files),
+                           description=description)
+
+
+# --------------------------------------------------------------------------- loaders
+
+def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = None,
+             data_dir: str | Path | None = None) -> xr.Dataset:
+    """Inputs for one WPP 2024 region, starting from its 1 July population of ``base_year``.
+
+    ``base_year`` must be one of the quinquennial years in the population file (1950...2020).
+    Population is graduated from 5-year groups to single ages (see :mod:`forecast.graduation`).
+    """
+    data_dir = Path(data_dir) if data_dir else DATA_DIR
+    pop_path = data_dir / WPP_POPULATION
+    pop = _read_population(pop_path)
+    pop = _select(pop, pop_path, "region", region, "a WPP region code")
+    pop = _select(pop, pop_path, "year", int(base_year),
+                  "a base year among the quinquennial population estimates")
+    name = CHINESE_NAMES.get(region) or _region_name(pop_path, region)
+    rates = _wpp_region_rates(region, until, int(base_year), data_dir)
+    until = rates.attrs["until"]
+    counts = np.stack([pop[pop["sex"] == s].sort_values("age_start")["value"].to_numpy()
+                       for s in SEXES]) * THOUSAND
+    starts = np.sort(pop["age_start"].unique())
+    population = xr.DataArray(graduate_counts(counts, starts), dims=("sex", "age"),
+                              coords={"sex": list(SEXES), "age": AGES})
+    ds = rates.assign(population=population).expand_dims(region=[region])
+    ds = ds.assign_coords(region_name=("region", [name]))
+    files = [pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+    return _finish(ds, int(base_year), until, files,
+                   f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
+
+
+def _region_name(path: Path, region: str) -> str:
+    names = pd.read_csv(path, usecols=["region", "region_name"], dtype=str).drop_duplicates()
+    return names.set_index("region")["region_name"].get(region, region)
+
+
+def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,
+                      until: int | None = None, national_rates: str = "CHN",
+                      data_dir: str | Path | None = None) -> xr.Dataset:
+    """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
+
+    The census is aligned to 1 July 2020, the start of the projection's annual steps, by
+    reading it as a cohort function of exact age four months (1/3 year) later: persons aged
+    under ``a`` on 1 July are those aged under ``a + 1/3`` on 1 November, less the children
+    born between the two dates; single ages come from the cumulative spline of
+    :func:`forecast.graduation.graduate_counts`. The four months' deaths are added back with
+    the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
+    is split into 85-89, ..., 95-99 and 100+ by the national WPP shares of 2020 by sex.
+
+    Rates are China's national WPP series for every region, with provincial fertility scaled
+    by :func:`forecast.subnational.child_woman_ratio_factor`. International net migration is
+    shared among provinces in proportion to population (used only with ``migration=wpp``).
+    """
+    from forecast.subnational import child_woman_ratio_factor
+
+    data_dir = Path(data_dir) if data_dir else DATA_DIR
+    path = data_dir / CENSUS_POPULATION
+    if int(base_year) != CENSUS_YEAR:
+        raise InputError(problem(path, "year", None, base_year,
+                                 f"data.base_year={CENSUS_YEAR}, the census year"))
+    census = _read_census(path)
+    bad_year = census["year"] != CENSUS_YEAR
+    if bad_year.any():
+        r = census[bad_year].iloc[0]
+        raise InputError(problem(path, "year", r["_row"], r["year"], f"{CENSUS_YEAR}, the census year"))
+    codes = [str(c) for c in (regions or sorted(census["region_code"].unique()))]
+    require_values(census, path, "region_code", codes, "region codes present in the census table")
+    if NATION_CODE not in codes:
+        codes = [NATION_CODE] + codes
+
+    wpp_pop_path = data_dir / WPP_POPULATION
+    wpp_pop = _read_population(wpp_pop_path)
+    wpp_pop = wpp_pop[(wpp_pop["region"] == national_rates) & (wpp_pop["year"] == CENSUS_YEAR)]
+    rates = _wpp_region_rates(national_rates, until, CENSUS_YEAR, data_dir)
+    until = rates.attrs["until"]
+
+    census = census[census["region_code"].isin(codes)]
+    groups = np.sort(census["age_start"].unique())
+    counts = np.stack([np.stack([
+        census[(census["region_code"] == c) & (census["sex"] == s)].sort_values("age_start")["value"]
+        .to_numpy() for s in SEXES]) for c in codes])
+    counts, starts = _split_open_group(counts, groups, wpp_pop, wpp_pop_path)
+    aligned = graduate_counts(counts, starts, shift=CENSUS_SHIFT_YEARS)
+    latest_mx = rates["mx"].isel(period=-1).transpose("sex", "age").values
+    aligned = aligned * np.exp(CENSUS_SHIFT_YEARS * latest_mx)[None]
+    population = xr.DataArray(aligned, dims=("region", "sex", "age"),
+                              coords={"region": codes, "sex": list(SEXES), "age": AGES})
+
+    names = census.drop_duplicates("region_code").set_index("region_code")["province"]
+    factor = child_woman_ratio_factor(counts, starts, codes, NATION_CODE)
+    share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
+    ds = xr.Dataset({
+        "population": population,
+        "asfr": rates["asfr"] * factor,
+        "tfr": rates["tfr"] * factor,
+        "srb": rates["srb"].expand_dims(region=codes),
+        "mx": rates["mx"].expand_dims(region=codes),
+        "net_migration_total": rates["net_migration_total"] * share,
+        "fertility_factor": factor,
+    }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
+    ds["fertility_factor"].attrs.update(units="1", description=(
+        "Provincial fertility relative to the nation: census child-woman ratio (children 0-4 "
+        "per woman 15-49) of the region over the nation's"))
+    ds["net_migration_total"].attrs["method"] = "national WPP total shared by population"
+    files = [path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+    ds = _finish(ds, CENSUS_YEAR, until, files,
+                 "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
+                 f"national rates ({national_rates})")
+    return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01")
+
+
+def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFrame, path: Path
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Split an open group (e.g. 85+) into 5-year groups and 100+ by WPP shares, by sex.
+
+    ``counts`` is (region, sex, group); returns counts and starts ending with 100+.
+    """
+    open_start = int(starts[-1])
+    if open_start == 100:
+        return counts, starts
+    old = wpp_pop[wpp_pop["age_start"] >= open_start]
+    if old.empty or len(wpp_pop) == 0:
+        raise InputError(problem(path, "age_group", None, "none",
+                                 f"WPP population aged {open_start}+ in {CENSUS_YEAR} to split "
+                                 "the census's open age group"))
+    shares = np.stack([old[old["sex"] == s].sort_values("age_start")["value"].to_numpy()
+                       for s in SEXES])
+    shares = shares / shares.sum(-1, keepdims=True)
+    split = counts[..., -1:] * shares[None]
+    new_starts = np.append(starts[:-1], np.sort(old["age_start"].unique()))
+    return np.concatenate([counts[..., :-1], split], axis=-1), new_starts

@@ -1,0 +1,76 @@
+"""One run: configuration in, three files out. ``run(cfg, out_dir)`` is what the CLI calls."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+import forecast
+from forecast.indicators import planner_indicators, summary_table
+from forecast.inputs import DATA_DIR
+from forecast.outputs import (FORECAST_CSV, PROJECTION_NC, RUN_JSON, csv_writer, json_writer,
+                              netcdf_writer, write_files)
+from forecast.projection import project_inputs
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> list[Path]:
+    """Load, project, summarise and write ``forecast.csv``, ``projection.nc``, ``run.json``.
+
+    Nothing is written unless every stage succeeds.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    log.info("Loading data (%s)", cfg.data._target_)
+    inputs = instantiate(cfg.data)
+    fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
+                                                                     "migration"))
+    projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon)
+    projection = projection.assign_attrs(scenario=cfg.scenario,
+                                         source=inputs.attrs["description"],
+                                         data_sha256=inputs.attrs["data_sha256"],
+                                         forecast_version=forecast.__version__)
+    table = summary_table(planner_indicators(projection), cfg.scenario)
+    metadata = {
+        "package": "forecast",
+        "version": forecast.__version__,
+        "started_at_utc": started_at,
+        "wall_time_seconds": None,
+        "seed": cfg.seed,
+        "overrides": list(overrides or []),
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "data": {"description": inputs.attrs["description"],
+                 "sha256": inputs.attrs["data_sha256"],
+                 "files": [_relative(p) for p in inputs.attrs["source_files"]],
+                 "base_year": inputs.attrs["base_year"],
+                 "last_observed_year": inputs.attrs["last_observed_year"]},
+        "projection": {"regions": int(projection.sizes["region"]),
+                       "draws": int(projection.sizes["draw"]),
+                       "horizon": int(cfg.horizon),
+                       "migration_clamped_persons": float(projection["migration_clamped"].sum())},
+        "python": platform.python_version(),
+        "outputs": [FORECAST_CSV, PROJECTION_NC, RUN_JSON],
+    }
+    metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
+    written = write_files(Path(out_dir), {
+        FORECAST_CSV: csv_writer(table),
+        PROJECTION_NC: netcdf_writer(projection),
+        RUN_JSON: json_writer(metadata),
+    })
+    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
+             time.perf_counter() - started)
+    return written
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(DATA_DIR.parent))
+    except ValueError:
+        return str(path)

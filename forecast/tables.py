@@ -1,0 +1,209 @@
+"""Reading and checking input CSV tables.
+
+Every input table is read here, as text, and checked against a declared schema before any
+number is used: missing file or column, non-numeric, negative or missing (NaN/empty) values,
+unknown categories (sex, region code), duplicate keys and age groups with gaps or overlaps.
+All problems in a file are reported at once through :class:`forecast.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InputError, problem, raise_if
+
+#: Row number in messages = DataFrame position + this (line 1 is the header).
+FIRST_DATA_LINE = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column of an input table.
+
+    ``kind`` is ``"text"``, ``"integer"`` (whole numbers), ``"number"`` or
+    ``"nonnegative"`` (a number >= 0). ``allowed`` restricts text to a set of values.
+    """
+
+    name: str
+    kind: str = "text"
+    allowed: frozenset[str] | None = None
+    meaning: str = ""
+
+
+def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFrame:
+    """Read ``path`` and check it against ``columns``; ``key`` columns identify a row.
+
+    Returns a DataFrame with numeric columns converted and an ``_row`` column holding
+    each row's line number in the file. Raises :class:`InputError` listing every problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        expected = "a CSV file with columns " + ", ".join(c.name for c in columns)
+        raise InputError(problem(path, None, None, None, f"{expected} (file not found)"))
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(problem(path, None, None, type(err).__name__,
+                                 f"a UTF-8 CSV file with one header row ({err})")) from err
+
+    missing = [c.name for c in columns if c.name not in raw.columns]
+    raise_if([problem(path, name, None, None, f"a column named {name}") for name in missing])
+
+    problems: list[str] = []
+    table = pd.DataFrame({"_row": np.arange(len(raw)) + FIRST_DATA_LINE})
+    for col in columns:
+        values, col_problems = _convert(path, col, raw[col.name])
+        table[col.name] = values
+        problems += col_problems
+    raise_if(problems)
+    for col in columns:
+        if col.kind == "integer":
+            table[col.name] = table[col.name].astype(np.int64)
+
+    duplicated = table.duplicated(subset=key, keep=False)
+    if duplicated.any():
+        first_seen: dict[tuple, int] = {}
+        for _, rec in table[duplicated].iterrows():
+            k = tuple(rec[c] for c in key)
+            if k in first_seen:
+                problems.append(problem(path, ", ".join(key), rec["_row"], _fmt_key(k),
+                                        f"one row per {', '.join(key)} (row {first_seen[k]} "
+                                        "has the same values)"))
+            else:
+                first_seen[k] = rec["_row"]
+    raise_if(problems)
+    return table
+
+
+def _fmt_key(values: tuple) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _convert(path: Path, col: Column, text: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Convert one column; return the values and a problem line per bad cell."""
+    problems = []
+    stripped = text.str.strip()
+    if col.kind == "text":
+        if col.allowed is not None:
+            bad = ~stripped.isin(col.allowed)
+            expected = "one of " + ", ".join(sorted(col.allowed))
+            for pos in np.flatnonzero(bad.to_numpy()):
+                problems.append(problem(path, col.name, pos + FIRST_DATA_LINE,
+                                        text.iloc[pos], expected))
+        return stripped, problems
+
+    numbers = pd.to_numeric(stripped, errors="coerce").astype(float)
+    for pos in np.flatnonzero(numbers.isna().to_numpy()):
+        got = text.iloc[pos]
+        what = "missing value" if got.strip().lower() in ("", "nan", "na", "null") else "text"
+        problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, got,
+                                f"a number ({what} found){_meaning(col)}"))
+    finite = numbers.notna().to_numpy()
+    if col.kind == "nonnegative":
+        for pos in np.flatnonzero(finite & (numbers.to_numpy() < 0)):
+            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+                                    f"a number >= 0{_meaning(col)}"))
+    if col.kind == "integer":
+        vals = numbers.to_numpy()
+        for pos in np.flatnonzero(finite & (np.floor(vals) != vals)):
+            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+                                    "a whole number"))
+    if np.isinf(numbers.to_numpy()).any():
+        for pos in np.flatnonzero(np.isinf(numbers.to_numpy())):
+            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+                                    "a finite number"))
+    return numbers, problems
+
+
+def _meaning(col: Column) -> str:
+    return f" ({col.meaning})" if col.meaning else ""
+
+
+_AGE_LABEL = re.compile(r"^(\d+)(?:-(\d+)|(\+))?$")
+
+
+def parse_age_group(label: str) -> tuple[int, float]:
+    """Age group label -> (start, end) in completed years, end exclusive.
+
+    ``"0"`` -> (0, 1); ``"1-4"`` -> (1, 5); ``"85+"`` -> (85, inf). Raises ValueError.
+    """
+    match = _AGE_LABEL.match(str(label))
+    if not match:
+        raise ValueError(label)
+    start = int(match.group(1))
+    if match.group(3):
+        return start, math.inf
+    end = int(match.group(2)) + 1 if match.group(2) else start + 1
+    if end <= start:
+        raise ValueError(label)
+    return start, end
+
+
+def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str,
+                     first_age: int, last_end: float, labels_are_starts: bool = False
+                     ) -> pd.DataFrame:
+    """Check that, within each ``by`` group, age groups tile [first_age, last_end).
+
+    Adds ``age_start`` and ``age_end`` columns (completed years; end exclusive, ``inf``
+    for an open group). With ``labels_are_starts`` each label is the start of an
+    abridged interval ("0", "1", "5", ..., "100+") that ends where the next one starts.
+    Raises :class:`InputError` naming every row with a gap, an overlap, a bad label or a
+    missing end.
+    """
+    problems: list[str] = []
+    starts, ends = [], []
+    for label, row in zip(table[column], table["_row"]):
+        try:
+            start, end = parse_age_group(label)
+        except ValueError:
+            problems.append(problem(path, column, row, label,
+                                    'an age group such as "0", "1-4", "15-19" or "85+"'))
+            start, end = -1, -1
+        starts.append(start)
+        ends.append(end)
+    raise_if(problems)
+    table = table.assign(age_start=starts, age_end=ends)
+
+    expected_end = "an open group such as \"85+\"" if math.isinf(last_end) else f"age {last_end}"
+    for keys, group in table.sort_values("age_start").groupby(by, sort=False):
+        group = group.sort_values(["age_start", "_row"])
+        if labels_are_starts:
+            nxt = group["age_start"].shift(-1).to_numpy(dtype=float, copy=True)
+            nxt[-1] = group["age_end"].iloc[-1] if math.isinf(group["age_end"].iloc[-1]) else last_end
+            group = group.assign(age_end=nxt)
+            table.loc[group.index, "age_end"] = nxt
+        where = ", ".join(f"{b}={k}" for b, k in zip(by, keys if isinstance(keys, tuple) else (keys,)))
+        expected_next = first_age
+        for _, rec in group.iterrows():
+            if rec["age_start"] > expected_next:
+                problems.append(problem(path, column, rec["_row"], rec[column],
+                                        f"an age group starting at {expected_next} for {where} "
+                                        f"(ages {expected_next}-{rec['age_start'] - 1} are missing)"))
+            elif rec["age_start"] < expected_next:
+                problems.append(problem(path, column, rec["_row"], rec[column],
+                                        f"an age group starting at {expected_next} for {where} "
+                                        "(it overlaps the previous group)"))
+            expected_next = rec["age_end"]
+        if expected_next != last_end:
+            last = group.iloc[-1]
+            problems.append(problem(path, column, last["_row"], last[column],
+                                    f"the last age group for {where} to end at {expected_end}"))
+    raise_if(problems)
+    return table
+
+
+def require_values(table: pd.DataFrame, path: Path, column: str, wanted: list, what: str) -> None:
+    """Raise naming ``column`` when any of ``wanted`` is absent from it."""
+    present = set(table[column].tolist())
+    missing = [w for w in wanted if w not in present]
+    if missing:
+        have = sorted(present)
+        shown = ", ".join(str(v) for v in have[:40]) + (" ..." if len(have) > 40 else "")
+        raise InputError(problem(path, column, None, ", ".join(str(m) for m in missing),
+                                 f"{what}; the file has: {shown}"))

@@ -56,7 +56,8 @@ def graduate_counts(counts: np.ndarray, starts: np.ndarray, shift: float = 0.0) 
     knots = np.append(starts, MAX_AGE + OPEN_GROUP_WIDTH)
     cumulative = np.concatenate([np.zeros(counts.shape[:-1] + (1,)),
                                  np.cumsum(counts, axis=-1)], axis=-1)
-    spline = PchipInterpolator(knots, cumulative, axis=-1, extrapolate=False)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # flat stretches
+        spline = PchipInterpolator(knots, cumulative, axis=-1, extrapolate=False)
     at = spline(np.arange(MAX_AGE + 1) + shift) - spline(np.array([shift]))
     single = np.diff(at, axis=-1)
     total = cumulative[..., -1:] - spline(np.array([shift]))
@@ -85,7 +86,8 @@ def graduate_rates(rates: np.ndarray, starts: np.ndarray, width: float = 5.0) ->
     knots = np.append(starts, starts[-1] + width)
     cumulative = np.concatenate([np.zeros(rates.shape[:-1] + (1,)),
                                  np.cumsum(rates * width, axis=-1)], axis=-1)
-    spline = PchipInterpolator(knots, cumulative, axis=-1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # flat stretches
+        spline = PchipInterpolator(knots, cumulative, axis=-1)
     lo, hi = int(knots[0]), int(knots[-1])
     out = np.zeros(rates.shape[:-1] + (MAX_AGE + 1,))
     out[..., lo:hi] = np.clip(np.diff(spline(np.arange(lo, hi + 1)), axis=-1), 0.0, None)

@@ -68,6 +68,30 @@ _SEX_OR_BOTH = frozenset(SEXES + ("both",))
 
 # --------------------------------------------------------------------------- readers
 
+def _cached(reader):
+    """Memoise a table reader on the file's path, size and modification time.
+
+    Checking a whole WPP file takes about a second; runs and tests that load several regions
+    read each unchanged file once. Callers get a copy, so the cache cannot be altered.
+    """
+    cache: dict[tuple, pd.DataFrame] = {}
+
+    def read(path: Path) -> pd.DataFrame:
+        path = Path(path)
+        try:
+            stat = path.stat()
+            key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            return reader(path)  # missing file: let the reader report it
+        if key not in cache:
+            cache[key] = reader(path)
+        return cache[key].copy()
+
+    read.__doc__ = reader.__doc__
+    return read
+
+
+@_cached
 def _read_population(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region"), Column("year", "integer"), Column("sex", allowed=_SEX),
@@ -76,6 +100,7 @@ def _read_population(path: Path) -> pd.DataFrame:
     return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf)
 
 
+@_cached
 def _read_asfr(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region"), Column("year", "integer"), Column("age_group"),
@@ -84,6 +109,7 @@ def _read_asfr(path: Path) -> pd.DataFrame:
     return check_age_groups(table, path, ["region", "year"], "age_group", 10, 55)
 
 
+@_cached
 def _read_mx(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region"), Column("period"), Column("sex", allowed=_SEX_OR_BOTH),
@@ -103,6 +129,7 @@ def _read_mx(path: Path) -> pd.DataFrame:
                             labels_are_starts=True)
 
 
+@_cached
 def _read_vital(path: Path) -> pd.DataFrame:
     return read_table(path, [
         Column("region"), Column("year", "integer"), Column("indicator"),
@@ -110,6 +137,7 @@ def _read_vital(path: Path) -> pd.DataFrame:
         key=["region", "year", "indicator", "sex"])
 
 
+@_cached
 def _read_census(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region_code"), Column("level", allowed=frozenset({"nation", "province"})),

@@ -1,0 +1,109 @@
+"""The projection core: accounting identity, ageing, births, clamping, vectorisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from forecast.ccmpp import project
+from forecast.graduation import AGES
+from tests.conftest import make_population, make_rates
+
+YEARS = np.arange(2020, 2023)
+N = len(AGES)
+
+
+def _totals(ds):
+    pop = ds["population"].sum("age")
+    start = pop.isel(year=slice(0, -1))
+    end = pop.isel(year=slice(1, None)).assign_coords(year=start["year"])
+    flows = (ds["births"] - ds["deaths"] + ds["net_migration"]).sel(year=start["year"])
+    return start, end, flows
+
+
+@settings(max_examples=40, deadline=None)
+@given(pop=arrays(float, (2, 2, N), elements=st.floats(0, 1e5)),
+       mx=arrays(float, (2, N), elements=st.floats(0, 2.0)),
+       asfr=st.floats(0, 0.3), srb=st.floats(0.9, 1.2),
+       mig=arrays(float, (2, N), elements=st.floats(-2e3, 2e3)))
+def test_accounting_identity_holds_exactly(pop, mx, asfr, srb, mig):
+    """P(t+1) = P(t) + B - D + M for every region, sex and step (M as applied)."""
+    rates = make_rates(YEARS, regions=("a", "b"), asfr_level=asfr, srb=srb)
+    rates["mx"] = rates["mx"] + xr.DataArray(mx, dims=("sex", "age"))
+    rates["net_migration"] = rates["net_migration"] + xr.DataArray(mig, dims=("sex", "age"))
+    ds = project(make_population(pop, regions=("a", "b")), **rates)
+    start, end, flows = _totals(ds)
+    np.testing.assert_allclose(end, start + flows, rtol=1e-10, atol=1e-6)
+    assert float(ds["population"].min()) >= 0.0
+
+
+def test_without_events_each_cohort_moves_up_one_age_unchanged():
+    pop = make_population(np.arange(N, dtype=float) + 1.0)
+    ds = project(pop, **make_rates(YEARS))
+    for k in range(1, len(YEARS) + 1):
+        after = ds["population"].isel(year=k, draw=0)
+        np.testing.assert_array_equal(after.sel(age=slice(k, 99)).values,
+                                      pop.sel(age=slice(0, 99 - k)).values)
+        assert float(after.sel(age=slice(0, k - 1)).sum()) == 0.0
+    # the open group collects everyone who reaches 100: ages 100-k ... 100 at the start
+    last = ds["population"].isel(year=-1, draw=0).sel(age=100)
+    np.testing.assert_array_equal(last.values, pop.sel(age=slice(100 - len(YEARS), 100)).sum("age").values)
+
+
+def test_births_use_mean_exposure_and_split_by_sex_ratio():
+    pop = make_population(1000.0)
+    ds = project(pop, **make_rates(YEARS[:1], asfr_level=0.05, srb=1.05))
+    # no deaths: women 15-49 at the end are those aged 14-48 at the start, all 1000 per age
+    expected = 0.05 * 1000.0 * 35
+    births = ds["births"].isel(year=0, draw=0).sel(region="a")
+    np.testing.assert_allclose(float(births.sum()), expected)
+    np.testing.assert_allclose(float(births.sel(sex="male") / births.sel(sex="female")), 1.05)
+    np.testing.assert_allclose(ds["population"].isel(year=1, draw=0).sel(age=0).values.ravel(),
+                               births.values.ravel())
+
+
+def test_net_emigration_larger_than_a_cohort_is_clamped_and_reported():
+    pop = make_population(np.where(AGES >= 95, 1.0, 100.0))
+    rates = make_rates(YEARS, migration=-10.0)
+    ds = project(pop, **rates)
+    assert float(ds["population"].min()) >= 0.0
+    clamped = float(ds["migration_clamped"].sum())
+    assert clamped > 0
+    applied = float(ds["net_migration"].sum())
+    np.testing.assert_allclose(applied, float(rates["net_migration"].sum()) + clamped)
+
+
+def test_regions_and_draws_are_projected_independently():
+    """A two-region, three-draw call equals the one-region, one-draw calls stacked."""
+    rng = np.random.default_rng(7)
+    regions = ("a", "b")
+    pop = make_population(rng.uniform(0, 1000, (2, 2, N)), regions=regions)
+    rates = make_rates(YEARS, regions=regions, mx_level=0.01, migration=3.0)
+    asfr = rates["asfr"] * xr.DataArray([0.02, 0.05, 0.08], dims="draw", coords={"draw": [0, 1, 2]})
+    both = project(pop, **{**rates, "asfr": asfr})
+    for r in regions:
+        for d in range(3):
+            single = project(pop.sel(region=[r]),
+                             **{k: v.sel(region=[r]) for k, v in rates.items()} |
+                             {"asfr": asfr.sel(region=[r], draw=[d])})
+            np.testing.assert_allclose(both["population"].sel(region=r, draw=d).values,
+                                       single["population"].isel(region=0, draw=0).values)
+
+
+def test_births_total_rakes_regions_to_a_national_total():
+    regions = ("a", "b")
+    pop = make_population(500.0, regions=regions)
+    rates = make_rates(YEARS, regions=regions, asfr_level=0.04, mx_level=0.01)
+    target = xr.DataArray([1000.0, 2000.0, 3000.0], dims="year", coords={"year": YEARS})
+    ds = project(pop, **rates, births_total=target)
+    np.testing.assert_allclose(ds["births"].sum(("region", "sex")).sel(year=YEARS, draw=0), target)
+
+
+def test_rates_with_wrong_dims_are_refused():
+    rates = make_rates(YEARS)
+    with pytest.raises(ValueError, match="unexpected dims"):
+        project(make_population(1.0), **{**rates, "srb": rates["srb"].expand_dims(sex=["female"])})

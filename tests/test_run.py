@@ -1,0 +1,109 @@
+"""The default job end to end: `forecast` writes the three files, as documented."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast.indicators import COLUMNS, INDICATORS, check_quantile_order
+
+PROVINCES = 31
+
+
+def _forecast(out, *overrides, cwd):
+    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}", *overrides]
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("default")
+    _forecast(out, cwd=out)
+    return out
+
+
+def test_writes_the_three_files_and_nothing_else(default_run):
+    names = sorted(p.name for p in default_run.iterdir())
+    assert names == ["forecast.csv", "projection.nc", "run.json"]
+
+
+def test_planner_table_columns_regions_and_indicators(default_run):
+    table = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    assert list(table.columns) == COLUMNS
+    assert table["region_code"].nunique() == PROVINCES + 1
+    assert set(table["indicator"]) == set(INDICATORS)
+    assert set(table["scenario"]) == {"medium"}
+    names = table.drop_duplicates("region_code").set_index("region_code")["region_name"]
+    assert names["000000"] == "全国" and names["440000"] == "广东省" and names["500000"] == "重庆市"
+    pop = table[table["indicator"] == "population"]
+    assert sorted(pop["year"].unique()) == list(range(2020, 2036))
+    births = table[table["indicator"] == "births"]
+    assert sorted(births["year"].unique()) == list(range(2021, 2036))
+    assert set(table.loc[table["indicator"] == "births", "unit"]) == {"persons per year"}
+    check_quantile_order(table)
+    assert table[["median", "lower_95"]].notna().all().all()
+
+
+def test_provinces_sum_to_the_nation(default_run):
+    """Births and population of the 31 provinces within 0.5 % of the nation in every year."""
+    table = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    for indicator in ("births", "population", "population_0_2", "population_3_5"):
+        rows = table[table["indicator"] == indicator]
+        nation = rows[rows["region_code"] == "000000"].set_index("year")["median"]
+        provinces = rows[rows["region_code"] != "000000"].groupby("year")["median"].sum()
+        rel = (provinces / nation - 1).abs()
+        assert rel.max() < 0.005, f"{indicator}: provinces differ from the nation by {rel.max():.3%}"
+
+
+def test_projection_dataset_has_units_and_the_identity_holds(default_run):
+    ds = xr.open_dataset(default_run / "projection.nc")
+    for name in ("population", "births", "deaths", "net_migration", "births_calendar"):
+        assert ds[name].attrs["units"].startswith("persons")
+    pop = ds["population"].sum("age")
+    years = ds["year"].values[:-1]
+    change = pop.shift(year=-1).sel(year=years) - pop.sel(year=years)
+    flows = (ds["births"] - ds["deaths"] + ds["net_migration"]).sel(year=years)
+    np.testing.assert_allclose(change, flows, rtol=1e-9, atol=1e-3)
+
+
+def test_run_metadata(default_run):
+    meta = json.loads((default_run / "run.json").read_text(encoding="utf-8"))
+    assert meta["version"] and meta["seed"] == 20240601
+    assert len(meta["data"]["sha256"]) == 64
+    assert meta["config"]["horizon"] == 2035
+    assert meta["wall_time_seconds"] > 0
+
+
+def test_same_config_gives_identical_numbers(default_run, tmp_path):
+    _forecast(tmp_path, cwd=tmp_path)
+    first = (default_run / "forecast.csv").read_bytes()
+    assert (tmp_path / "forecast.csv").read_bytes() == first
+
+
+def test_wpp_region_backtest_from_any_origin(tmp_path):
+    """`forecast data=wpp data.region=JPN data.base_year=2015 data.until=2015` ignores later data."""
+    _forecast(tmp_path, "data=wpp", "data.region=JPN", "data.base_year=2015", "data.until=2015",
+              "horizon=2020", cwd=tmp_path)
+    table = pd.read_csv(tmp_path / "forecast.csv", encoding="utf-8-sig")
+    assert set(table["region_code"]) == {"JPN"} and set(table["region_name"]) == {"Japan"}
+    meta = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert meta["data"]["last_observed_year"] == 2015
+    births = table[table["indicator"] == "births"].set_index("year")["median"]
+    # Japan's TFR fell from 1.43 (2015) to 1.26 (2020); with rates frozen at 2015 the
+    # projected 2020 births must exceed WPP's estimate (about 0.83 million), while the
+    # full-data run follows it.
+    _forecast(tmp_path / "full", "data=wpp", "data.region=JPN", "data.base_year=2015",
+              "horizon=2020", cwd=tmp_path)
+    full = pd.read_csv(tmp_path / "full" / "forecast.csv", encoding="utf-8-sig")
+    full_births = full[full["indicator"] == "births"].set_index("year")["median"]
+    assert births.loc[2020] > 1.05 * full_births.loc[2020]

@@ -23,11 +23,23 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         run(cfg, out_dir, overrides=list(hydra_cfg.overrides.task))
-    except InputError as err:
-        print(f"InputError: {err}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - only input errors are handled here
+        input_error = _input_error(err)
+        if input_error is None:
+            raise
+        print(f"InputError: {input_error}", file=sys.stderr)
         if out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()
         sys.exit(2)
+
+
+def _input_error(err: BaseException | None) -> InputError | None:
+    """The InputError behind ``err`` (Hydra's instantiate wraps what a loader raises)."""
+    while err is not None:
+        if isinstance(err, InputError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
 
 
 if __name__ == "__main__":

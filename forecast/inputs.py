@@ -94,8 +94,9 @@ def _cached(reader):
 @_cached
 def _read_population(path: Path) -> pd.DataFrame:
     table = read_table(path, [
-        Column("region"), Column("year", "integer"), Column("sex", allowed=_SEX),
-        Column("age_group"), Column("value", "nonnegative", meaning="thousands of persons")],
+        Column("region"), Column("region_name"), Column("year", "integer"),
+        Column("sex", allowed=_SEX), Column("age_group"),
+        Column("value", "nonnegative", meaning="thousands of persons")],
         key=["region", "year", "sex", "age_group"])
     return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf)
 
@@ -161,17 +162,16 @@ def _select(table: pd.DataFrame, path: Path, column: str, value, what: str) -> p
 
 
 def _annual(table: pd.DataFrame, path: Path, value: str, region: str, until: int,
-            first_needed: int) -> pd.Series:
-    """A complete annual series (index year) up to ``until``; raise on gaps."""
+            first_needed: int, what: str) -> pd.Series:
+    """A complete annual series (index year) up to ``until``; raise naming the missing years
+    from ``first_needed`` on. ``what`` names the series in the message."""
     series = table.set_index("year")[value].sort_index()
     series = series[series.index <= until]
-    wanted = np.arange(max(series.index.min(), first_needed) if len(series) else first_needed,
-                       until + 1)
-    missing = [int(y) for y in wanted if y not in series.index]
-    if missing or len(series) == 0 or series.index.min() > first_needed:
-        raise InputError(problem(path, "year", None, ", ".join(map(str, missing)) or "none",
+    missing = [int(y) for y in range(first_needed, until + 1) if y not in series.index]
+    if missing:
+        raise InputError(problem(path, "year", None, ", ".join(map(str, missing)),
                                  f"every year from {first_needed} to {until} for region "
-                                 f"{region} ({value})"))
+                                 f"{region} ({what})"))
     return series
 
 
@@ -208,7 +208,7 @@ def _asfr_years(table: pd.DataFrame, path: Path, region: str, until: int, first:
                 ) -> xr.DataArray:
     """Graduated single-year ASFR (age, year) for calendar years first..until."""
     wide = table.pivot(index="year", columns="age_start", values="asfr").sort_index()
-    years = _annual(wide.reset_index().assign(v=0), path, "v", region, until, first).index
+    years = _annual(wide.reset_index().assign(v=0), path, "v", region, until, first, "asfr").index
     wide = wide.loc[years]
     single = graduate_rates(wide.to_numpy(), wide.columns.to_numpy())
     return xr.DataArray(single.T, dims=("age", "year"), coords={"age": AGES, "year": years})
@@ -221,8 +221,9 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
     resolved ``until`` is in the result's attrs.
     """
     asfr_path, mx_path, vital_path = (data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL))
-    asfr_table = _select(_read_asfr(asfr_path), asfr_path, "region", region, "a WPP region code")
-    until = _check_years(first, until, int(asfr_table["year"].max()), asfr_path)
+    all_asfr = _read_asfr(asfr_path)
+    until = _check_years(first, until, int(all_asfr["year"].max()), asfr_path)
+    asfr_table = _select(all_asfr, asfr_path, "region", region, "a WPP region code")
     asfr = _asfr_years(asfr_table, asfr_path, region, until, first)
     mx = _mx_periods(_select(_read_mx(mx_path), mx_path, "region", region, "a WPP region code"),
                      mx_path, region, until)
@@ -230,7 +231,7 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
 
     def series(indicator, scale=1.0):
         rows = vital[(vital["indicator"] == indicator) & (vital["sex"] == "both")]
-        s = _annual(rows, vital_path, "value", region, until, first) * scale
+        s = _annual(rows, vital_path, "value", region, until, first, indicator) * scale
         return xr.DataArray(s.to_numpy(), dims="year", coords={"year": s.index.to_numpy()})
 
     srb = series("sex_ratio_at_birth")
@@ -291,7 +292,7 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     pop = _select(pop, pop_path, "region", region, "a WPP region code")
     pop = _select(pop, pop_path, "year", int(base_year),
                   "a base year among the quinquennial population estimates")
-    name = CHINESE_NAMES.get(region) or _region_name(pop_path, region)
+    name = CHINESE_NAMES.get(region) or str(pop["region_name"].iloc[0])
     rates = _wpp_region_rates(region, until, int(base_year), data_dir)
     until = rates.attrs["until"]
     counts = np.stack([pop[pop["sex"] == s].sort_values("age_start")["value"].to_numpy()
@@ -304,11 +305,6 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     files = [pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
     return _finish(ds, int(base_year), until, files,
                    f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
-
-
-def _region_name(path: Path, region: str) -> str:
-    names = pd.read_csv(path, usecols=["region", "region_name"], dtype=str).drop_duplicates()
-    return names.set_index("region")["region_name"].get(region, region)
 
 
 def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,

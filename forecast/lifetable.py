@@ -58,14 +58,14 @@ def life_table_arrays(mx: np.ndarray, sex: str) -> dict[str, np.ndarray]:
                              axis=-1)
     lx = survive
     dx = lx * q
-    with np.errstate(divide="ignore"):
-        open_L = np.where(m[..., -1] > 0, lx[..., -1] / np.where(m[..., -1] > 0, m[..., -1], 1.0),
-                          np.inf)
+    m_open = m[..., -1]
+    with np.errstate(divide="ignore", over="ignore"):  # m100 = 0: infinite person-years
+        mean_years_open = np.where(m_open > 0, 1.0 / np.where(m_open > 0, m_open, 1.0), np.inf)
     Lx = lx - dx * (1.0 - a)
-    Lx[..., -1] = open_L
-    a[..., -1] = np.where(m[..., -1] > 0, 1.0 / np.where(m[..., -1] > 0, m[..., -1], 1.0), np.inf)
+    Lx[..., -1] = lx[..., -1] * mean_years_open
+    a[..., -1] = mean_years_open
     Tx = np.flip(np.cumsum(np.flip(Lx, -1), axis=-1), -1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ex = Tx / lx
     return {"ax": a, "qx": q, "lx": lx, "dx": dx, "Lx": Lx, "Tx": Tx, "ex": ex}
 

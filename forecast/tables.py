@@ -47,7 +47,8 @@ def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFram
         expected = "a CSV file with columns " + ", ".join(c.name for c in columns)
         raise InputError(problem(path, None, None, None, f"{expected} (file not found)"))
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
+                          skip_blank_lines=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(problem(path, None, None, type(err).__name__,
                                  f"a UTF-8 CSV file with one header row ({err})")) from err
@@ -170,7 +171,7 @@ def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str
     raise_if(problems)
     table = table.assign(age_start=starts, age_end=ends)
 
-    expected_end = "an open group such as \"85+\"" if math.isinf(last_end) else f"age {last_end}"
+    expected_end = "an open group such as \"85+\"" if math.isinf(last_end) else f"age {_age(last_end)}"
     for keys, group in table.sort_values("age_start").groupby(by, sort=False):
         group = group.sort_values(["age_start", "_row"])
         if labels_are_starts:
@@ -179,23 +180,37 @@ def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str
             group = group.assign(age_end=nxt)
             table.loc[group.index, "age_end"] = nxt
         where = ", ".join(f"{b}={k}" for b, k in zip(by, keys if isinstance(keys, tuple) else (keys,)))
-        expected_next = first_age
-        for _, rec in group.iterrows():
-            if rec["age_start"] > expected_next:
-                problems.append(problem(path, column, rec["_row"], rec[column],
-                                        f"an age group starting at {expected_next} for {where} "
-                                        f"(ages {expected_next}-{rec['age_start'] - 1} are missing)"))
-            elif rec["age_start"] < expected_next:
-                problems.append(problem(path, column, rec["_row"], rec[column],
-                                        f"an age group starting at {expected_next} for {where} "
-                                        "(it overlaps the previous group)"))
-            expected_next = rec["age_end"]
+        expected_next, previous = first_age, None
+        for rec in group[["_row", column, "age_start", "age_end"]].itertuples(index=False):
+            row, label, start, end = rec
+            if start > expected_next:
+                problems.append(problem(path, column, row, label,
+                                        f"an age group starting at {_age(expected_next)} for "
+                                        f"{where} (ages {_age(expected_next)}-{_age(start - 1)} "
+                                        "are missing)"))
+            elif start < expected_next and previous is None:
+                problems.append(problem(path, column, row, label,
+                                        f"the first age group to start at {_age(first_age)} "
+                                        f"for {where}"))
+            elif start < expected_next:
+                prev_row, prev_label = previous
+                problems.append(problem(path, column, prev_row, prev_label,
+                                        f"age groups that do not overlap for {where} (it "
+                                        f'overlaps "{label}" in row {row})'))
+                problems.append(problem(path, column, row, label,
+                                        f"age groups that do not overlap for {where} (it "
+                                        f'overlaps "{prev_label}" in row {prev_row})'))
+            expected_next, previous = end, (row, label)
         if expected_next != last_end:
-            last = group.iloc[-1]
-            problems.append(problem(path, column, last["_row"], last[column],
+            problems.append(problem(path, column, previous[0], previous[1],
                                     f"the last age group for {where} to end at {expected_end}"))
     raise_if(problems)
     return table
+
+
+def _age(value: float) -> str:
+    """An age for messages: whole numbers without a decimal point."""
+    return str(int(value)) if math.isfinite(value) and float(value).is_integer() else str(value)
 
 
 def require_values(table: pd.DataFrame, path: Path, column: str, wanted: list, what: str) -> None:

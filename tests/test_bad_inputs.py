@@ -64,7 +64,8 @@ def line_of(rows: list[list[str]], **where: str) -> int:
     """1-based line number of the only record whose columns equal ``where``."""
     header = rows[0]
     idx = {k: header.index(k) for k in where}
-    hits = [i for i, r in enumerate(rows) if i and all(r[idx[k]] == v for k, v in where.items())]
+    hits = [i for i, r in enumerate(rows) if i and len(r) == len(header)
+            and all(r[idx[k]] == v for k, v in where.items())]
     assert len(hits) == 1, f"expected one row matching {where}, found {len(hits)}"
     return hits[0] + 1
 
@@ -73,7 +74,8 @@ def lines_of(rows: list[list[str]], **where: str) -> list[int]:
     header = rows[0]
     idx = {k: header.index(k) for k in where}
     return [i + 1 for i, r in enumerate(rows)
-            if i and all(r[idx[k]] == v for k, v in where.items())]
+            if i and len(r) == len(header)
+            and all(r[idx[k]] == v for k, v in where.items())]
 
 
 def set_cell(path: Path, where: dict, column: str, value: str) -> int:
@@ -425,8 +427,22 @@ def test_cli_bad_input_exits_2_and_writes_nothing(data_dir, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "forecast", f"data.data_dir={data_dir}", f"hydra.run.dir={out}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert "InputError: " in proc.stderr
-    problem_line(proc.stderr, CENSUS, column="value", row=row, got="abc")
     left = [p.name for p in out.rglob("*")] if out.exists() else []
     assert not [name for name in left if name in OUTPUTS or name.endswith(".tmp")], left
+    problem_line(proc.stderr, CENSUS, column="value", row=row, got="abc")
+    assert "InputError: " in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+
+
+# --------------------------------------------------------------------------- row numbering
+
+def test_row_number_is_the_line_number_after_a_blank_line(data_dir):
+    """Rows are counted as lines of the file, so a stray blank line must not shift them."""
+    path = data_dir / CENSUS
+    rows = read_rows(path)
+    rows.insert(100, [])  # an empty line 101
+    write_rows(path, rows)
+    row = set_cell(path, CENSUS_ROW, "value", "abc")
+    assert row > 101
+    message = raises_input_error(load_census, data_dir)
+    problem_line(message, CENSUS, column="value", row=row, got="abc")

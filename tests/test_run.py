@@ -107,3 +107,12 @@ def test_wpp_region_backtest_from_any_origin(tmp_path):
     full = pd.read_csv(tmp_path / "full" / "forecast.csv", encoding="utf-8-sig")
     full_births = full[full["indicator"] == "births"].set_index("year")["median"]
     assert births.loc[2020] > 1.05 * full_births.loc[2020]
+
+
+def test_a_horizon_before_the_base_year_stops_the_run_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}", "horizon=2019"]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "horizon" in done.stderr and "2020" in done.stderr
+    assert not out.exists() or not any(out.iterdir())

@@ -35,6 +35,7 @@ from forecast.variables import SEXES, annotate, check
 
 _STATE = ("region", "draw", "sex", "age")
 _FEMALE = SEXES.index("female")
+_MALE = SEXES.index("male")
 
 
 def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb: xr.DataArray,
@@ -106,9 +107,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
                               coords={k2: coords[k2] for k2 in ("region", "draw", "sex")} | {"year": steps})
     ds = xr.Dataset({k: annotate(v.transpose("region", "sex", ..., "year", "draw"), k)
                      for k, v in out.items()})
-    for name in ("region_name",):
-        if name in population.coords:
-            ds = ds.assign_coords({name: population[name]})
+    if "region_name" in population.coords:
+        ds = ds.assign_coords(region_name=population["region_name"])
     return ds
 
 
@@ -132,9 +132,14 @@ def _step(P, sx, sb, f, srb, mig, births_total):
     births = (f * women).sum(-1)
     if births_total is not None:
         raw = births.sum(0)
+        if np.any((births_total > 0) & ~(raw > 0)):
+            raise ValueError("births_total is positive where the regions' own births are zero: "
+                             "no common factor can make them add up")
         births = births * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
     male_share = srb / (1.0 + srb)
-    by_sex = np.stack([births * (1.0 - male_share), births * male_share], axis=-1)
+    by_sex = np.empty(births.shape + (len(SEXES),))
+    by_sex[..., _MALE] = births * male_share
+    by_sex[..., _FEMALE] = births * (1.0 - male_share)
 
     age0 = by_sex * sb + half[..., 0]
     clamped0 = np.clip(-age0, 0.0, None)

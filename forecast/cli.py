@@ -23,13 +23,13 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         run(cfg, out_dir, overrides=list(hydra_cfg.overrides.task))
-    except Exception as err:  # noqa: BLE001 - only input errors are handled here
+    except Exception as err:  # noqa: BLE001 - input errors become a message and exit code 2
+        if out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
         input_error = _input_error(err)
         if input_error is None:
             raise
         print(f"InputError: {input_error}", file=sys.stderr)
-        if out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()
         sys.exit(2)
 
 

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.errors import InputError, problem
+from forecast.errors import InputError, problem, raise_if
 from forecast.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
 from forecast.tables import Column, check_age_groups, read_table, require_values
-from forecast.variables import SEXES
+from forecast.variables import SEXES, VARIABLES
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ CHINESE_NAMES = {"CHN": "中国", "HKG": "中国香港", "MAC": "中国澳门", 
 CENSUS_SHIFT_YEARS = 4.0 / 12.0
 CENSUS_YEAR = 2020
 NATION_CODE = "000000"
+#: Plausible sex ratios at birth (male per female birth); outside it, a unit error is likely.
+SRB_RANGE = (0.9, 1.3)
 THOUSAND = 1000.0
 
 _SEX = frozenset(SEXES)
@@ -98,7 +100,8 @@ def _read_population(path: Path) -> pd.DataFrame:
         Column("sex", allowed=_SEX), Column("age_group"),
         Column("value", "nonnegative", meaning="thousands of persons")],
         key=["region", "year", "sex", "age_group"])
-    return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf)
+    return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf,
+                            width=5, open_starts=(100,))
 
 
 @_cached
@@ -107,7 +110,7 @@ def _read_asfr(path: Path) -> pd.DataFrame:
         Column("region"), Column("year", "integer"), Column("age_group"),
         Column("asfr", "nonnegative", meaning="births per woman per year")],
         key=["region", "year", "age_group"])
-    return check_age_groups(table, path, ["region", "year"], "age_group", 10, 55)
+    return check_age_groups(table, path, ["region", "year"], "age_group", 10, 55, width=5)
 
 
 @_cached
@@ -118,16 +121,16 @@ def _read_mx(path: Path) -> pd.DataFrame:
         key=["region", "period", "sex", "age"])
     problems = [problem(path, "mx", r, v, "a death rate > 0")
                 for r, v in zip(table["_row"], table["mx"]) if v <= 0]
-    starts = table["period"].str.extract(r"^(\d{4})-(\d{4})$")
-    for pos in np.flatnonzero(starts[0].isna().to_numpy()):
+    bounds = table["period"].str.extract(r"^(\d{4})-(\d{4})$").astype(float)
+    not_five = bounds[0].isna() | (bounds[1] - bounds[0] != 5)
+    for pos in np.flatnonzero(not_five.to_numpy()):
         problems.append(problem(path, "period", table["_row"].iloc[pos], table["period"].iloc[pos],
                                 'a 5-year period such as "2015-2020"'))
-    if problems:
-        raise InputError("\n".join(problems[:20]))
-    table["period_start"] = starts[0].astype(int)
+    raise_if(problems)
+    table["period_start"] = bounds[0].astype(int)
     table = table[table["sex"] != "both"]
     return check_age_groups(table, path, ["region", "period", "sex"], "age", 0, np.inf,
-                            labels_are_starts=True)
+                            labels_are_starts=True, open_starts=(100,))
 
 
 @_cached
@@ -146,12 +149,11 @@ def _read_census(path: Path) -> pd.DataFrame:
         Column("age_group"), Column("value", "nonnegative", meaning="persons")],
         key=["region_code", "sex", "age_group"])
     bad = ~table["region_code"].str.fullmatch(r"\d{2}0000")
-    if bad.any():
-        raise InputError("\n".join(
-            problem(path, "region_code", r, v, "a 6-digit province code such as 440000, or "
-                    "000000 for the nation")
-            for r, v in zip(table["_row"][bad], table["region_code"][bad])))
-    return check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf)
+    raise_if([problem(path, "region_code", r, v, "a 6-digit province code such as 440000, or "
+                      "000000 for the nation")
+              for r, v in zip(table["_row"][bad], table["region_code"][bad])])
+    return check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
+                            open_starts=tuple(range(50, 101, 5)))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -234,10 +236,12 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
         s = _annual(rows, vital_path, "value", region, until, first, indicator) * scale
         return xr.DataArray(s.to_numpy(), dims="year", coords={"year": s.index.to_numpy()})
 
+    srb_rows = vital[vital["indicator"] == "sex_ratio_at_birth"]
+    lo, hi = SRB_RANGE
+    raise_if([problem(vital_path, "value", r, v, f"a sex ratio at birth between {lo} and {hi} "
+                      "male births per female birth")
+              for r, v in zip(srb_rows["_row"], srb_rows["value"]) if not lo <= v <= hi])
     srb = series("sex_ratio_at_birth")
-    if (srb <= 0).any():
-        raise InputError(problem(vital_path, "value", None, "a sex ratio <= 0",
-                                 f"male births per female birth > 0 for region {region}"))
     return xr.Dataset({
         "asfr": asfr, "tfr": asfr.sum("age"), "srb": srb, "mx": mx,
         "net_migration_total": series("net_migration", THOUSAND),
@@ -245,8 +249,21 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
     }, attrs={"until": until})
 
 
+def config_int(name: str, value, allow_none: bool = False) -> int | None:
+    """A whole-number config value, or an InputError naming the option."""
+    if value is None and allow_none:
+        return None
+    try:
+        if isinstance(value, bool) or float(value) != int(float(value)):
+            raise ValueError
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise InputError(f"config, {name}: got {value!r}; expected a whole number (a year)."
+                         ) from None
+
+
 def _check_years(base_year: int, until: int | None, last_in_data: int, path: Path) -> int:
-    until = last_in_data if until is None else int(until)
+    until = last_in_data if until is None else until
     if until > last_in_data:
         raise InputError(problem(path, "year", None, until,
                                  f"data.until no later than {last_in_data}, the last year in the data"))
@@ -258,7 +275,6 @@ def _check_years(base_year: int, until: int | None, last_in_data: int, path: Pat
 
 def _finish(ds: xr.Dataset, base_year: int, until: int, files: list[Path], description: str
             ) -> xr.Dataset:
-    from forecast.variables import VARIABLES
     for name in ds.data_vars:
         if name in VARIABLES:
             ds[name].attrs.update(units=VARIABLES[name].units,
@@ -286,6 +302,8 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     ``base_year`` must be one of the quinquennial years in the population file (1950...2020).
     Population is graduated from 5-year groups to single ages (see :mod:`forecast.graduation`).
     """
+    base_year = config_int("data.base_year", base_year)
+    until = config_int("data.until", until, allow_none=True)
     data_dir = Path(data_dir) if data_dir else DATA_DIR
     pop_path = data_dir / WPP_POPULATION
     pop = _read_population(pop_path)
@@ -320,26 +338,32 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
     is split into 85-89, ..., 95-99 and 100+ by the national WPP shares of 2020 by sex.
 
+    The nation's single-age population is the sum of its provinces' (the group totals are
+    the same), so that the provinces add up to the nation at every age.
+
     Rates are China's national WPP series for every region, with provincial fertility scaled
     by :func:`forecast.subnational.child_woman_ratio_factor`. International net migration is
     shared among provinces in proportion to population (used only with ``migration=wpp``).
+
+    All provinces are always loaded and projected (their births are raked to the nation's);
+    ``regions`` selects the provinces reported, in attrs ``report_regions``.
     """
     from forecast.subnational import child_woman_ratio_factor
 
+    base_year = config_int("data.base_year", base_year)
+    until = config_int("data.until", until, allow_none=True)
     data_dir = Path(data_dir) if data_dir else DATA_DIR
     path = data_dir / CENSUS_POPULATION
-    if int(base_year) != CENSUS_YEAR:
+    if base_year != CENSUS_YEAR:
         raise InputError(problem(path, "year", None, base_year,
                                  f"data.base_year={CENSUS_YEAR}, the census year"))
     census = _read_census(path)
-    bad_year = census["year"] != CENSUS_YEAR
-    if bad_year.any():
-        r = census[bad_year].iloc[0]
-        raise InputError(problem(path, "year", r["_row"], r["year"], f"{CENSUS_YEAR}, the census year"))
-    codes = [str(c) for c in (regions or sorted(census["region_code"].unique()))]
-    require_values(census, path, "region_code", codes, "region codes present in the census table")
-    if NATION_CODE not in codes:
-        codes = [NATION_CODE] + codes
+    raise_if([problem(path, "year", r, y, f"{CENSUS_YEAR}, the census year")
+              for r, y in zip(census["_row"], census["year"]) if y != CENSUS_YEAR])
+    provinces = sorted(set(census["region_code"]) - {NATION_CODE})
+    require_values(census, path, "region_code", [NATION_CODE], "the nation's rows")
+    wanted = list(dict.fromkeys(str(c) for c in (regions or provinces)))
+    require_values(census, path, "region_code", wanted, "region codes present in the census table")
 
     wpp_pop_path = data_dir / WPP_POPULATION
     wpp_pop = _read_population(wpp_pop_path)
@@ -347,20 +371,24 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     rates = _wpp_region_rates(national_rates, until, CENSUS_YEAR, data_dir)
     until = rates.attrs["until"]
 
-    census = census[census["region_code"].isin(codes)]
-    groups = np.sort(census["age_start"].unique())
+    codes = [NATION_CODE] + provinces
     counts = np.stack([np.stack([
         census[(census["region_code"] == c) & (census["sex"] == s)].sort_values("age_start")["value"]
         .to_numpy() for s in SEXES]) for c in codes])
-    counts, starts = _split_open_group(counts, groups, wpp_pop, wpp_pop_path)
+    counts, starts = _split_open_group(counts, np.sort(census["age_start"].unique()), wpp_pop,
+                                       wpp_pop_path)
+    factor = child_woman_ratio_factor(counts, starts, codes, NATION_CODE, path)
     aligned = graduate_counts(counts, starts, shift=CENSUS_SHIFT_YEARS)
     latest_mx = rates["mx"].isel(period=-1).transpose("sex", "age").values
     aligned = aligned * np.exp(CENSUS_SHIFT_YEARS * latest_mx)[None]
+    if provinces:
+        # the nation as the sum of its provinces: the same group totals, and sub-national
+        # projections then add up to the national one age by age
+        aligned[0] = aligned[1:].sum(0)
     population = xr.DataArray(aligned, dims=("region", "sex", "age"),
                               coords={"region": codes, "sex": list(SEXES), "age": AGES})
 
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
-    factor = child_woman_ratio_factor(counts, starts, codes, NATION_CODE)
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
     ds = xr.Dataset({
         "population": population,
@@ -379,7 +407,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     ds = _finish(ds, CENSUS_YEAR, until, files,
                  "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
                  f"national rates ({national_rates})")
-    return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01")
+    return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01",
+                           report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
 
 
 def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFrame, path: Path
@@ -392,10 +421,10 @@ def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFr
     if open_start == 100:
         return counts, starts
     old = wpp_pop[wpp_pop["age_start"] >= open_start]
-    if old.empty or len(wpp_pop) == 0:
-        raise InputError(problem(path, "age_group", None, "none",
-                                 f"WPP population aged {open_start}+ in {CENSUS_YEAR} to split "
-                                 "the census's open age group"))
+    if open_start not in set(wpp_pop["age_start"]):
+        raise InputError(problem(path, "age_group", None, f"{open_start}+",
+                                 f"WPP population by 5-year age in {CENSUS_YEAR}, with a group "
+                                 f"starting at {open_start}, to split the census's open age group"))
     shares = np.stack([old[old["sex"] == s].sort_values("age_start")["value"].to_numpy()
                        for s in SEXES])
     shares = shares / shares.sum(-1, keepdims=True)

@@ -1,11 +1,17 @@
-"""Writing a run's files atomically: every file goes to a temporary name first, and all are
-renamed into place only once all have been written, so a failed run leaves no partial output.
+"""Writing a run's files atomically.
+
+All files are written into a temporary folder beside the run folder; when every one is
+complete, the temporary folder is renamed to the run folder in one step (the run folder must
+be absent or empty, as Hydra creates it). A failed run leaves nothing behind. If the run
+folder already holds files, each new file replaces its namesake by its own rename.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -19,23 +25,21 @@ RUN_JSON = "run.json"
 
 
 def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
-    """Call each ``writers[name](temp_path)``, then rename every temporary file to ``name``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps: dict[str, Path] = {}
+    """Call each ``writers[name](path)`` in a temporary folder, then move them all into place."""
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         for name, write in writers.items():
-            temp = out_dir / f".{name}.{os.getpid()}.tmp"
-            temps[name] = temp
-            write(temp)
-        final = []
-        for name, temp in temps.items():
-            os.replace(temp, out_dir / name)
-            final.append(out_dir / name)
-        return final
+            write(staging / name)
+        if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+            os.replace(staging, out_dir)  # one rename: all files appear together
+        else:
+            for name in writers:
+                os.replace(staging / name, out_dir / name)
+        return [out_dir / name for name in writers]
     finally:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:

@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
-from forecast.indicators import planner_indicators, summary_table
+from forecast.indicators import check_quantile_order, planner_indicators, summary_table
 from forecast.inputs import DATA_DIR
 from forecast.outputs import (FORECAST_CSV, PROJECTION_NC, RUN_JSON, csv_writer, json_writer,
                               netcdf_writer, write_files)
@@ -37,7 +37,10 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
                                          source=inputs.attrs["description"],
                                          data_sha256=inputs.attrs["data_sha256"],
                                          forecast_version=forecast.__version__)
+    if not bool(projection["population"].notnull().all()):
+        raise ValueError("the projection produced missing population values; nothing written")
     table = summary_table(planner_indicators(projection), cfg.scenario)
+    check_quantile_order(table)
     metadata = {
         "package": "forecast",
         "version": forecast.__version__,

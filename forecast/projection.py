@@ -9,6 +9,7 @@ import xarray as xr
 
 from forecast.ccmpp import project
 from forecast.errors import InputError
+from forecast.inputs import config_int
 from forecast.subnational import project_with_nation
 from forecast.timing import calendar_from_steps
 
@@ -22,13 +23,15 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     The projection runs one step past the horizon so that births in calendar year
     ``horizon`` are known, then keeps populations up to ``horizon``. Regions with a
     ``national_region`` attribute are projected with births raked to the nation
-    (:func:`forecast.subnational.project_with_nation`).
+    (:func:`forecast.subnational.project_with_nation`); where the inputs name
+    ``report_regions``, only those are kept.
 
     Returns the :func:`forecast.ccmpp.project` Dataset plus ``births_calendar`` (region, sex,
     year, draw): births in calendar year ``year``, persons per year.
     """
     base = int(inputs.attrs["base_year"])
-    if int(horizon) <= base:
+    horizon = config_int("horizon", horizon)
+    if horizon <= base:
         raise InputError(f"config, horizon: got {horizon}; expected a year after the base year "
                          f"{base}.")
     steps = np.arange(base, int(horizon) + 1)
@@ -43,7 +46,9 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
         result = project_with_nation(population, rates, national)
     else:
         result = project(population, **rates)
-    births_calendar = calendar_from_steps(result["births"].dropna("year", how="all"))
+    births_calendar = calendar_from_steps(result["births"].isel(year=slice(0, -1)))
+    if "report_regions" in inputs.attrs:
+        result = result.sel(region=list(inputs.attrs["report_regions"]))
     result = result.sel(year=result["year"] <= horizon)
     flows = ["births", "deaths", "net_migration", "migration_clamped"]
     result[flows] = result[flows].where(result["year"] < horizon)

@@ -26,10 +26,12 @@ import numpy as np
 import xarray as xr
 
 from forecast.ccmpp import project
+from forecast.errors import InputError, problem, raise_if
+from forecast.variables import SEXES
 
 
 def child_woman_ratio_factor(counts: np.ndarray, starts: np.ndarray, codes: list[str],
-                             nation: str) -> xr.DataArray:
+                             nation: str, source: str = "census") -> xr.DataArray:
     """Relative child-woman ratio by region.
 
     Parameters
@@ -45,9 +47,15 @@ def child_woman_ratio_factor(counts: np.ndarray, starts: np.ndarray, codes: list
     """
     starts = np.asarray(starts)
     children = counts[:, :, starts < 5].sum((1, 2))
-    women = counts[:, 0, (starts >= 15) & (starts < 50)].sum(-1)
+    women = counts[:, SEXES.index("female"), (starts >= 15) & (starts < 50)].sum(-1)
+    raise_if([problem(source, "value", None, f"{w:g} women aged 15-49 in region {c}",
+                      "a positive number of women of childbearing age")
+              for c, w in zip(codes, women) if not w > 0])
     ratio = children / women
     factor = ratio / ratio[codes.index(nation)]
+    if not np.all(np.isfinite(factor)) or not factor[codes.index(nation)] > 0:
+        raise InputError(problem(source, "value", None, "no children aged 0-4 in the nation",
+                                 "a positive national child-woman ratio"))
     return xr.DataArray(factor, dims="region", coords={"region": codes})
 
 
@@ -56,7 +64,9 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb`` and ``net_migration`` as for
-    :func:`forecast.ccmpp.project`. Returns one Dataset with the nation first.
+    :func:`forecast.ccmpp.project`; ``population`` must hold the nation and all of its
+    regions, since the other regions' births are scaled to add up to the nation's. Returns
+    one Dataset with the nation first.
     """
     others = [r for r in population["region"].values if r != nation]
 
@@ -67,7 +77,6 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     if not others:
         return national
     births_total = national["births"].sum("sex").sel(region=nation, drop=True)
-    births_total = births_total.dropna("year", how="all")
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
                        births_total=births_total)
     return xr.concat([national, regional], dim="region", data_vars="all", coords="different",

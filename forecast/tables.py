@@ -56,10 +56,15 @@ def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFram
     missing = [c.name for c in columns if c.name not in raw.columns]
     raise_if([problem(path, name, None, None, f"a column named {name}") for name in missing])
 
-    problems: list[str] = []
-    table = pd.DataFrame({"_row": np.arange(len(raw)) + FIRST_DATA_LINE})
+    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
+    problems: list[str] = [problem(path, None, pos + FIRST_DATA_LINE, "a blank line",
+                                   "a data row (remove blank lines)")
+                           for pos in np.flatnonzero(blank)]
+    rows = np.flatnonzero(~blank) + FIRST_DATA_LINE
+    raw = raw[~blank].reset_index(drop=True)
+    table = pd.DataFrame({"_row": rows})
     for col in columns:
-        values, col_problems = _convert(path, col, raw[col.name])
+        values, col_problems = _convert(path, col, raw[col.name], rows)
         table[col.name] = values
         problems += col_problems
     raise_if(problems)
@@ -86,8 +91,11 @@ def _fmt_key(values: tuple) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def _convert(path: Path, col: Column, text: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Convert one column; return the values and a problem line per bad cell."""
+def _convert(path: Path, col: Column, text: pd.Series, rows: np.ndarray
+             ) -> tuple[pd.Series, list[str]]:
+    """Convert one column; return the values and a problem line per bad cell.
+
+    ``rows`` holds each cell's line number in the file."""
     problems = []
     stripped = text.str.strip()
     if col.kind == "text":
@@ -95,7 +103,7 @@ def _convert(path: Path, col: Column, text: pd.Series) -> tuple[pd.Series, list[
             bad = ~stripped.isin(col.allowed)
             expected = "one of " + ", ".join(sorted(col.allowed))
             for pos in np.flatnonzero(bad.to_numpy()):
-                problems.append(problem(path, col.name, pos + FIRST_DATA_LINE,
+                problems.append(problem(path, col.name, rows[pos],
                                         text.iloc[pos], expected))
         return stripped, problems
 
@@ -103,21 +111,21 @@ def _convert(path: Path, col: Column, text: pd.Series) -> tuple[pd.Series, list[
     for pos in np.flatnonzero(numbers.isna().to_numpy()):
         got = text.iloc[pos]
         what = "missing value" if got.strip().lower() in ("", "nan", "na", "null") else "text"
-        problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, got,
+        problems.append(problem(path, col.name, rows[pos], got,
                                 f"a number ({what} found){_meaning(col)}"))
     finite = numbers.notna().to_numpy()
     if col.kind == "nonnegative":
         for pos in np.flatnonzero(finite & (numbers.to_numpy() < 0)):
-            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
                                     f"a number >= 0{_meaning(col)}"))
     if col.kind == "integer":
         vals = numbers.to_numpy()
         for pos in np.flatnonzero(finite & (np.floor(vals) != vals)):
-            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
                                     "a whole number"))
     if np.isinf(numbers.to_numpy()).any():
         for pos in np.flatnonzero(np.isinf(numbers.to_numpy())):
-            problems.append(problem(path, col.name, pos + FIRST_DATA_LINE, text.iloc[pos],
+            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
                                     "a finite number"))
     return numbers, problems
 
@@ -147,15 +155,18 @@ def parse_age_group(label: str) -> tuple[int, float]:
 
 
 def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str,
-                     first_age: int, last_end: float, labels_are_starts: bool = False
+                     first_age: int, last_end: float, labels_are_starts: bool = False,
+                     width: int | None = None, open_starts: tuple[int, ...] | None = None
                      ) -> pd.DataFrame:
     """Check that, within each ``by`` group, age groups tile [first_age, last_end).
 
     Adds ``age_start`` and ``age_end`` columns (completed years; end exclusive, ``inf``
     for an open group). With ``labels_are_starts`` each label is the start of an
     abridged interval ("0", "1", "5", ..., "100+") that ends where the next one starts.
-    Raises :class:`InputError` naming every row with a gap, an overlap, a bad label or a
-    missing end.
+    ``width`` requires every closed group to be that many years wide; ``open_starts``
+    lists the ages an open group may start at. Every ``by`` group must have the same age
+    groups. Raises :class:`InputError` naming every row with a gap, an overlap, a bad
+    label, a wrong width or a missing end.
     """
     problems: list[str] = []
     starts, ends = [], []
@@ -200,12 +211,38 @@ def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str
                 problems.append(problem(path, column, row, label,
                                         f"age groups that do not overlap for {where} (it "
                                         f'overlaps "{prev_label}" in row {prev_row})'))
+            if width is not None and math.isfinite(end) and end - start != width:
+                problems.append(problem(path, column, row, label,
+                                        f"a {width}-year age group for {where}"))
+            if open_starts is not None and math.isinf(end) and start not in open_starts:
+                problems.append(problem(path, column, row, label, "an open age group starting "
+                                        f"at {' or '.join(_age(a) for a in open_starts)}"))
             expected_next, previous = end, (row, label)
         if expected_next != last_end:
             problems.append(problem(path, column, previous[0], previous[1],
                                     f"the last age group for {where} to end at {expected_end}"))
     raise_if(problems)
+    _require_same_groups(table, path, by, column)
     return table
+
+
+def _require_same_groups(table: pd.DataFrame, path: Path, by: list[str], column: str) -> None:
+    """Raise unless every ``by`` group has the same list of age-group starts."""
+    lists = table.sort_values("age_start").groupby(by, sort=True)["age_start"].agg(tuple)
+    if lists.nunique() <= 1:
+        return
+    reference = lists.mode().iloc[0]
+    odd_key = next(k for k, v in lists.items() if v != reference)
+    keys = odd_key if isinstance(odd_key, tuple) else (odd_key,)
+    mask = np.logical_and.reduce([table[b] == k for b, k in zip(by, keys)])
+    odd = table[mask].sort_values("age_start")
+    extra = odd[~odd["age_start"].isin(reference)]
+    rec = (extra if len(extra) else odd).iloc[0]
+    where = ", ".join(f"{b}={k}" for b, k in zip(by, keys))
+    raise InputError(problem(path, column, rec["_row"], rec[column],
+                             f"the same age groups for every {', '.join(by)} (for {where} they "
+                             f"differ from the others, which start at "
+                             f"{', '.join(_age(a) for a in reference)})"))
 
 
 def _age(value: float) -> str:

@@ -27,7 +27,7 @@ VARIABLES: dict[str, Variable] = {
     # Inputs (native time basis of the sources)
     "population": Variable(("region", "sex", "age"), "persons",
                            "Population by completed age at 1 July of the base year; age 100 is 100+",
-                           ("year", "draw")),
+                           ("draw",)),
     "asfr": Variable(("region", "age", "year"), "births per woman per year",
                      "Age-specific fertility rate by age of mother", ("draw",)),
     "tfr": Variable(("region", "year"), "children per woman",
@@ -51,13 +51,15 @@ VARIABLES: dict[str, Variable] = {
 }
 
 
-def check(da: xr.DataArray, name: str, rates_for: str = "") -> None:
-    """Raise ValueError when ``da`` lacks a required dim or has one not declared for ``name``."""
+def check(da: xr.DataArray, name: str) -> None:
+    """Raise ValueError when ``da`` has a dim not declared for ``name``.
+
+    Declared dims may be absent (a rate without ``region`` applies to every region)."""
     spec = VARIABLES[name]
     allowed = set(spec.dims) | set(spec.optional_dims)
     extra = [d for d in da.dims if d not in allowed]
     if extra:
-        raise ValueError(f"{name}{rates_for}: unexpected dims {extra}; declared {spec.dims} "
+        raise ValueError(f"{name}: unexpected dims {extra}; declared {spec.dims} "
                          f"(optional {spec.optional_dims})")
 
 

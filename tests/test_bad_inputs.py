@@ -446,3 +446,77 @@ def test_row_number_is_the_line_number_after_a_blank_line(data_dir):
     assert row > 101
     message = raises_input_error(load_census, data_dir)
     problem_line(message, CENSUS, column="value", row=row, got="abc")
+
+
+# --------------------------------------------------------------------------- 12. shapes the
+# numerics rely on: fixed widths, open groups at 100, the same groups everywhere, plausible units
+
+def test_mortality_open_group_must_start_at_100(data_dir):
+    rows = read_rows(data_dir / MX)
+    where = {"region": "JPN", "period": "2010-2015", "sex": "female"}
+    delete_lines(data_dir / MX, [line_of(rows, **where, age="100+")])
+    row = set_cell(data_dir / MX, {**where, "age": "95"}, "age", "95+")
+    problem_line(raises_input_error(load_jpn, data_dir), MX, column="age", row=row, got="95+")
+
+
+def test_mortality_period_must_be_five_years(data_dir):
+    rows = read_rows(data_dir / MX)
+    targets = lines_of(rows, region="JPN", period="2010-2015")
+    j = rows[0].index("period")
+    for line in targets:
+        rows[line - 1][j] = "2010-2011"
+    write_rows(data_dir / MX, rows)
+    problem_line(raises_input_error(load_jpn, data_dir), MX, column="period", row=targets[0],
+                 got="2010-2011")
+
+
+def test_asfr_groups_must_be_five_years_wide(data_dir):
+    row = set_cell(data_dir / ASFR, {**ASFR_ROW, "age_group": "15-19"}, "age_group", "15-17")
+    rows = read_rows(data_dir / ASFR)
+    extra = list(rows[row - 1])
+    extra[rows[0].index("age_group")] = "18-19"
+    write_rows(data_dir / ASFR, rows + [extra])
+    problem_line(raises_input_error(load_jpn, data_dir), ASFR, column="age_group", row=row,
+                 got="15-17")
+
+
+def test_sex_ratio_per_100_is_refused(data_dir):
+    where = {"region": "JPN", "year": "2018", "indicator": "sex_ratio_at_birth", "sex": "both"}
+    row = set_cell(data_dir / VITAL, where, "value", "105.1")
+    problem_line(raises_input_error(load_jpn, data_dir), VITAL, column="value", row=row,
+                 got="105.1")
+
+
+def test_census_groups_must_be_the_same_for_every_region(data_dir):
+    """One province with 85-89 and 90+ instead of 85+: named, not a numpy shape error."""
+    where = {"region_code": "440000", "sex": "female"}
+    row = set_cell(data_dir / CENSUS, {**where, "age_group": "85+"}, "age_group", "85-89")
+    rows = read_rows(data_dir / CENSUS)
+    extra = list(rows[row - 1])
+    extra[rows[0].index("age_group")] = "90+"
+    write_rows(data_dir / CENSUS, rows + [extra])
+    line = problem_line(raises_input_error(load_census, data_dir), CENSUS, column="age_group")
+    assert "same age groups" in line and "440000" in line
+
+
+def test_census_without_the_nation(data_dir):
+    rows = read_rows(data_dir / CENSUS)
+    delete_lines(data_dir / CENSUS, lines_of(rows, region_code="000000"))
+    problem_line(raises_input_error(load_census, data_dir), CENSUS, column="region_code",
+                 got="000000")
+
+
+def test_repeated_region_codes_are_read_once(data_dir):
+    ds = load_census(data_dir, regions=["110000", "110000"])
+    assert list(ds.attrs["report_regions"]) == ["000000", "110000"]
+
+
+@pytest.mark.parametrize("option,value", [("horizon", "abc"), ("data.until", "abc"),
+                                          ("data.base_year", "2020.5")])
+def test_non_integer_config_values_exit_2(tmp_path, option, value):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}", f"{option}={value}"]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert option in done.stderr and value in done.stderr
+    assert not out.exists()

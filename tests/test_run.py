@@ -116,3 +116,16 @@ def test_a_horizon_before_the_base_year_stops_the_run_and_writes_nothing(tmp_pat
     assert done.returncode == 2
     assert "horizon" in done.stderr and "2020" in done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(default_run, tmp_path):
+    """Provinces are always projected together (births raked to the nation); asking for two
+    of them only filters the table."""
+    _forecast(tmp_path, "data.regions=[440000,500000]", cwd=tmp_path)
+    subset = pd.read_csv(tmp_path / "forecast.csv", dtype={"region_code": str},
+                         encoding="utf-8-sig")
+    full = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
+                       encoding="utf-8-sig")
+    assert set(subset["region_code"]) == {"000000", "440000", "500000"}
+    expected = full[full["region_code"].isin(["000000", "440000", "500000"])]
+    pd.testing.assert_frame_equal(subset.reset_index(drop=True), expected.reset_index(drop=True))

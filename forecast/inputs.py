@@ -20,7 +20,13 @@ net_migration_total  region, year               net migrants (persons per year),
 mx                   region, sex, age, period   deaths per person-year, 5-year period from 1 July
 births_observed      region, year               WPP births (persons per year), calendar year; WPP only
 fertility_factor     region                     provincial / national child-woman ratio; census only
+tfr_pool             pool_region, year          TFR of all WPP regions (children per woman), calendar
 ==================== ========================== =================================================
+
+Attributes: ``base_year``, ``last_observed_year``, ``tfr_target`` (the ``pool_region`` whose
+series is the national fertility of these inputs), ``national_region`` (census only),
+``source_files``, ``data_sha256``, ``description``.
+
 
 Ages are completed years 0...100, age 100 being the open interval 100+. Observations after
 ``until`` are dropped, so a backtest from any origin is the same call with another ``until``.
@@ -246,7 +252,22 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
         "asfr": asfr, "tfr": asfr.sum("age"), "srb": srb, "mx": mx,
         "net_migration_total": series("net_migration", THOUSAND),
         "births_observed": series("births", THOUSAND),
+        "tfr_pool": _tfr_pool(_read_vital(vital_path), until),
     }, attrs={"until": until})
+
+
+def _tfr_pool(vital: pd.DataFrame, until: int) -> xr.DataArray:
+    """Annual TFR of every region in the WPP file up to ``until`` (pool_region, year).
+
+    The fertility models pool these series; regions whose series has gaps are left out."""
+    rows = vital[(vital["indicator"] == "tfr") & (vital["year"] <= until)]  # WPP labels it female
+    wide = rows.pivot(index="region", columns="year", values="value").sort_index()
+    wide = wide.loc[:, wide.columns.min():until].dropna(axis=0, how="any")
+    pool = xr.DataArray(wide.to_numpy(), dims=("pool_region", "year"),
+                        coords={"pool_region": wide.index.to_numpy(dtype=str),
+                                "year": wide.columns.to_numpy(dtype=int)})
+    return pool.assign_attrs(units="children per woman", description="WPP 2024 total fertility "
+                             "rate of the regions the fertility models learn from, calendar year")
 
 
 def config_int(name: str, value, allow_none: bool = False) -> int | None:
@@ -318,11 +339,13 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     starts = np.sort(pop["age_start"].unique())
     population = xr.DataArray(graduate_counts(counts, starts), dims=("sex", "age"),
                               coords={"sex": list(SEXES), "age": AGES})
-    ds = rates.assign(population=population).expand_dims(region=[region])
+    ds = rates.drop_vars("tfr_pool").assign(population=population).expand_dims(region=[region])
+    ds["tfr_pool"] = rates["tfr_pool"]
     ds = ds.assign_coords(region_name=("region", [name]))
     files = [pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
-    return _finish(ds, int(base_year), until, files,
-                   f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
+    ds = _finish(ds, int(base_year), until, files,
+                 f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
+    return ds.assign_attrs(tfr_target=region)
 
 
 def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,
@@ -398,6 +421,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "mx": rates["mx"].expand_dims(region=codes),
         "net_migration_total": rates["net_migration_total"] * share,
         "fertility_factor": factor,
+        "tfr_pool": rates["tfr_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
     ds["fertility_factor"].attrs.update(units="1", description=(
         "Provincial fertility relative to the nation: census child-woman ratio (children 0-4 "
@@ -408,6 +432,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                  "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
                  f"national rates ({national_rates})")
     return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01",
+                           tfr_target=national_rates,
                            report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
 
 

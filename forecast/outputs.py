@@ -22,6 +22,7 @@ import xarray as xr
 FORECAST_CSV = "forecast.csv"
 PROJECTION_NC = "projection.nc"
 RUN_JSON = "run.json"
+POSTERIOR_NC = "posterior.nc"
 
 
 def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
@@ -29,6 +30,9 @@ def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> li
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the run folder should not be
     try:
         for name, write in writers.items():
             write(staging / name)
@@ -57,6 +61,11 @@ def netcdf_writer(ds: xr.Dataset) -> Callable[[Path], None]:
         if clean[name].dtype == object:
             clean[name] = clean[name].astype(str)
     return lambda path: clean.to_netcdf(path, engine="netcdf4", format="NETCDF4")
+
+
+def idata_writer(idata) -> Callable[[Path], None]:
+    """ArviZ InferenceData as NetCDF (posterior, sample stats, observed data)."""
+    return lambda path: idata.to_netcdf(str(path))
 
 
 def json_writer(data: dict) -> Callable[[Path], None]:

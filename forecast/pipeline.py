@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 import forecast
 from forecast.indicators import check_quantile_order, planner_indicators, summary_table
 from forecast.inputs import DATA_DIR
-from forecast.outputs import (FORECAST_CSV, PROJECTION_NC, RUN_JSON, csv_writer, json_writer,
-                              netcdf_writer, write_files)
+from forecast.indicators import QUANTILES
+from forecast.outputs import (FORECAST_CSV, POSTERIOR_NC, PROJECTION_NC, RUN_JSON, csv_writer,
+                              idata_writer, json_writer, netcdf_writer, write_files)
 from forecast.projection import project_inputs
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
         raise ValueError("the projection produced missing population values; nothing written")
     table = summary_table(planner_indicators(projection), cfg.scenario)
     check_quantile_order(table)
+    stored = projection if cfg.output.projection == "draws" else over_draws(projection)
+    diagnostics = getattr(fertility, "diagnostics", {})
+    posterior = getattr(fertility, "idata", None)
     metadata = {
         "package": "forecast",
         "version": forecast.__version__,
@@ -54,22 +59,35 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
                  "files": [_relative(p) for p in inputs.attrs["source_files"]],
                  "base_year": inputs.attrs["base_year"],
                  "last_observed_year": inputs.attrs["last_observed_year"]},
+        "fertility_diagnostics": diagnostics,
         "projection": {"regions": int(projection.sizes["region"]),
                        "draws": int(projection.sizes["draw"]),
+                       "stored": cfg.output.projection,
                        "horizon": int(cfg.horizon),
                        "migration_clamped_persons": float(projection["migration_clamped"].sum())},
         "python": platform.python_version(),
-        "outputs": [FORECAST_CSV, PROJECTION_NC, RUN_JSON],
     }
+    writers = {FORECAST_CSV: csv_writer(table), PROJECTION_NC: netcdf_writer(stored)}
+    if posterior is not None:
+        writers[POSTERIOR_NC] = idata_writer(posterior)
+    metadata["outputs"] = [*writers, RUN_JSON]
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
-    written = write_files(Path(out_dir), {
-        FORECAST_CSV: csv_writer(table),
-        PROJECTION_NC: netcdf_writer(projection),
-        RUN_JSON: json_writer(metadata),
-    })
+    writers[RUN_JSON] = json_writer(metadata)
+    written = write_files(Path(out_dir), writers)
     log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
              time.perf_counter() - started)
     return written
+
+
+def over_draws(projection):
+    """The projection summarised over ``draw``: dim ``quantile`` (median, 80 % and 95 %
+    bounds, as in forecast.csv) instead of every draw."""
+    if projection.sizes["draw"] == 1:
+        return projection
+    with warnings.catch_warnings():  # flows are NaN in the last year by design
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        q = projection.quantile(list(QUANTILES.values()), dim="draw", keep_attrs=True)
+    return q.assign_coords(quantile_name=("quantile", list(QUANTILES)))
 
 
 def _relative(path: str) -> str:

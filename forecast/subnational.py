@@ -81,3 +81,46 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
                        births_total=births_total)
     return xr.concat([national, regional], dim="region", data_vars="all", coords="different",
                      compat="equals", join="outer")
+
+
+#: Annual defaults of the Scale-AR(1) model (Ševčíková, Raftery & Gerland 2018, from the
+#: published 5-year rho = 0.92464, sigma = 0.04522).
+ANNUAL_RHO = 0.98445
+ANNUAL_SIGMA = 0.02086
+
+
+def scale_factor_paths(start: xr.DataArray, start_year: int, years: np.ndarray, draws: int,
+                       rng: np.random.Generator, rho: float = ANNUAL_RHO,
+                       sigma: float = ANNUAL_SIGMA, fixed: list[str] = ()) -> xr.DataArray:
+    """Sub-national fertility scale factors as an AR(1) towards 1, one path per draw.
+
+    .. math:: \\alpha_{r,t} - 1 = \\rho\\,(\\alpha_{r,t-1} - 1) + \\sigma \\varepsilon_{r,t},
+              \\quad \\varepsilon \\sim N(0, 1), \\quad \\alpha_{r,t_0} = \\text{start}_r
+
+    Regional TFR is the national TFR times the factor. Factors are floored at 0.05 so that
+    a long path cannot reach zero. Regions in ``fixed`` (the nation) keep factor 1.
+
+    Parameters
+    ----------
+    start : (region), dimensionless; the factor in ``start_year`` (e.g. from the census)
+    years : calendar years wanted (>= start_year)
+    draws : number of paths
+
+    Returns
+    -------
+    DataArray (region, year, draw), dimensionless.
+    """
+    years = np.asarray(years)
+    n_steps = int(years.max() - start_year)
+    paths = np.empty((start.sizes["region"], n_steps + 1, draws))
+    paths[:, 0, :] = start.values[:, None]
+    shocks = rng.standard_normal((start.sizes["region"], n_steps, draws)) * sigma
+    for k in range(n_steps):
+        paths[:, k + 1] = np.maximum(1.0 + rho * (paths[:, k] - 1.0) + shocks[:, k], 0.05)
+    out = xr.DataArray(paths, dims=("region", "year", "draw"),
+                       coords={"region": start["region"].values,
+                               "year": np.arange(start_year, start_year + n_steps + 1),
+                               "draw": np.arange(draws)})
+    for region in fixed:
+        out.loc[{"region": region}] = 1.0
+    return out.sel(year=years).assign_attrs(units="1", description="regional TFR / national TFR")

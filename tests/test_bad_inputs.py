@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 
 from forecast.errors import InputError
+from forecast.inputs import CENSUS_POPULATION as CENSUS
+from forecast.inputs import DATA_DIR as DATA
+from forecast.inputs import WPP_ASFR as ASFR
+from forecast.inputs import WPP_MX as MX
+from forecast.inputs import WPP_POPULATION as POP
+from forecast.inputs import WPP_VITAL as VITAL
 from forecast.inputs import load_china_census, load_wpp
+from forecast.outputs import FORECAST_CSV, PROJECTION_NC, RUN_JSON
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-CENSUS = "china_census2020_pop_age_sex_province.csv"
-POP = "wpp2024_pop_age5_sex_quinquennial.csv"
-ASFR = "wpp2024_asfr_annual_age5.csv"
-MX = "wpp2024_mx_abridged_5yr_periods.csv"
-VITAL = "wpp2024_vital_annual.csv"
-OUTPUTS = ("forecast.csv", "projection.nc", "run.json")
+OUTPUTS = (FORECAST_CSV, PROJECTION_NC, RUN_JSON)
 
 # Rows used as edit targets (all present exactly once in the shipped data).
 CENSUS_ROW = {"region_code": "440000", "sex": "female", "age_group": "15-19"}

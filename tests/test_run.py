@@ -14,10 +14,14 @@ import xarray as xr
 from forecast.indicators import COLUMNS, INDICATORS, check_quantile_order
 
 PROVINCES = 31
+#: Few draws keep the MCMC short; the model and its defaults are exercised as in a real run.
+FEW_DRAWS = ["fertility.draws=60", "fertility.samples=60", "fertility.tune=60",
+             "fertility.progressbar=false"]
 
 
-def _forecast(out, *overrides, cwd):
-    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}", *overrides]
+def _forecast(out, *overrides, cwd, few_draws=True):
+    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}",
+           *(FEW_DRAWS if few_draws else []), *overrides]
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done
@@ -26,13 +30,13 @@ def _forecast(out, *overrides, cwd):
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("default")
-    _forecast(out, cwd=out)
+    _forecast(out, "output.projection=draws", cwd=out)
     return out
 
 
-def test_writes_the_three_files_and_nothing_else(default_run):
+def test_writes_the_output_files_and_nothing_else(default_run):
     names = sorted(p.name for p in default_run.iterdir())
-    assert names == ["forecast.csv", "projection.nc", "run.json"]
+    assert names == ["forecast.csv", "posterior.nc", "projection.nc", "run.json"]
 
 
 def test_planner_table_columns_regions_and_indicators(default_run):
@@ -51,24 +55,40 @@ def test_planner_table_columns_regions_and_indicators(default_run):
     assert set(table.loc[table["indicator"] == "births", "unit"]) == {"persons per year"}
     check_quantile_order(table)
     assert table[["median", "lower_95"]].notna().all().all()
+    # probabilistic fertility: births after the last observed year have real intervals
+    late = table[(table["indicator"] == "births") & (table["year"] == 2030)]
+    assert (late["upper_95"] > late["lower_95"] * 1.05).all()
 
 
-def test_provinces_sum_to_the_nation(default_run):
-    """Births and population of the 31 provinces within 0.5 % of the nation in every year."""
-    table = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
-                        encoding="utf-8-sig")
-    for indicator in ("births", "population", "population_0_2", "population_3_5"):
-        rows = table[table["indicator"] == indicator]
-        nation = rows[rows["region_code"] == "000000"].set_index("year")["median"]
-        provinces = rows[rows["region_code"] != "000000"].groupby("year")["median"].sum()
-        rel = (provinces / nation - 1).abs()
-        assert rel.max() < 0.005, f"{indicator}: provinces differ from the nation by {rel.max():.3%}"
+def test_provinces_sum_to_the_nation_in_every_draw(default_run):
+    """Births and population of the 31 provinces within 0.5 % of the nation, every year and
+    draw (medians of sums are not sums of medians, so the check is on the draws)."""
+    ds = xr.open_dataset(default_run / "projection.nc")
+    assert ds.sizes["draw"] == 60
+    nation = ds.sel(region="000000")
+    provinces = ds.drop_sel(region="000000").sum("region")
+    for name in ("births_calendar", "population"):
+        total, parts = nation[name].sum("sex"), provinces[name].sum("sex")
+        rel = abs(parts / total - 1).max()
+        assert float(rel) < 0.005, f"{name}: provinces differ from the nation by {float(rel):.3%}"
+    young = ds["population"].sel(age=[0, 1, 2]).sum(("sex", "age"))
+    rel = abs(young.drop_sel(region="000000").sum("region") / young.sel(region="000000") - 1)
+    assert float(rel.max()) < 0.005
 
 
-def test_projection_dataset_has_units_and_the_identity_holds(default_run):
+def test_projection_dataset_has_units(default_run):
     ds = xr.open_dataset(default_run / "projection.nc")
     for name in ("population", "births", "deaths", "net_migration", "births_calendar"):
         assert ds[name].attrs["units"].startswith("persons")
+
+
+def test_deterministic_run_keeps_the_accounting_identity(tmp_path):
+    """fertility=constant is the one-draw case of the same pipeline; its projection.nc holds
+    the draw itself, on which P(t+1) - P(t) = B - D + M."""
+    _forecast(tmp_path, "fertility=constant", cwd=tmp_path, few_draws=False)
+    assert not (tmp_path / "posterior.nc").exists()
+    ds = xr.open_dataset(tmp_path / "projection.nc")
+    assert ds.sizes["draw"] == 1
     pop = ds["population"].sum("age")
     years = ds["year"].values[:-1]
     change = pop.shift(year=-1).sel(year=years) - pop.sel(year=years)
@@ -79,6 +99,9 @@ def test_projection_dataset_has_units_and_the_identity_holds(default_run):
 def test_run_metadata(default_run):
     meta = json.loads((default_run / "run.json").read_text(encoding="utf-8"))
     assert meta["version"] and meta["seed"] == 20240601
+    diag = meta["fertility_diagnostics"]
+    assert {"rhat_max", "ess_bulk_min", "ess_tail_min", "divergences"} <= set(diag)
+    assert meta["outputs"] == ["forecast.csv", "projection.nc", "posterior.nc", "run.json"]
     assert len(meta["data"]["sha256"]) == 64
     assert meta["config"]["horizon"] == 2035
     assert meta["wall_time_seconds"] > 0
@@ -93,7 +116,7 @@ def test_same_config_gives_identical_numbers(default_run, tmp_path):
 def test_wpp_region_backtest_from_any_origin(tmp_path):
     """`forecast data=wpp data.region=JPN data.base_year=2015 data.until=2015` ignores later data."""
     _forecast(tmp_path, "data=wpp", "data.region=JPN", "data.base_year=2015", "data.until=2015",
-              "horizon=2020", cwd=tmp_path)
+              "horizon=2020", "fertility=constant", cwd=tmp_path, few_draws=False)
     table = pd.read_csv(tmp_path / "forecast.csv", encoding="utf-8-sig")
     assert set(table["region_code"]) == {"JPN"} and set(table["region_name"]) == {"Japan"}
     meta = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
@@ -103,7 +126,7 @@ def test_wpp_region_backtest_from_any_origin(tmp_path):
     # projected 2020 births must exceed WPP's estimate (about 0.83 million), while the
     # full-data run follows it.
     _forecast(tmp_path / "full", "data=wpp", "data.region=JPN", "data.base_year=2015",
-              "horizon=2020", cwd=tmp_path)
+              "horizon=2020", "fertility=constant", cwd=tmp_path, few_draws=False)
     full = pd.read_csv(tmp_path / "full" / "forecast.csv", encoding="utf-8-sig")
     full_births = full[full["indicator"] == "births"].set_index("year")["median"]
     assert births.loc[2020] > 1.05 * full_births.loc[2020]
@@ -127,5 +150,8 @@ def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(default_run
     full = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
                        encoding="utf-8-sig")
     assert set(subset["region_code"]) == {"000000", "440000", "500000"}
+    stored = xr.open_dataset(tmp_path / "projection.nc")
+    assert list(stored["quantile_name"].values) == ["median", "lower_80", "upper_80",
+                                                    "lower_95", "upper_95"]
     expected = full[full["region_code"].isin(["000000", "440000", "500000"])]
     pd.testing.assert_frame_equal(subset.reset_index(drop=True), expected.reset_index(drop=True))

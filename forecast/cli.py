@@ -11,9 +11,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from forecast.errors import InputError
+from forecast.paths import CONFIG_DIR
 from forecast.pipeline import run
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
 log = logging.getLogger("forecast")
 
 

@@ -52,7 +52,7 @@ from forecast.variables import SEXES, VARIABLES
 log = logging.getLogger(__name__)
 
 #: The project's embedded default data.
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from forecast.paths import DATA_DIR  # noqa: E402  (re-exported)
 
 WPP_POPULATION = "wpp2024_pop_age5_sex_quinquennial.csv"
 WPP_ASFR = "wpp2024_asfr_annual_age5.csv"

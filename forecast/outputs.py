@@ -23,6 +23,8 @@ FORECAST_CSV = "forecast.csv"
 PROJECTION_NC = "projection.nc"
 RUN_JSON = "run.json"
 POSTERIOR_NC = "posterior.nc"
+BACKTEST_SCORES = "backtest_scores.csv"
+BACKTEST_SUMMARY = "backtest_summary.csv"
 
 
 def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
@@ -46,9 +48,10 @@ def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> li
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:
-    """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names), 1 decimal."""
-    return lambda path: table.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.1f")
+def csv_writer(table: pd.DataFrame, decimals: int = 1) -> Callable[[Path], None]:
+    """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names)."""
+    return lambda path: table.to_csv(path, index=False, encoding="utf-8-sig",
+                                     float_format=f"%.{decimals}f")
 
 
 def netcdf_writer(ds: xr.Dataset) -> Callable[[Path], None]:

@@ -15,19 +15,33 @@ from omegaconf import DictConfig, OmegaConf
 import forecast
 from forecast.indicators import check_quantile_order, planner_indicators, summary_table
 from forecast.inputs import DATA_DIR
+from forecast.paths import CONFIG_DIR
+from forecast.errors import InputError
+from forecast.evaluate import backtest, summarise
 from forecast.indicators import QUANTILES
-from forecast.outputs import (FORECAST_CSV, POSTERIOR_NC, PROJECTION_NC, RUN_JSON, csv_writer,
-                              idata_writer, json_writer, netcdf_writer, write_files)
+from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, FORECAST_CSV, POSTERIOR_NC,
+                              PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
+                              netcdf_writer, write_files)
 from forecast.projection import project_inputs
 
 log = logging.getLogger(__name__)
 
 
 def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> list[Path]:
-    """Load, project, summarise and write ``forecast.csv``, ``projection.nc``, ``run.json``.
+    """Run ``cfg.task``: ``project`` (:func:`run_projection`) or ``backtest``
+    (:func:`run_backtest`). Nothing is written unless every stage succeeds."""
+    task = cfg.get("task", "project")
+    if task == "backtest":
+        return run_backtest(cfg, out_dir, overrides)
+    if task != "project":
+        raise InputError(f"config, task: got {task!r}; expected project or backtest.")
+    return run_projection(cfg, out_dir, overrides)
 
-    Nothing is written unless every stage succeeds.
-    """
+
+def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None
+                   ) -> list[Path]:
+    """Load, project, summarise and write ``forecast.csv``, ``projection.nc``,
+    ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     log.info("Loading data (%s)", cfg.data._target_)
@@ -47,13 +61,7 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
     diagnostics = getattr(fertility, "diagnostics", {})
     posterior = getattr(fertility, "idata", None)
     metadata = {
-        "package": "forecast",
-        "version": forecast.__version__,
-        "started_at_utc": started_at,
-        "wall_time_seconds": None,
-        "seed": cfg.seed,
-        "overrides": list(overrides or []),
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        **_run_header(cfg, started_at, overrides),
         "data": {"description": inputs.attrs["description"],
                  "sha256": inputs.attrs["data_sha256"],
                  "files": [_relative(p) for p in inputs.attrs["source_files"]],
@@ -77,6 +85,52 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
     log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
              time.perf_counter() - started)
     return written
+
+
+def _run_header(cfg: DictConfig, started_at: str, overrides: list[str] | None) -> dict:
+    return {"package": "forecast", "version": forecast.__version__,
+            "started_at_utc": started_at, "wall_time_seconds": None, "seed": cfg.seed,
+            "overrides": list(overrides or []),
+            "config": OmegaConf.to_container(cfg, resolve=True)}
+
+
+def run_backtest(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None
+                 ) -> list[Path]:
+    """Rolling-origin backtest of the fertility models named in ``cfg.backtest.models``;
+    writes every scored forecast, the summary table and ``run.json``."""
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    spec = cfg.backtest
+    models = {name: _model_factory(cfg, name) for name in spec.models}
+    origins = list(range(int(spec.first_origin), int(spec.last_origin) + 1))
+    scores = backtest(models, origins, int(spec.max_horizon),
+                      regions=list(spec.regions) if spec.get("regions") else None,
+                      births=bool(spec.births), data_dir=spec.get("data_dir"))
+    summary = summarise(scores)
+    metadata = {**_run_header(cfg, started_at, overrides),
+                "outputs": [BACKTEST_SCORES, BACKTEST_SUMMARY, RUN_JSON]}
+    metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
+    written = write_files(Path(out_dir), {BACKTEST_SCORES: csv_writer(scores, decimals=6),
+                                          BACKTEST_SUMMARY: csv_writer(summary, decimals=4),
+                                          RUN_JSON: json_writer(metadata)})
+    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
+             time.perf_counter() - started)
+    return written
+
+
+def _model_factory(cfg: DictConfig, option: str):
+    """A factory of fresh fertility models from ``configs/fertility/<option>.yaml`` with the
+    backtest's draws and per-model overrides, interpolations resolved against ``cfg``."""
+    path = Path(CONFIG_DIR) / "fertility" / f"{option}.yaml"
+    if not path.is_file():
+        raise InputError(f"config, backtest.models: got {option!r}; expected one of "
+                         f"{sorted(p.stem for p in path.parent.glob('*.yaml'))}.")
+    conf = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
+    OmegaConf.set_struct(conf, False)
+    model_cfg = OmegaConf.merge(OmegaConf.load(path), {"draws": cfg.backtest.draws},
+                                cfg.backtest.get("overrides", {}).get(option, {}))
+    OmegaConf.update(conf, "fertility", model_cfg, merge=False)
+    return lambda: instantiate(conf.fertility)
 
 
 def over_draws(projection):

@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 
 from forecast.cli import CONFIG_DIR
 
-GROUPS = ["data", "fertility", "mortality", "migration"]
+GROUPS = ["data", "fertility", "mortality", "migration", "experiment"]
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((Path(CONFIG_DIR) / g).glob("*.yaml"))]
 
 
@@ -23,12 +23,16 @@ def test_default_config_composes():
     cfg = _compose([])
     assert cfg.horizon == 2035
     assert cfg.data._target_.endswith("load_china_census")
+    assert cfg.fertility._target_.endswith("HierarchicalTFR") and cfg.task == "project"
     assert cfg.migration._target_.endswith("ZeroMigration")
 
 
 @pytest.mark.parametrize("group,option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_every_option_composes_and_instantiates(group, option):
     cfg = _compose([f"{group}={option}"])
+    if group == "experiment":
+        assert cfg.task == "backtest" and cfg.backtest.models
+        return
     assert "_target_" in cfg[group]
     if group != "data":  # models are cheap to build; data loaders are exercised elsewhere
         model = instantiate(cfg[group])

@@ -81,6 +81,7 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
     last_year = int(pool["year"].max())
     regions = regions or [str(r) for r in pool["pool_region"].values]
     frames = []
+    jump_off: dict[tuple[str, int], tuple[xr.Dataset, xr.DataArray]] = {}
     for origin in origins:
         years = np.arange(origin + 1, min(origin + max_horizon, last_year) + 1)
         if len(years) == 0:
@@ -96,16 +97,25 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
                                     tfr.sel(pool_region=region, year=years).values,
                                     truth_tfr.sel(pool_region=region).values))
                 if births:
+                    if (region, origin) not in jump_off:
+                        jump_off[region, origin] = _jump_off(region, origin, data_dir)
                     frames.append(_births_rows(name, model, region, origin, years,
-                                               tfr.sel(pool_region=region, drop=True), data_dir))
+                                               tfr.sel(pool_region=region, drop=True),
+                                               *jump_off[region, origin]))
     return pd.concat(frames, ignore_index=True)
 
 
-def _births_rows(name, model, region, origin, years, tfr, data_dir) -> pd.DataFrame:
-    """Project one region from its last quinquennial population <= origin and score births."""
+def _jump_off(region: str, origin: int, data_dir) -> tuple[xr.Dataset, xr.DataArray]:
+    """Inputs known at ``origin`` (from the last quinquennial population <= origin) and the
+    births that were later observed."""
     base = origin - origin % 5
     inputs = load_wpp(region, base, until=origin, data_dir=data_dir)
     observed = load_wpp(region, base, data_dir=data_dir)["births_observed"].sel(region=region)
+    return inputs, observed
+
+
+def _births_rows(name, model, region, origin, years, tfr, inputs, observed) -> pd.DataFrame:
+    """Project one region from its jump-off inputs with the given TFR draws; score births."""
 
     class _Given:  # the forecast already made for this origin, handed to the projection
         def rates(self, inp, steps):

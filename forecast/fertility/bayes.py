@@ -43,16 +43,17 @@ import logging
 import time
 import warnings
 
-import arviz as az
-import numpy as np
-import pymc as pm
-import xarray as xr
+# The model is element-wise (no matrix products), so PyTensor's missing-BLAS notice is moot.
+warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+
+import arviz as az  # noqa: E402
+import numpy as np  # noqa: E402
+import pymc as pm  # noqa: E402
+import xarray as xr  # noqa: E402
 
 from forecast.fertility.trajectory import TfrTrajectoryFertility
 
 log = logging.getLogger(__name__)
-# The model is element-wise (no matrix products), so PyTensor's missing-BLAS notice is moot.
-warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
 
 #: Parameters whose convergence is reported.
 HYPER = ["drift_mean", "drift_sd", "ar_mean", "ar_sd", "log_sigma_mean", "log_sigma_sd", "nu"]

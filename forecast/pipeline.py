@@ -1,4 +1,4 @@
-"""One run: configuration in, three files out. ``run(cfg, out_dir)`` is what the CLI calls."""
+"""One run: configuration in, files out. ``run(cfg, out_dir)`` is what the CLI calls."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
-from forecast.indicators import check_quantile_order, planner_indicators, summary_table
-from forecast.inputs import DATA_DIR
-from forecast.paths import CONFIG_DIR
 from forecast.errors import InputError
 from forecast.evaluate import backtest, summarise
-from forecast.indicators import QUANTILES
+from forecast.indicators import QUANTILES, check_quantile_order, planner_indicators, summary_table
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, FORECAST_CSV, POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
                               netcdf_writer, write_files)
+from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.projection import project_inputs
+
+#: How projection.nc may store the draws (config ``output.projection``).
+STORED = ("quantiles", "draws")
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if cfg.output.projection not in STORED:
+        raise InputError(f"config, output.projection: got {cfg.output.projection!r}; expected "
+                         f"one of {', '.join(STORED)}.")
     log.info("Loading data (%s)", cfg.data._target_)
     inputs = instantiate(cfg.data)
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",

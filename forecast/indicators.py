@@ -7,6 +7,8 @@ for a deterministic run).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -36,30 +38,65 @@ def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
         out[f"population_age_{a}"] = by_age.sel(age=a, drop=True)
     out["population_0_2"] = by_age.sel(age=[0, 1, 2]).sum("age")
     out["population_3_5"] = by_age.sel(age=[3, 4, 5]).sum("age")
-    return {k: out[k].transpose("region", "year", "draw") for k in INDICATORS}
+    return {k: out[k].transpose("region", "year", "draw").assign_attrs(units=INDICATORS[k][0])
+            for k in INDICATORS}
 
 
 def summary_table(indicators: dict[str, xr.DataArray], scenario: str) -> pd.DataFrame:
-    """Long planner table: one row per region x scenario x year x indicator (see COLUMNS).
+    """Long planner table: one row per region x scenario x year x indicator (see COLUMNS),
+    in the order of ``indicators``; each indicator's unit comes from its ``units`` attr.
 
-    Years where an indicator is undefined (births in the base year) are left out.
+    Indicators without a ``draw`` dim (probabilities) repeat their value in all five columns.
+    Years where an indicator is undefined (births in the base year, a standard before the
+    year it applies from) are left out.
     """
     frames = []
     for name, da in indicators.items():
-        q = da.quantile(list(QUANTILES.values()), dim="draw", method="linear")
+        if "draw" not in da.dims:
+            da = da.expand_dims(draw=[0])
+        with warnings.catch_warnings():  # undefined years are all-NaN by design
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            q = da.quantile(list(QUANTILES.values()), dim="draw", method="linear")
         wide = q.assign_coords(quantile=list(QUANTILES)).to_dataset("quantile").to_dataframe()
         wide = wide.reset_index().dropna(subset=["median"])
         wide["indicator"] = name
-        wide["unit"] = INDICATORS[name][0]
+        wide["unit"] = da.attrs["units"]
         frames.append(wide)
     table = pd.concat(frames, ignore_index=True)
     table = table.rename(columns={"region": "region_code"})
     table["scenario"] = scenario
     table["year"] = table["year"].astype(int)
-    order = {name: i for i, name in enumerate(INDICATORS)}
+    order = {name: i for i, name in enumerate(indicators)}
     table = table.sort_values(["region_code", "scenario", "indicator", "year"],
                               key=lambda s: s.map(order) if s.name == "indicator" else s)
     return table[COLUMNS].reset_index(drop=True)
+
+
+def wide_table(indicators: dict[str, xr.DataArray], bounds: tuple[str, ...] = ()
+               ) -> pd.DataFrame:
+    """One row per region x year, one column per indicator (median over draws); indicators
+    in ``bounds`` also get ``<name>_lower_80`` and ``<name>_upper_80``. Rows where every
+    indicator is undefined are left out."""
+    columns = {}
+    names = next(iter(indicators.values()))["region_name"]
+    for name, da in indicators.items():
+        da = da.drop_vars("region_name", errors="ignore")
+        if "draw" not in da.dims:
+            da = da.expand_dims(draw=[0])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            columns[name] = da.median("draw")
+            if name in bounds:
+                low, high = QUANTILES["lower_80"], QUANTILES["upper_80"]
+                columns[f"{name}_lower_80"] = da.quantile(low, dim="draw").drop_vars("quantile")
+                columns[f"{name}_upper_80"] = da.quantile(high, dim="draw").drop_vars("quantile")
+    frame = xr.Dataset(columns).assign_coords(region_name=names).to_dataframe().reset_index()
+    frame = frame.dropna(how="all", subset=list(columns))
+    frame = frame.rename(columns={"region": "region_code"})
+    frame["year"] = frame["year"].astype(int)
+    first = ["region_code", "region_name", "year"]
+    return frame[first + [c for c in columns]].sort_values(["region_code", "year"]
+                                                           ).reset_index(drop=True)
 
 
 def check_quantile_order(table: pd.DataFrame) -> None:

@@ -456,3 +456,71 @@ def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFr
     split = counts[..., -1:] * shares[None]
     new_starts = np.append(starts[:-1], np.sort(old["age_start"].unique()))
     return np.concatenate([counts[..., :-1], split], axis=-1), new_starts
+
+
+# --------------------------------------------------------------------------- demand inputs
+
+SUPPLY_COLUMNS = {
+    "childcare_places": "places",
+    "childcare_places_affordable": "places",
+    "kindergarten_seats": "seats",
+    "kindergarten_seats_public": "seats",
+    "kindergarten_seats_affordable": "seats",
+}
+#: Columns that count part of another column ("of which").
+SUPPLY_PARTS = {"childcare_places_affordable": "childcare_places",
+                "kindergarten_seats_public": "kindergarten_seats",
+                "kindergarten_seats_affordable": "kindergarten_seats"}
+
+
+def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | None = None
+                ) -> xr.Dataset:
+    """Current supply of childcare places and kindergarten seats by region.
+
+    CSV columns: ``region_code``, ``reference_year`` (the year the counts describe; supply
+    is held at that level afterwards), and the counts of :data:`SUPPLY_COLUMNS` (places or
+    seats, >= 0; the affordable and public counts are parts of the totals). Other columns
+    (``region_name``, ``source``, ``illustrative``) are carried as documentation. Regions of
+    the table that the projection does not have are an error; projected regions missing
+    from the table get no supply indicators.
+
+    Returns a Dataset (region) of the counts plus ``reference_year``.
+    """
+    path = Path(file)
+    if not path.is_absolute():
+        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    table = read_table(path, [Column("region_code"), Column("reference_year", "integer")]
+                       + [Column(c, "nonnegative", meaning=u) for c, u in SUPPLY_COLUMNS.items()],
+                       key=["region_code"])
+    problems = [problem(path, "region_code", r, c, "a region code of the projection ("
+                        + ", ".join(regions[:5]) + ", ...)")
+                for r, c in zip(table["_row"], table["region_code"]) if c not in regions]
+    for part, whole in SUPPLY_PARTS.items():
+        problems += [problem(path, part, r, p, f"at most {whole} ({w:g})")
+                     for r, p, w in zip(table["_row"], table[part], table[whole]) if p > w]
+    raise_if(problems)
+    ds = xr.Dataset({c: ("region", table[c].to_numpy(float)) for c in SUPPLY_COLUMNS},
+                    coords={"region": table["region_code"].to_numpy(str)})
+    ds["reference_year"] = ("region", table["reference_year"].to_numpy(int))
+    for c, unit in SUPPLY_COLUMNS.items():
+        ds[c].attrs["units"] = unit
+    return ds.assign_attrs(source_file=str(path), data_sha256=file_digest([path]))
+
+
+def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Path | None = None
+                       ) -> xr.DataArray:
+    """Planned new residents (persons) by region and year: columns region_code, year,
+    new_residents. Returns a DataArray (region, year); absent cells are zero."""
+    path = Path(file)
+    if not path.is_absolute():
+        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    table = read_table(path, [Column("region_code"), Column("year", "integer"),
+                              Column("new_residents", "nonnegative", meaning="persons")],
+                       key=["region_code", "year"])
+    raise_if([problem(path, "region_code", r, c, "a region code of the projection")
+              for r, c in zip(table["_row"], table["region_code"]) if c not in regions])
+    wide = table.pivot(index="region_code", columns="year", values="new_residents").fillna(0.0)
+    return xr.DataArray(wide.to_numpy(), dims=("region", "year"),
+                        coords={"region": wide.index.to_numpy(str),
+                                "year": wide.columns.to_numpy(int)},
+                        attrs={"units": "persons", "source_file": str(path)})

@@ -23,6 +23,7 @@ FORECAST_CSV = "forecast.csv"
 PROJECTION_NC = "projection.nc"
 RUN_JSON = "run.json"
 POSTERIOR_NC = "posterior.nc"
+DEMAND_CSV = "demand.csv"
 BACKTEST_SCORES = "backtest_scores.csv"
 BACKTEST_SUMMARY = "backtest_summary.csv"
 

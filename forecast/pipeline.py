@@ -13,10 +13,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
+from forecast.demand import demand_indicators
 from forecast.errors import InputError
 from forecast.evaluate import backtest, summarise
-from forecast.indicators import QUANTILES, check_quantile_order, planner_indicators, summary_table
-from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, FORECAST_CSV, POSTERIOR_NC,
+from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
+                                 summary_table, wide_table)
+from forecast.inputs import load_new_residents, load_supply
+from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
+                              POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
                               netcdf_writer, write_files)
 from forecast.paths import CONFIG_DIR, DATA_DIR
@@ -50,6 +54,7 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
                          f"one of {', '.join(STORED)}.")
     log.info("Loading data (%s)", cfg.data._target_)
     inputs = instantiate(cfg.data)
+    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values])
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
                                                                      "migration"))
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon)
@@ -59,7 +64,15 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
                                          forecast_version=forecast.__version__)
     if not bool(projection["population"].notnull().all()):
         raise ValueError("the projection produced missing population values; nothing written")
-    table = summary_table(planner_indicators(projection), cfg.scenario)
+    indicators = planner_indicators(projection)
+    writers = {}
+    if demand_inputs is not None:
+        demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
+        writers[DEMAND_CSV] = csv_writer(wide_table(
+            {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
+            | demand, bounds=("childcare_gap", "kindergarten_gap")))
+        indicators |= demand
+    table = summary_table(indicators, cfg.scenario)
     check_quantile_order(table)
     stored = projection if cfg.output.projection == "draws" else over_draws(projection)
     diagnostics = getattr(fertility, "diagnostics", {})
@@ -79,7 +92,7 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
                        "migration_clamped_persons": float(projection["migration_clamped"].sum())},
         "python": platform.python_version(),
     }
-    writers = {FORECAST_CSV: csv_writer(table), PROJECTION_NC: netcdf_writer(stored)}
+    writers = {FORECAST_CSV: csv_writer(table), **writers, PROJECTION_NC: netcdf_writer(stored)}
     if posterior is not None:
         writers[POSTERIOR_NC] = idata_writer(posterior)
     metadata["outputs"] = [*writers, RUN_JSON]
@@ -89,6 +102,20 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
              time.perf_counter() - started)
     return written
+
+
+def _demand_inputs(cfg: DictConfig, regions: list[str]) -> dict | None:
+    """Standards, supply and planned new residents for the demand stage (None if disabled);
+    read before the projection so that bad tables stop the run early."""
+    node = cfg.get("demand")
+    if node is None or not node.get("enabled", False):
+        return None
+    standards = OmegaConf.to_container(node, resolve=True)
+    data_dir = cfg.data.get("data_dir")
+    supply = load_supply(node.supply_file, regions, data_dir) if node.get("supply_file") else None
+    plan = node.childcare.new_residential.get("new_residents_file")
+    new_residents = load_new_residents(plan, regions, data_dir) if plan else None
+    return {"standards": standards, "supply": supply, "new_residents": new_residents}
 
 
 def _run_header(cfg: DictConfig, started_at: str, overrides: list[str] | None) -> dict:

@@ -1,0 +1,170 @@
+"""Childcare-place and kindergarten-seat demand from a projection, against current supply.
+
+Pure functions on labelled arrays: population by region, age, year and draw in; indicators
+(region, year[, draw]) out, each with ``units`` in its attrs. Every standard comes from the
+``demand`` config (value, year it applies from, source); an indicator that uses a standard is
+reported from the year the standard applies. Ages are completed years at 1 July: under 3 =
+ages 0, 1, 2 (托育); kindergarten = ages 3, 4, 5.
+
+Childcare places (托位):
+
+- standard: resident population × places per 1,000 / 1,000; of which affordable (普惠):
+  × affordable share;
+- need (realised, willingness): Σ_{a=0}^{2} population_a × take-up_a;
+- new residential areas: new residents × places per 1,000 / 1,000, floor area = places × m²
+  per place. New residents come from a plan table or, without one, the projected increase of
+  the resident population over the year where positive.
+
+Kindergarten seats: need = population aged 3-5 × gross enrolment target, of which public and
+affordable by their shares; classes = ⌈need / class size⌉; teachers and care staff per class.
+
+Supply and gaps: gap = need − supply (shortage positive, surplus negative), per draw;
+childcare places per 1,000 residents = supply / population × 1,000; the probability of a
+shortage is the share of draws with gap > 0, of a surplus the share with supply − need >
+margin × need.
+
+Toddler classes in kindergartens (托幼一体化): idle seats = max(supply − need, 0), per draw;
+they take children aged 2 at ``toddler_conversion`` children per seat, at most the population
+aged 2; the childcare gap that remains is the gap less those places (where there is a gap).
+
+Subsidy (育儿补贴): children of the eligible ages × amount per child per year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+PLACES, SEATS = "places", "seats"
+
+
+def _standard(node: dict) -> tuple[float, int]:
+    return float(node["value"]), int(node["applies_from"])
+
+
+def _from_year(da: xr.DataArray, year: int, units: str) -> xr.DataArray:
+    """``da`` for years >= ``year`` (NaN before), labelled with ``units``."""
+    return da.where(da["year"] >= year).assign_attrs(units=units)
+
+
+def _take_up(node: dict) -> xr.DataArray:
+    rates = {int(a): float(r) for a, r in node["rates"].items()}
+    return xr.DataArray(list(rates.values()), dims="age", coords={"age": list(rates)})
+
+
+def _probability(event: xr.DataArray, defined: xr.DataArray) -> xr.DataArray:
+    """Share of draws in which ``event`` holds, where ``defined`` (NaN elsewhere)."""
+    return event.astype(float).mean("draw").where(defined).assign_attrs(units="probability")
+
+
+def demand_indicators(population: xr.DataArray, standards: dict,
+                      supply: xr.Dataset | None = None,
+                      new_residents: xr.DataArray | None = None) -> dict[str, xr.DataArray]:
+    """All demand indicators.
+
+    Parameters
+    ----------
+    population : (region, age, year, draw), persons at 1 July (both sexes)
+    standards : the ``demand`` config as a plain dict (see configs/demand/national.yaml)
+    supply : from :func:`forecast.inputs.load_supply`; regions without supply get no gap
+    new_residents : (region, year), persons; default: projected population increase
+
+    Returns
+    -------
+    dict name -> DataArray (region, year, draw) or (region, year) for probabilities.
+    """
+    cc, kg, sub = standards["childcare"], standards["kindergarten"], standards["subsidy"]
+    total = population.sum("age")
+    out: dict[str, xr.DataArray] = {}
+
+    per_1000, year = _standard(cc["places_per_1000"])
+    out["childcare_places_standard"] = _from_year(total * per_1000 / 1000, year, PLACES)
+    share, year_share = _standard(cc["affordable_share"])
+    out["childcare_places_standard_affordable"] = _from_year(
+        out["childcare_places_standard"] * share, max(year, year_share), PLACES)
+    for variant in ("realised", "willingness"):
+        node = cc["take_up"][variant]
+        rates = _take_up(node)
+        need = (population.sel(age=rates["age"]) * rates).sum("age")
+        out[f"childcare_places_need_{variant}"] = _from_year(need, int(node["applies_from"]), PLACES)
+
+    residents = new_residents if new_residents is not None else _population_increase(total)
+    residents = residents.reindex_like(total.isel(draw=0, drop=True), fill_value=0.0)
+    nr = cc["new_residential"]
+    per_1000_new, year_new = _standard(nr["places_per_1000"])
+    m2, year_m2 = _standard(nr["m2_per_place"])
+    places_new = _from_year((residents * per_1000_new / 1000).broadcast_like(total), year_new,
+                            PLACES)
+    out["childcare_places_new_residential"] = places_new
+    out["childcare_floor_area_new_residential"] = _from_year(places_new * m2, year_m2, "m2")
+
+    ages_3_5 = population.sel(age=[3, 4, 5]).sum("age")
+    target, year_target = _standard(kg["enrolment_target"])
+    seats = _from_year(ages_3_5 * target, year_target, SEATS)
+    out["kindergarten_seats_need"] = seats
+    for part in ("public", "affordable"):
+        value, year_part = _standard(kg[f"{part}_share"])
+        out[f"kindergarten_seats_need_{part}"] = _from_year(seats * value, year_part, SEATS)
+    class_size, _ = _standard(kg["class_size"])
+    classes = np.ceil(seats / class_size).assign_attrs(units="classes")
+    out["kindergarten_classes"] = classes
+    for staff in ("teachers", "care_staff"):
+        ratio, year_staff = _standard(kg[f"{staff}_per_class"])
+        out[f"kindergarten_{staff}"] = _from_year(classes * ratio, year_staff, "persons")
+
+    eligible = population.sel(age=[int(a) for a in sub["eligible_ages"]]).sum("age")
+    amount, year_amount = _standard(sub["amount_per_child_per_year"])
+    out["subsidy_budget"] = _from_year(eligible * amount, year_amount, "CNY per year")
+
+    if supply is not None:
+        out.update(_supply_and_gaps(out, population, total, standards, supply))
+    return out
+
+
+def _population_increase(total: xr.DataArray) -> xr.DataArray:
+    """Increase of the resident population from the previous 1 July, where positive."""
+    return total.diff("year").clip(min=0.0).assign_attrs(units="persons")
+
+
+def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.DataArray]:
+    """Supply held at its reference-year level, gaps, coverage, probabilities, toddler classes."""
+    regions = [r for r in total["region"].values if r in supply["region"].values]
+    if not regions:
+        return {}
+    sel = {"region": regions}
+    since = supply["reference_year"].sel(sel)
+    kg = standards["kindergarten"]
+    margin = float(standards["surplus_margin"])
+    res = {}
+
+    def held(name, units):
+        level = supply[name].sel(sel).broadcast_like(total.sel(sel))
+        return level.where(level["year"] >= since).assign_attrs(units=units)
+
+    res["childcare_supply"] = held("childcare_places", PLACES)
+    res["childcare_supply_affordable"] = held("childcare_places_affordable", PLACES)
+    res["kindergarten_supply"] = held("kindergarten_seats", SEATS)
+    res["childcare_places_per_1000"] = (res["childcare_supply"] / total.sel(sel) * 1000
+                                        ).assign_attrs(units="places per 1,000 residents")
+    basis = standards["childcare_gap_basis"]
+    names = {"standard": "childcare_places_standard", "need_realised": "childcare_places_need_realised",
+             "need_willingness": "childcare_places_need_willingness"}
+    childcare_need = out[names[basis]].sel(sel)
+    kg_need = out["kindergarten_seats_need"].sel(sel)
+    res["childcare_gap"] = (childcare_need - res["childcare_supply"]).assign_attrs(units=PLACES)
+    res["kindergarten_gap"] = (kg_need - res["kindergarten_supply"]).assign_attrs(units=SEATS)
+    for kind, need, supplied in (("childcare", childcare_need, res["childcare_supply"]),
+                                 ("kindergarten", kg_need, res["kindergarten_supply"])):
+        gap = need - supplied
+        defined = gap.notnull().all("draw")
+        res[f"prob_{kind}_shortage"] = _probability(gap > 0, defined)
+        res[f"prob_{kind}_surplus"] = _probability(supplied - need > margin * need, defined)
+
+    conversion, year_conv = _standard(kg["toddler_conversion"])
+    idle = (res["kindergarten_supply"] - kg_need).clip(min=0.0)
+    toddlers = np.minimum(idle * conversion, population.sel(sel).sel(age=2, drop=True))
+    res["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
+    closed = np.minimum(res["toddler_places_from_idle_seats"], res["childcare_gap"].clip(min=0.0))
+    res["childcare_gap_after_toddler_classes"] = (res["childcare_gap"] - closed).assign_attrs(
+        units=PLACES)
+    return res

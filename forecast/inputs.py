@@ -496,7 +496,7 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
                         + ", ".join(regions[:5]) + ", ...)")
                 for r, c in zip(table["_row"], table["region_code"]) if c not in regions]
     for part, whole in SUPPLY_PARTS.items():
-        problems += [problem(path, part, r, p, f"at most {whole} ({w:g})")
+        problems += [problem(path, part, r, f"{p:g}", f"at most {whole} ({w:g})")
                      for r, p, w in zip(table["_row"], table[part], table[whole]) if p > w]
     raise_if(problems)
     ds = xr.Dataset({c: ("region", table[c].to_numpy(float)) for c in SUPPLY_COLUMNS},

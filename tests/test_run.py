@@ -14,6 +14,14 @@ import xarray as xr
 from forecast.indicators import COLUMNS, INDICATORS, check_quantile_order
 
 PROVINCES = 31
+DEMAND_INDICATORS = [
+    "childcare_places_standard", "childcare_places_standard_affordable",
+    "childcare_places_need_realised", "childcare_places_need_willingness",
+    "childcare_places_new_residential", "childcare_floor_area_new_residential",
+    "childcare_supply", "childcare_gap", "childcare_places_per_1000", "kindergarten_seats_need",
+    "kindergarten_supply", "kindergarten_gap", "kindergarten_classes", "kindergarten_teachers",
+    "toddler_places_from_idle_seats", "subsidy_budget", "prob_childcare_shortage",
+    "prob_kindergarten_surplus"]
 #: Few draws keep the MCMC short; the model and its defaults are exercised as in a real run.
 FEW_DRAWS = ["fertility.draws=60", "fertility.samples=60", "fertility.tune=60",
              "fertility.progressbar=false"]
@@ -36,7 +44,7 @@ def default_run(tmp_path_factory):
 
 def test_writes_the_output_files_and_nothing_else(default_run):
     names = sorted(p.name for p in default_run.iterdir())
-    assert names == ["forecast.csv", "posterior.nc", "projection.nc", "run.json"]
+    assert names == ["demand.csv", "forecast.csv", "posterior.nc", "projection.nc", "run.json"]
 
 
 def test_planner_table_columns_regions_and_indicators(default_run):
@@ -44,7 +52,13 @@ def test_planner_table_columns_regions_and_indicators(default_run):
                         encoding="utf-8-sig")
     assert list(table.columns) == COLUMNS
     assert table["region_code"].nunique() == PROVINCES + 1
-    assert set(table["indicator"]) == set(INDICATORS)
+    assert set(INDICATORS) | set(DEMAND_INDICATORS) <= set(table["indicator"])
+    demand = table[table["indicator"].isin(DEMAND_INDICATORS)]
+    assert demand["region_code"].nunique() == PROVINCES + 1
+    units = demand.drop_duplicates("indicator").set_index("indicator")["unit"]
+    assert units["subsidy_budget"] == "CNY per year"
+    assert units["childcare_floor_area_new_residential"] == "m2"
+    assert units["prob_childcare_shortage"] == "probability"
     assert set(table["scenario"]) == {"medium"}
     names = table.drop_duplicates("region_code").set_index("region_code")["region_name"]
     assert names["000000"] == "全国" and names["440000"] == "广东省" and names["500000"] == "重庆市"
@@ -101,7 +115,8 @@ def test_run_metadata(default_run):
     assert meta["version"] and meta["seed"] == 20240601
     diag = meta["fertility_diagnostics"]
     assert {"rhat_max", "ess_bulk_min", "ess_tail_min", "divergences"} <= set(diag)
-    assert meta["outputs"] == ["forecast.csv", "projection.nc", "posterior.nc", "run.json"]
+    assert meta["outputs"] == ["forecast.csv", "demand.csv", "projection.nc", "posterior.nc",
+                               "run.json"]
     assert len(meta["data"]["sha256"]) == 64
     assert meta["config"]["horizon"] == 2035
     assert meta["wall_time_seconds"] > 0
@@ -155,3 +170,14 @@ def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(default_run
                                                     "lower_95", "upper_95"]
     expected = full[full["region_code"].isin(["000000", "440000", "500000"])]
     pd.testing.assert_frame_equal(subset.reset_index(drop=True), expected.reset_index(drop=True))
+
+
+def test_demand_table_is_wide_with_chinese_names(default_run):
+    wide = pd.read_csv(default_run / "demand.csv", dtype={"region_code": str},
+                       encoding="utf-8-sig")
+    assert list(wide.columns[:3]) == ["region_code", "region_name", "year"]
+    assert {"childcare_gap", "childcare_gap_lower_80", "kindergarten_gap_upper_80",
+            "subsidy_budget"} <= set(wide.columns)
+    assert wide["region_code"].nunique() == PROVINCES + 1
+    assert wide.loc[wide["region_code"] == "440000", "region_name"].iloc[0] == "广东省"
+    assert not wide.duplicated(["region_code", "year"]).any()

@@ -1,0 +1,176 @@
+"""Demand for childcare places and kindergarten seats: hand-computable cases, properties,
+configs and the supply table's checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from forecast.demand import demand_indicators
+from forecast.errors import InputError
+from forecast.graduation import AGES
+from forecast.inputs import load_supply
+from forecast.paths import CONFIG_DIR
+
+YEARS = np.arange(2024, 2027)
+
+
+def standards(name="national"):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"demand={name}"])
+    return OmegaConf.to_container(cfg.demand, resolve=True)
+
+
+def population(per_age_0_5=1000.0, adults=994_000.0, draws=(1.0,)):
+    """One region 'r': 1000 children at each age 0-5, the rest aged 40; scaled per draw."""
+    values = np.zeros(len(AGES))
+    values[:6] = per_age_0_5
+    values[40] = adults
+    scale = xr.DataArray(list(draws), dims="draw", coords={"draw": np.arange(len(draws))})
+    base = xr.DataArray(np.broadcast_to(values[None, :, None], (1, len(AGES), len(YEARS))).copy(),
+                        dims=("region", "age", "year"),
+                        coords={"region": ["r"], "age": AGES, "year": YEARS})
+    return (base * scale).assign_coords(region_name=("region", ["测试区"]))
+
+
+def supply(childcare=3000.0, kindergarten=2000.0, year=2024):
+    data = {"childcare_places": childcare, "childcare_places_affordable": 0.6 * childcare,
+            "kindergarten_seats": kindergarten, "kindergarten_seats_public": 0.5 * kindergarten,
+            "kindergarten_seats_affordable": 0.8 * kindergarten}
+    ds = xr.Dataset({k: ("region", [v]) for k, v in data.items()}, coords={"region": ["r"]})
+    ds["reference_year"] = ("region", [year])
+    return ds
+
+
+def at(da, year=2025):
+    return da.sel(region="r", year=year).values.squeeze()
+
+
+def test_one_region_by_hand():
+    out = demand_indicators(population(), standards(), supply())
+    # childcare: 1,000,000 residents x 4.5 / 1000 (from 2025); 60 % affordable
+    assert at(out["childcare_places_standard"]) == pytest.approx(4500)
+    assert np.isnan(at(out["childcare_places_standard"], 2024))
+    assert at(out["childcare_places_standard_affordable"]) == pytest.approx(2700)
+    assert at(out["childcare_places_need_realised"]) == pytest.approx(3 * 1000 * 0.06)
+    assert at(out["childcare_places_need_willingness"]) == pytest.approx(3 * 1000 * 0.33)
+    # kindergarten: 3000 children aged 3-5 x 90 %; 30 per class; 2 teachers, 1 carer a class
+    assert at(out["kindergarten_seats_need"]) == pytest.approx(2700)
+    assert at(out["kindergarten_seats_need_public"]) == pytest.approx(1350)
+    assert at(out["kindergarten_seats_need_affordable"]) == pytest.approx(2295)
+    assert at(out["kindergarten_classes"]) == 90
+    assert at(out["kindergarten_teachers"]) == 180 and at(out["kindergarten_care_staff"]) == 90
+    # supply and gaps
+    assert at(out["childcare_gap"]) == pytest.approx(1500)
+    assert at(out["childcare_places_per_1000"]) == pytest.approx(3.0)
+    assert at(out["kindergarten_gap"]) == pytest.approx(700)
+    assert at(out["prob_childcare_shortage"]) == 1 and at(out["prob_kindergarten_surplus"]) == 0
+    # no idle seats, no toddler classes
+    assert at(out["toddler_places_from_idle_seats"]) == 0
+    # subsidy: 3000 children under 3 x 3600 CNY from 2025
+    assert at(out["subsidy_budget"]) == pytest.approx(3000 * 3600)
+    assert out["subsidy_budget"].attrs["units"] == "CNY per year"
+    # a stable population has no new residents
+    assert at(out["childcare_places_new_residential"]) == 0
+
+
+def test_idle_kindergarten_seats_become_toddler_places():
+    out = demand_indicators(population(), standards(), supply(kindergarten=5000.0))
+    # 2300 idle seats x 0.67 = 1541, capped at the 1000 children aged 2
+    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(1000)
+    assert at(out["childcare_gap_after_toddler_classes"]) == pytest.approx(1500 - 1000)
+    out = demand_indicators(population(), standards(), supply(kindergarten=3000.0))
+    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(300 * 0.67)
+
+
+def test_planned_new_residents_give_places_and_floor_area():
+    plan = xr.DataArray([[20000.0, 20000.0, 0.0]], dims=("region", "year"),
+                        coords={"region": ["r"], "year": YEARS})
+    out = demand_indicators(population(), standards(), supply(), new_residents=plan)
+    assert at(out["childcare_places_new_residential"]) == pytest.approx(200)
+    assert at(out["childcare_floor_area_new_residential"]) == pytest.approx(2400)
+    assert out["childcare_floor_area_new_residential"].attrs["units"] == "m2"
+
+
+@pytest.mark.parametrize("k", [0.5, 2.0, 3.7])
+def test_needs_scale_linearly_with_population(k):
+    base = demand_indicators(population(), standards())
+    scaled = demand_indicators(population() * k, standards())
+    for name in ("childcare_places_standard", "childcare_places_need_realised",
+                 "childcare_places_need_willingness", "kindergarten_seats_need",
+                 "subsidy_budget"):
+        np.testing.assert_allclose(scaled[name].values, k * base[name].values)
+
+
+def test_gaps_and_probabilities_follow_the_draws():
+    draws = (0.5, 0.9, 1.0, 1.2, 2.0)
+    out = demand_indicators(population(draws=draws), standards(), supply())
+    need = out["childcare_places_standard"]
+    xr.testing.assert_allclose(out["childcare_gap"], need - out["childcare_supply"])
+    kg_gap = out["kindergarten_gap"].sel(region="r", year=2025).values
+    assert at(out["prob_kindergarten_shortage"]) == pytest.approx(np.mean(kg_gap > 0))
+    kg_need = out["kindergarten_seats_need"].sel(region="r", year=2025).values
+    expected = np.mean(2000.0 - kg_need > 0.10 * kg_need)
+    assert at(out["prob_kindergarten_surplus"]) == pytest.approx(expected)
+    for name in ("prob_childcare_shortage", "prob_childcare_surplus",
+                 "prob_kindergarten_shortage", "prob_kindergarten_surplus"):
+        p = out[name].values
+        assert np.all((p[~np.isnan(p)] >= 0) & (p[~np.isnan(p)] <= 1))
+
+
+DEMAND_FILES = sorted(p.stem for p in (Path(CONFIG_DIR) / "demand").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", DEMAND_FILES)
+def test_every_demand_config_composes_with_sourced_numbers(name):
+    cfg = standards(name)
+    if not cfg["enabled"]:
+        return
+    sourced = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "value" in node or "rates" in node:
+                sourced.append(node)
+            else:
+                for child in node.values():
+                    walk(child)
+    walk({k: cfg[k] for k in ("childcare", "kindergarten", "subsidy")})
+    assert len(sourced) >= 13
+    for node in sourced:
+        assert node["source"] and int(node["applies_from"]) >= 2000
+    # and it runs
+    demand_indicators(population(), cfg, supply())
+
+
+def test_guangdong_uses_its_5080_targets():
+    cfg = standards("guangdong")
+    assert cfg["kindergarten"]["public_share"]["value"] == 0.5
+    assert cfg["kindergarten"]["affordable_share"]["value"] == 0.8
+    assert cfg["childcare"]["places_per_1000"]["value"] == 4.5
+
+
+def _supply_csv(tmp_path, rows):
+    header = ("region_code,reference_year,childcare_places,childcare_places_affordable,"
+              "kindergarten_seats,kindergarten_seats_public,kindergarten_seats_affordable\n")
+    path = tmp_path / "supply.csv"
+    path.write_text(header + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_supply_table_checks(tmp_path):
+    good = "440000,2021,100,60,1000,500,800"
+    loaded = load_supply(_supply_csv(tmp_path, [good]), ["440000"])
+    assert loaded["childcare_places"].sel(region="440000").item() == 100
+    with pytest.raises(InputError, match=r'column "childcare_places_affordable", row 2: got "160"'):
+        load_supply(_supply_csv(tmp_path, ["440000,2021,100,160,1000,500,800"]), ["440000"])
+    with pytest.raises(InputError, match=r'column "region_code", row 2: got "999999"'):
+        load_supply(_supply_csv(tmp_path, ["999999,2021,100,60,1000,500,800"]), ["440000"])
+    with pytest.raises(InputError, match=r'column "kindergarten_seats", row 3: got "-5"'):
+        load_supply(_supply_csv(tmp_path, [good, "500000,2021,1,1,-5,0,0"]),
+                    ["440000", "500000"])

@@ -88,8 +88,10 @@ def demand_indicators(population: xr.DataArray, standards: dict,
         need = (population.sel(age=rates["age"]) * rates).sum("age")
         out[f"childcare_places_need_{variant}"] = _from_year(need, int(node["applies_from"]), PLACES)
 
-    residents = new_residents if new_residents is not None else _population_increase(total)
-    residents = residents.reindex_like(total.isel(draw=0, drop=True), fill_value=0.0)
+    if new_residents is not None:  # a plan: years it does not list have no new residents
+        residents = new_residents.reindex_like(total.isel(draw=0, drop=True), fill_value=0.0)
+    else:  # the base year has no previous year, so no increase is defined there
+        residents = _population_increase(total).reindex_like(total)
     nr = cc["new_residential"]
     per_1000_new, year_new = _standard(nr["places_per_1000"])
     m2, year_m2 = _standard(nr["m2_per_place"])
@@ -105,8 +107,8 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     for part in ("public", "affordable"):
         value, year_part = _standard(kg[f"{part}_share"])
         out[f"kindergarten_seats_need_{part}"] = _from_year(seats * value, year_part, SEATS)
-    class_size, _ = _standard(kg["class_size"])
-    classes = np.ceil(seats / class_size).assign_attrs(units="classes")
+    class_size, year_class = _standard(kg["class_size"])
+    classes = _from_year(np.ceil(seats / class_size), year_class, "classes")
     out["kindergarten_classes"] = classes
     for staff in ("teachers", "care_staff"):
         ratio, year_staff = _standard(kg[f"{staff}_per_class"])
@@ -144,6 +146,12 @@ def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.
     res["childcare_supply"] = held("childcare_places", PLACES)
     res["childcare_supply_affordable"] = held("childcare_places_affordable", PLACES)
     res["kindergarten_supply"] = held("kindergarten_seats", SEATS)
+    res["childcare_gap_affordable"] = (out["childcare_places_standard_affordable"].sel(sel)
+                                       - res["childcare_supply_affordable"]).assign_attrs(units=PLACES)
+    for part in ("public", "affordable"):
+        supplied = held(f"kindergarten_seats_{part}", SEATS)
+        res[f"kindergarten_gap_{part}"] = (out[f"kindergarten_seats_need_{part}"].sel(sel)
+                                           - supplied).assign_attrs(units=SEATS)
     res["childcare_places_per_1000"] = (res["childcare_supply"] / total.sel(sel) * 1000
                                         ).assign_attrs(units="places per 1,000 residents")
     basis = standards["childcare_gap_basis"]
@@ -164,7 +172,8 @@ def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.
     idle = (res["kindergarten_supply"] - kg_need).clip(min=0.0)
     toddlers = np.minimum(idle * conversion, population.sel(sel).sel(age=2, drop=True))
     res["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
-    closed = np.minimum(res["toddler_places_from_idle_seats"], res["childcare_gap"].clip(min=0.0))
+    usable = res["toddler_places_from_idle_seats"].fillna(0.0)  # none before conversion applies
+    closed = np.minimum(usable, res["childcare_gap"].clip(min=0.0))
     res["childcare_gap_after_toddler_classes"] = (res["childcare_gap"] - closed).assign_attrs(
         units=PLACES)
     return res

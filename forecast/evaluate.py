@@ -4,7 +4,8 @@ Scores, for each forecast (model, quantity, region, origin, horizon h) against w
 
 - absolute percentage error of the median, ``|median - y| / y``;
 - CRPS from the draws, ``mean|x_i - y| - 1/2 mean|x_i - x_j|`` (lower is better; in the
-  quantity's units);
+  quantity's units), and CRPS relative to the outcome (``crps / y``), which lets small and
+  large populations count alike when pooled;
 - whether y lies in the central 80 % and 95 % intervals of the draws (coverage, averaged).
 
 The backtest, for each origin year o: every WPP region's TFR is forecast from data up to o
@@ -54,6 +55,7 @@ def score(draws: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
            "upper_95": q[4]}
     out["ape"] = np.abs(q[0] - observed) / observed
     out["crps"] = crps_ensemble(draws, observed)
+    out["crps_relative"] = out["crps"] / observed
     out["in_80"] = (q[1] <= observed) & (observed <= q[2])
     out["in_95"] = (q[3] <= observed) & (observed <= q[4])
     return out
@@ -69,8 +71,9 @@ def _rows(model: str, quantity: str, region: str, origin: int, years: np.ndarray
 
 def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: list[int],
              max_horizon: int, regions: list[str] | None = None, births: bool = True,
-             data_dir=None) -> pd.DataFrame:
-    """Rolling-origin backtest: one row per model x quantity x region x origin x year.
+             data_dir=None) -> tuple[pd.DataFrame, list[dict]]:
+    """Rolling-origin backtest: one row per model x quantity x region x origin x year, and
+    the MCMC diagnostics of every fit (model, origin, R-hat, ESS, divergences).
 
     ``models`` maps a name to a factory of a fresh model (so no state carries across
     origins). Quantities: ``tfr`` (children per woman) and, with ``births``, ``births``
@@ -82,6 +85,7 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
     regions = regions or [str(r) for r in pool["pool_region"].values]
     frames = []
     jump_off: dict[tuple[str, int], tuple[xr.Dataset, xr.DataArray]] = {}
+    diagnostics = []
     for origin in origins:
         years = np.arange(origin + 1, min(origin + max_horizon, last_year) + 1)
         if len(years) == 0:
@@ -92,6 +96,8 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
             model = factory()
             future = np.arange(origin + 1, years[-1] + 2)
             tfr = model.forecast_tfr(pool.sel(year=slice(None, origin)), future, regions)
+            if model.diagnostics:
+                diagnostics.append({"model": name, "origin": origin, **model.diagnostics})
             for region in regions:
                 frames.append(_rows(name, "tfr", region, origin, years,
                                     tfr.sel(pool_region=region, year=years).values,
@@ -102,7 +108,7 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
                     frames.append(_births_rows(name, model, region, origin, years,
                                                tfr.sel(pool_region=region, drop=True),
                                                *jump_off[region, origin]))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), diagnostics
 
 
 def _jump_off(region: str, origin: int, data_dir) -> tuple[xr.Dataset, xr.DataArray]:
@@ -132,12 +138,14 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     coverage of the 80 % and 95 % intervals, and the number of forecasts."""
     def agg(frame):
         return pd.Series({"forecasts": len(frame), "mape": frame["ape"].mean(),
-                          "crps": frame["crps"].mean(), "coverage_80": frame["in_80"].mean(),
+                          "crps": frame["crps"].mean(),
+                          "crps_relative": frame["crps_relative"].mean(),
+                          "coverage_80": frame["in_80"].mean(),
                           "coverage_95": frame["in_95"].mean()})
     pooled = scores.groupby(["quantity", "model"]).apply(agg, include_groups=False).reset_index()
     pooled["h"] = "all"
     by_h = scores.groupby(["quantity", "model", "h"]).apply(agg, include_groups=False).reset_index()
     table = pd.concat([pooled, by_h.astype({"h": str})], ignore_index=True)
     table["forecasts"] = table["forecasts"].astype(int)
-    return table[["quantity", "model", "h", "forecasts", "mape", "crps", "coverage_80",
-                  "coverage_95"]]
+    return table[["quantity", "model", "h", "forecasts", "mape", "crps", "crps_relative",
+                  "coverage_80", "coverage_95"]]

@@ -99,6 +99,28 @@ def wide_table(indicators: dict[str, xr.DataArray], bounds: tuple[str, ...] = ()
                                                            ).reset_index(drop=True)
 
 
+#: Decimal places in the CSV files: counts, money and areas to 0.1, probabilities to 0.001.
+DECIMALS, PROBABILITY_DECIMALS = 1, 3
+
+
+def rounded_long(table: pd.DataFrame) -> pd.DataFrame:
+    """The long table with values rounded for writing (see :data:`DECIMALS`)."""
+    values = list(QUANTILES)
+    is_probability = (table["unit"] == "probability").to_numpy()[:, None]
+    rounded = np.where(is_probability, table[values].round(PROBABILITY_DECIMALS),
+                       table[values].round(DECIMALS))
+    return table.assign(**{c: rounded[:, i] for i, c in enumerate(values)})
+
+
+def rounded_wide(table: pd.DataFrame) -> pd.DataFrame:
+    """The wide table with values rounded for writing: ``prob_*`` columns to 0.001."""
+    out = table.copy()
+    for column in out.columns[3:]:
+        out[column] = out[column].round(PROBABILITY_DECIMALS if column.startswith("prob_")
+                                        else DECIMALS)
+    return out
+
+
 def check_quantile_order(table: pd.DataFrame) -> None:
     """Raise AssertionError unless lower_95 <= lower_80 <= median <= upper_80 <= upper_95."""
     v = table[["lower_95", "lower_80", "median", "upper_80", "upper_95"]].to_numpy()

@@ -540,6 +540,7 @@ def load_moe_kindergartens(data_dir: str | Path | None = None) -> xr.Dataset:
     path = (Path(data_dir) if data_dir else DATA_DIR) / MOE_KINDERGARTENS
     table = read_table(path, [Column("region"), Column("year", "integer"), Column("indicator"),
                               Column("value", "nonnegative")], key=["region", "year", "indicator"])
+    table = _select(table, path, "region", "CHN", "the national rows (CHN)")
     wide = table.pivot(index="year", columns="indicator", values="value").sort_index()
     for needed in ("preschool_enrolled_children", "preschool_gross_enrolment_rate"):
         if needed not in wide.columns:

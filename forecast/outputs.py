@@ -49,10 +49,11 @@ def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> li
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def csv_writer(table: pd.DataFrame, decimals: int = 1) -> Callable[[Path], None]:
-    """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names)."""
-    return lambda path: table.to_csv(path, index=False, encoding="utf-8-sig",
-                                     float_format=f"%.{decimals}f")
+def csv_writer(table: pd.DataFrame, decimals: int | None = 1) -> Callable[[Path], None]:
+    """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names); floats with
+    ``decimals`` places, or as they are (already rounded) with ``decimals=None``."""
+    fmt = None if decimals is None else f"%.{decimals}f"
+    return lambda path: table.to_csv(path, index=False, encoding="utf-8-sig", float_format=fmt)
 
 
 def netcdf_writer(ds: xr.Dataset) -> Callable[[Path], None]:
@@ -73,10 +74,21 @@ def idata_writer(idata) -> Callable[[Path], None]:
 
 
 def json_writer(data: dict) -> Callable[[Path], None]:
+    """Strict JSON (NaN and infinities become null), UTF-8, indented."""
     def write(path: Path) -> None:
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
-                        encoding="utf-8")
+        path.write_text(json.dumps(_strict(data), indent=2, ensure_ascii=False, allow_nan=False,
+                                   default=_json_default), encoding="utf-8")
     return write
+
+
+def _strict(value):
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _safe_attrs(attrs: dict) -> dict:

@@ -9,15 +9,16 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
 from forecast.demand import demand_indicators
 from forecast.errors import InputError
+from forecast.fertility.trajectory import TfrTrajectoryFertility
 from forecast.evaluate import backtest, summarise
 from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
-                                 summary_table, wide_table)
+                                 rounded_long, rounded_wide, summary_table, wide_table)
 from forecast.inputs import load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
@@ -68,9 +69,9 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     writers = {}
     if demand_inputs is not None:
         demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
-        writers[DEMAND_CSV] = csv_writer(wide_table(
+        writers[DEMAND_CSV] = csv_writer(rounded_wide(wide_table(
             {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
-            | demand, bounds=("childcare_gap", "kindergarten_gap")))
+            | demand, bounds=("childcare_gap", "kindergarten_gap"))), decimals=None)
         indicators |= demand
     table = summary_table(indicators, cfg.scenario)
     check_quantile_order(table)
@@ -92,7 +93,8 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
                        "migration_clamped_persons": float(projection["migration_clamped"].sum())},
         "python": platform.python_version(),
     }
-    writers = {FORECAST_CSV: csv_writer(table), **writers, PROJECTION_NC: netcdf_writer(stored)}
+    writers = {FORECAST_CSV: csv_writer(rounded_long(table), decimals=None), **writers,
+               PROJECTION_NC: netcdf_writer(stored)}
     if posterior is not None:
         writers[POSTERIOR_NC] = idata_writer(posterior)
     metadata["outputs"] = [*writers, RUN_JSON]
@@ -134,11 +136,12 @@ def run_backtest(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = N
     spec = cfg.backtest
     models = {name: _model_factory(cfg, name) for name in spec.models}
     origins = list(range(int(spec.first_origin), int(spec.last_origin) + 1))
-    scores = backtest(models, origins, int(spec.max_horizon),
-                      regions=list(spec.regions) if spec.get("regions") else None,
-                      births=bool(spec.births), data_dir=spec.get("data_dir"))
+    scores, diagnostics = backtest(models, origins, int(spec.max_horizon),
+                                   regions=list(spec.regions) if spec.get("regions") else None,
+                                   births=bool(spec.births), data_dir=spec.get("data_dir"))
     summary = summarise(scores)
     metadata = {**_run_header(cfg, started_at, overrides),
+                "fertility_diagnostics": diagnostics,
                 "outputs": [BACKTEST_SCORES, BACKTEST_SUMMARY, RUN_JSON]}
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     written = write_files(Path(out_dir), {BACKTEST_SCORES: csv_writer(scores, decimals=6),
@@ -161,6 +164,10 @@ def _model_factory(cfg: DictConfig, option: str):
     model_cfg = OmegaConf.merge(OmegaConf.load(path), {"draws": cfg.backtest.draws},
                                 cfg.backtest.get("overrides", {}).get(option, {}))
     OmegaConf.update(conf, "fertility", model_cfg, merge=False)
+    target = get_class(conf.fertility._target_)
+    if not issubclass(target, TfrTrajectoryFertility):
+        raise InputError(f"config, backtest.models: got {option!r}; expected a model that "
+                         "forecasts TFR (bayes, rw_drift, arima, ets, constant_tfr).")
     return lambda: instantiate(conf.fertility)
 
 

@@ -42,6 +42,7 @@ def test_coverage_of_a_calibrated_ensemble_is_near_nominal():
 def test_summary_pools_and_splits_by_horizon():
     scores = pd.DataFrame({"model": "m", "quantity": "tfr", "h": [1, 1, 2, 2],
                            "ape": [0.1, 0.3, 0.2, 0.2], "crps": [1.0, 2.0, 3.0, 4.0],
+                           "crps_relative": [0.1, 0.2, 0.3, 0.4],
                            "in_80": [True, False, True, True], "in_95": True})
     table = summarise(scores).set_index("h")
     assert table.loc["all", "crps"] == 2.5 and table.loc["all", "coverage_80"] == 0.75

@@ -36,9 +36,10 @@ class _PerSeriesBaseline(TfrTrajectoryFertility):
     def forecast_tfr(self, pool: xr.DataArray, years: np.ndarray, targets: list[str]
                      ) -> xr.DataArray:
         window = self.training_window(pool)
-        rng = np.random.default_rng([self.random_seed, 3])
+        order = [str(r) for r in pool["pool_region"].values]
         paths = []
-        for target in targets:
+        for target in targets:  # one stream per population: draws do not depend on the others
+            rng = np.random.default_rng([self.random_seed, 3, order.index(target)])
             y = np.log(window.sel(pool_region=target).values)
             with warnings.catch_warnings():  # convergence chatter from statsmodels' optimisers
                 warnings.simplefilter("ignore")

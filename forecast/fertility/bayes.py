@@ -151,13 +151,14 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         post = az.extract(idata, var_names=["drift", "ar", "sigma", "nu"])  # sample dim last
         take = np.linspace(0, post.sizes["sample"] - 1, self.draws).round().astype(int)
         post = post.isel(sample=take)
-        rng = np.random.default_rng([self.random_seed, 2])
         years = np.asarray(years)
+        order = [str(r) for r in pool["pool_region"].values]
         last = int(window["year"].max())
         if years[0] != last + 1:
             raise ValueError(f"forecast years must start in {last + 1}")
         paths = []
         for target in targets:
+            rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
             y = np.log(window.sel(pool_region=target).values)
             p = post.sel(pool_region=target)
             paths.append(simulate_paths(y[-1], y[-1] - y[-2], p["drift"].values, p["ar"].values,
@@ -189,26 +190,34 @@ def convergence(idata: az.InferenceData, seconds: float) -> dict:
     rhat = az.rhat(idata, var_names=names)
     ess_bulk = az.ess(idata, var_names=names, method="bulk")
     ess_tail = az.ess(idata, var_names=names, method="tail")
+    def over(stat, fn):
+        values = np.concatenate([np.ravel(stat[v].values) for v in names])
+        return None if np.all(np.isnan(values)) else float(fn(values))
+
     worst = {
-        "rhat_max": max(float(rhat[v].max()) for v in names),
-        "ess_bulk_min": min(float(ess_bulk[v].min()) for v in names),
-        "ess_tail_min": min(float(ess_tail[v].min()) for v in names),
+        "rhat_max": over(rhat, np.nanmax),
+        "ess_bulk_min": over(ess_bulk, np.nanmin),
+        "ess_tail_min": over(ess_tail, np.nanmin),
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "draws": int(idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]),
         "sampling_seconds": round(seconds, 1),
     }
-    worst["ess_bulk_per_second"] = round(worst["ess_bulk_min"] / max(seconds, 1e-9), 2)
+    ess = [e for e in (worst["ess_bulk_min"], worst["ess_tail_min"]) if e is not None]
+    worst["ess_bulk_per_second"] = (round(worst["ess_bulk_min"] / max(seconds, 1e-9), 2)
+                                    if worst["ess_bulk_min"] is not None else None)
     warnings = []
-    if worst["rhat_max"] > RHAT_MAX:
+    if worst["rhat_max"] is None:
+        warnings.append("R-hat cannot be computed (one chain?): convergence is unchecked")
+    elif worst["rhat_max"] > RHAT_MAX:
         warnings.append(f"R-hat {worst['rhat_max']:.3f} > {RHAT_MAX}: chains disagree")
-    if min(worst["ess_bulk_min"], worst["ess_tail_min"]) < ESS_MIN:
-        warnings.append(f"effective sample size {min(worst['ess_bulk_min'], worst['ess_tail_min']):.0f}"
+    if not ess or min(ess) < ESS_MIN:
+        warnings.append(f"effective sample size {min(ess) if ess else float('nan'):.0f}"
                         f" < {ESS_MIN}: intervals are imprecise; raise draws")
     if worst["divergences"]:
         warnings.append(f"{worst['divergences']} divergent transitions: raise target_accept")
     for w in warnings:
         log.warning("TFR model: %s", w)
-    log.info("TFR model: R-hat max %.3f, ESS bulk min %.0f, tail min %.0f, %d divergences, %.1f s",
+    log.info("TFR model: R-hat max %s, ESS bulk min %s, tail min %s, %d divergences, %.1f s",
              worst["rhat_max"], worst["ess_bulk_min"], worst["ess_tail_min"],
              worst["divergences"], seconds)
     worst["warnings"] = warnings

@@ -78,7 +78,8 @@ class AgeSchedule:
             raise ValueError("pattern years must come after the last observed year")
         cumulative_damping = np.array([np.sum(self.damping ** np.arange(1, k + 1)) for k in ahead])
         target = mac_last + np.clip(slope * cumulative_damping, -self.max_shift, self.max_shift)
-        target = np.clip(target, *self.mac_bounds)
+        lo, hi = self.mac_bounds  # widened to the last observed MAC: no jump in the first year
+        target = np.clip(target, min(lo, mac_last), max(hi, mac_last))
         shapes = np.stack([shifted_pattern(base, t - mac_last) for t in target], axis=-1)
         return xr.DataArray(shapes, dims=("age", "year"),
                             coords={"age": AGES, "year": np.asarray(years)},

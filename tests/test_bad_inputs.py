@@ -175,42 +175,32 @@ def test_missing_region_name_column_is_tolerated_or_reported(data_dir):
 
 # --------------------------------------------------------------------------- 3-5. bad numbers
 
-@pytest.mark.parametrize("name, bad", [
-    (CENSUS, "abc"), (CENSUS, "1,234"), (CENSUS, "12 345"), (POP, "abc"), (ASFR, "x0.1"),
-    (MX, "abc"), (VITAL, "n/a")])
-def test_non_numeric_count(data_dir, name, bad):
+NOT_A_NUMBER, NEGATIVE, MISSING = "expected a number", ">= 0", "missing value"
+
+
+@pytest.mark.parametrize("name, bad, phrase", [
+    *[(n, b, NOT_A_NUMBER) for n, b in [(CENSUS, "abc"), (CENSUS, "1,234"), (CENSUS, "12 345"),
+                                        (POP, "abc"), (ASFR, "x0.1"), (MX, "abc"),
+                                        (VITAL, "n/a")]],
+    *[(n, b, NEGATIVE) for n, b in [(CENSUS, "-5"), (CENSUS, "-0.0001"), (POP, "-1.5"),
+                                    (ASFR, "-0.01"), (MX, "-0.001")]],
+    *[(n, b, MISSING) for n, b in [(CENSUS, ""), (CENSUS, " "), (CENSUS, "NaN"), (CENSUS, "nan"),
+                                   (CENSUS, "NA"), (POP, ""), (ASFR, "NaN"), (MX, ""),
+                                   (VITAL, "")]],
+])
+def test_bad_number(data_dir, name, bad, phrase):
+    """Non-numeric, negative and missing values: named with file, column, row and value."""
     column = VALUE_COLUMN[name]
     row = set_cell(data_dir / name, TARGET_ROW[name], column, bad)
     message = raises_input_error(LOADERS[name], data_dir)
     line = problem_line(message, name, column=column, row=row, got=bad)
-    assert "expected a number" in line
+    assert phrase in line
 
 
 def test_non_numeric_year(data_dir):
     row = set_cell(data_dir / CENSUS, CENSUS_ROW, "year", "2020a")
     message = raises_input_error(load_census, data_dir)
     problem_line(message, CENSUS, column="year", row=row, got="2020a")
-
-
-@pytest.mark.parametrize("name, bad", [
-    (CENSUS, "-5"), (CENSUS, "-0.0001"), (POP, "-1.5"), (ASFR, "-0.01"), (MX, "-0.001")])
-def test_negative_count(data_dir, name, bad):
-    column = VALUE_COLUMN[name]
-    row = set_cell(data_dir / name, TARGET_ROW[name], column, bad)
-    message = raises_input_error(LOADERS[name], data_dir)
-    line = problem_line(message, name, column=column, row=row, got=bad)
-    assert ">= 0" in line
-
-
-@pytest.mark.parametrize("name, bad", [
-    (CENSUS, ""), (CENSUS, " "), (CENSUS, "NaN"), (CENSUS, "nan"), (CENSUS, "NA"),
-    (POP, ""), (ASFR, "NaN"), (MX, ""), (VITAL, "")])
-def test_missing_numeric_value(data_dir, name, bad):
-    column = VALUE_COLUMN[name]
-    row = set_cell(data_dir / name, TARGET_ROW[name], column, bad)
-    message = raises_input_error(LOADERS[name], data_dir)
-    line = problem_line(message, name, column=column, row=row, got=bad)
-    assert "missing value" in line
 
 
 def test_all_bad_cells_of_a_file_are_reported_together(data_dir):

@@ -217,8 +217,11 @@ def convergence(idata: az.InferenceData, seconds: float) -> dict:
         warnings.append(f"{worst['divergences']} divergent transitions: raise target_accept")
     for w in warnings:
         log.warning("TFR model: %s", w)
+    def fmt(value, spec):
+        return "n/a" if value is None else format(value, spec)
+
     log.info("TFR model: R-hat max %s, ESS bulk min %s, tail min %s, %d divergences, %.1f s",
-             worst["rhat_max"], worst["ess_bulk_min"], worst["ess_tail_min"],
-             worst["divergences"], seconds)
+             fmt(worst["rhat_max"], ".3f"), fmt(worst["ess_bulk_min"], ".0f"),
+             fmt(worst["ess_tail_min"], ".0f"), worst["divergences"], seconds)
     worst["warnings"] = warnings
     return worst

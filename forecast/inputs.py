@@ -473,16 +473,18 @@ SUPPLY_PARTS = {"childcare_places_affordable": "childcare_places",
                 "kindergarten_seats_affordable": "kindergarten_seats"}
 
 
-def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | None = None
-                ) -> xr.Dataset:
+def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | None = None,
+                last_year: int | None = None) -> xr.Dataset:
     """Current supply of childcare places and kindergarten seats by region.
 
     CSV columns: ``region_code``, ``reference_year`` (the year the counts describe; supply
     is held at that level afterwards), and the counts of :data:`SUPPLY_COLUMNS` (places or
     seats, >= 0; the affordable and public counts are parts of the totals). Other columns
     (``region_name``, ``source``, ``illustrative``) are carried as documentation. Regions of
-    the table that the projection does not have are an error; projected regions missing
-    from the table get no supply indicators.
+    the table that the projection does not have are an error, and so is a ``reference_year``
+    after ``last_year`` (the horizon: the supply would never be compared); projected regions
+    missing from the table get no supply indicators. A national row (000000) that differs
+    from the sum of all 31 provinces by more than 1 % is reported in the log.
 
     Returns a Dataset (region) of the counts plus ``reference_year``.
     """
@@ -498,13 +500,32 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
     for part, whole in SUPPLY_PARTS.items():
         problems += [problem(path, part, r, f"{p:g}", f"at most {whole} ({w:g})")
                      for r, p, w in zip(table["_row"], table[part], table[whole]) if p > w]
+    if last_year is not None:
+        problems += [problem(path, "reference_year", r, y, f"a year no later than the horizon "
+                             f"{last_year}") for r, y in zip(table["_row"], table["reference_year"])
+                     if y > last_year]
     raise_if(problems)
+    _check_national_row(table, path)
     ds = xr.Dataset({c: ("region", table[c].to_numpy(float)) for c in SUPPLY_COLUMNS},
                     coords={"region": table["region_code"].to_numpy(str)})
     ds["reference_year"] = ("region", table["reference_year"].to_numpy(int))
     for c, unit in SUPPLY_COLUMNS.items():
         ds[c].attrs["units"] = unit
     return ds.assign_attrs(source_file=str(path), data_sha256=file_digest([path]))
+
+
+def _check_national_row(table: pd.DataFrame, path: Path) -> None:
+    """Log a warning when the national row is not the sum of the provinces (all 31 present)."""
+    nation = table[table["region_code"] == NATION_CODE]
+    provinces = table[table["region_code"].str.fullmatch(r"\d{2}0000") &
+                      (table["region_code"] != NATION_CODE)]
+    if nation.empty or len(provinces) < 31:
+        return
+    for column in SUPPLY_COLUMNS:
+        total, parts = float(nation[column].iloc[0]), float(provinces[column].sum())
+        if parts > 0 and abs(total / parts - 1) > 0.01:
+            log.warning("%s: the national %s (%g) differs from the sum of the provinces (%g) "
+                        "by %.1f %%", path, column, total, parts, 100 * (total / parts - 1))
 
 
 def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Path | None = None

@@ -19,7 +19,7 @@ from forecast.fertility.trajectory import TfrTrajectoryFertility
 from forecast.evaluate import backtest, summarise
 from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
                                  rounded_long, rounded_wide, summary_table, wide_table)
-from forecast.inputs import load_new_residents, load_supply
+from forecast.inputs import config_int, load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
@@ -114,7 +114,9 @@ def _demand_inputs(cfg: DictConfig, regions: list[str]) -> dict | None:
         return None
     standards = OmegaConf.to_container(node, resolve=True)
     data_dir = cfg.data.get("data_dir")
-    supply = load_supply(node.supply_file, regions, data_dir) if node.get("supply_file") else None
+    supply = (load_supply(node.supply_file, regions, data_dir,
+                          last_year=config_int("horizon", cfg.horizon))
+              if node.get("supply_file") else None)
     plan = node.childcare.new_residential.get("new_residents_file")
     new_residents = load_new_residents(plan, regions, data_dir) if plan else None
     return {"standards": standards, "supply": supply, "new_residents": new_residents}

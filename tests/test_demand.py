@@ -171,6 +171,9 @@ def test_supply_table_checks(tmp_path):
         load_supply(_supply_csv(tmp_path, ["440000,2021,100,160,1000,500,800"]), ["440000"])
     with pytest.raises(InputError, match=r'column "region_code", row 2: got "999999"'):
         load_supply(_supply_csv(tmp_path, ["999999,2021,100,60,1000,500,800"]), ["440000"])
+    with pytest.raises(InputError, match=r'column "reference_year", row 2: got "2040"'):
+        load_supply(_supply_csv(tmp_path, ["440000,2040,100,60,1000,500,800"]), ["440000"],
+                    last_year=2035)
     with pytest.raises(InputError, match=r'column "kindergarten_seats", row 3: got "-5"'):
         load_supply(_supply_csv(tmp_path, [good, "500000,2021,1,1,-5,0,0"]),
                     ["440000", "500000"])

@@ -19,13 +19,13 @@ from forecast.fertility.trajectory import TfrTrajectoryFertility
 from forecast.evaluate import backtest, summarise
 from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
                                  rounded_long, rounded_wide, summary_table, wide_table)
-from forecast.inputs import config_int, load_new_residents, load_supply
+from forecast.inputs import load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
                               netcdf_writer, write_files)
 from forecast.paths import CONFIG_DIR, DATA_DIR
-from forecast.projection import project_inputs
+from forecast.projection import checked_horizon, project_inputs
 
 #: How projection.nc may store the draws (config ``output.projection``).
 STORED = ("quantiles", "draws")
@@ -55,7 +55,8 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
                          f"one of {', '.join(STORED)}.")
     log.info("Loading data (%s)", cfg.data._target_)
     inputs = instantiate(cfg.data)
-    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values])
+    horizon = checked_horizon(inputs, cfg.horizon)
+    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
                                                                      "migration"))
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon)
@@ -106,7 +107,7 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     return written
 
 
-def _demand_inputs(cfg: DictConfig, regions: list[str]) -> dict | None:
+def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:
     """Standards, supply and planned new residents for the demand stage (None if disabled);
     read before the projection so that bad tables stop the run early."""
     node = cfg.get("demand")
@@ -114,8 +115,7 @@ def _demand_inputs(cfg: DictConfig, regions: list[str]) -> dict | None:
         return None
     standards = OmegaConf.to_container(node, resolve=True)
     data_dir = cfg.data.get("data_dir")
-    supply = (load_supply(node.supply_file, regions, data_dir,
-                          last_year=config_int("horizon", cfg.horizon))
+    supply = (load_supply(node.supply_file, regions, data_dir, last_year=horizon)
               if node.get("supply_file") else None)
     plan = node.childcare.new_residential.get("new_residents_file")
     new_residents = load_new_residents(plan, regions, data_dir) if plan else None

@@ -16,6 +16,16 @@ from forecast.timing import calendar_from_steps
 log = logging.getLogger(__name__)
 
 
+def checked_horizon(inputs: xr.Dataset, horizon) -> int:
+    """``horizon`` as a year after the inputs' base year, or an InputError naming it."""
+    base = int(inputs.attrs["base_year"])
+    horizon = config_int("horizon", horizon)
+    if horizon <= base:
+        raise InputError(f"config, horizon: got {horizon}; expected a year after the base year "
+                         f"{base}.")
+    return horizon
+
+
 def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int
                    ) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
@@ -29,11 +39,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     Returns the :func:`forecast.ccmpp.project` Dataset plus ``births_calendar`` (region, sex,
     year, draw): births in calendar year ``year``, persons per year.
     """
-    base = int(inputs.attrs["base_year"])
-    horizon = config_int("horizon", horizon)
-    if horizon <= base:
-        raise InputError(f"config, horizon: got {horizon}; expected a year after the base year "
-                         f"{base}.")
+    base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
     steps = np.arange(base, int(horizon) + 1)
     fert = fertility.rates(inputs, steps)
     rates = {"asfr": fert["asfr"], "srb": fert["srb"], "mx": mortality.rates(inputs, steps),

@@ -1,43 +1,123 @@
-"""Command line: ``forecast [hydra overrides]`` (also ``python -m forecast``)."""
+"""Command line: ``forecast [hydra overrides]`` (also ``python -m forecast``).
+
+Exit status: 0 when the run wrote its files; 2 for bad input or configuration (the message
+names the file or option); 3 when the files could not be written; 128 + the signal number
+when the run was interrupted (130 for Ctrl-C, 143 for SIGTERM). On any failure nothing is
+written, and folders the run created for itself are removed.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from forecast.errors import InputError
+import forecast.quiet  # noqa: F401  (first: silences third-party import notices)
+from forecast.errors import InputError, Interrupted, OutputError
 from forecast.paths import CONFIG_DIR
 from forecast.pipeline import run
+from forecast.run_folder import check_run_folder
 
 log = logging.getLogger("forecast")
+
+EXIT_INPUT, EXIT_OUTPUT = 2, 3
+#: Signals that stop a run cleanly (as Ctrl-C does): the run fails and writes nothing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+#: Folders created for this run before Hydra made the run folder (deepest first).
+_created: list[Path] = []
+_received: list[int] = []
+
+
+class RunFolderCallback(Callback):
+    """Checks the run folder before Hydra creates it and records which folders are new,
+    so a failed run removes only what it created (configured in ``configs/config.yaml``)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        out_dir = Path(str(config.hydra.run.dir)).absolute()
+        _created.clear()
+        try:
+            check_run_folder(out_dir)
+            missing = [p for p in [out_dir, *out_dir.parents] if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                _created.insert(0, folder)
+        except InputError as err:
+            _fail_input(err)
+        except OSError as err:
+            _fail_input(InputError(f"config, hydra.run.dir: got {str(out_dir)!r}; cannot create "
+                                   f"it ({err.strerror}); expected a folder this user can "
+                                   "write to."))
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    hydra_cfg = HydraConfig.get()
-    out_dir = Path(hydra_cfg.runtime.output_dir)
+    out_dir = Path(HydraConfig.get().runtime.output_dir).absolute()
+    previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
     try:
-        run(cfg, out_dir, overrides=list(hydra_cfg.overrides.task))
-    except Exception as err:  # noqa: BLE001 - input errors become a message and exit code 2
-        if out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-        input_error = _input_error(err)
-        if input_error is None:
-            raise
-        print(f"InputError: {input_error}", file=sys.stderr)
-        sys.exit(2)
+        run(cfg, out_dir, overrides=list(HydraConfig.get().overrides.task))
+    except BaseException as err:  # noqa: BLE001 - every failure leaves no trace
+        _remove_created()
+        _exit_for(err)
+        raise
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
-def _input_error(err: BaseException | None) -> InputError | None:
-    """The InputError behind ``err`` (Hydra's instantiate wraps what a loader raises)."""
-    while err is not None:
-        if isinstance(err, InputError):
+def _stop(signum: int, frame) -> None:
+    """Signal handler: stop the run as Ctrl-C would (PyMC stops its chains on it)."""
+    _received.append(signum)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _exit_for(err: BaseException) -> None:
+    """Exit with the documented status for known failures; return for unexpected ones."""
+    input_error = _cause(err, InputError)
+    if input_error is not None:
+        _fail_input(input_error)
+    output_error = _cause(err, OutputError)
+    if output_error is not None:
+        print(f"OutputError: {output_error}", file=sys.stderr)
+        sys.exit(EXIT_OUTPUT)
+    if _received or isinstance(err, KeyboardInterrupt) or _cause(err, Interrupted):
+        signum = _received[0] if _received else signal.SIGINT
+        print(f"Interrupted ({signal.Signals(signum).name}): the run stopped; nothing was "
+              "written.", file=sys.stderr)
+        sys.exit(128 + signum)
+
+
+def _fail_input(err: InputError) -> None:
+    _remove_created()
+    print(f"InputError: {err}", file=sys.stderr)
+    sys.exit(EXIT_INPUT)
+
+
+def _remove_created() -> None:
+    """Remove the folders this run created (the run folder, ``outputs/<date>/``, ...) where
+    they are still empty."""
+    for folder in _created:
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty (another run's files) or already gone: keep it and its parents
+    _created.clear()
+
+
+def _cause(err: BaseException | None, kind: type) -> BaseException | None:
+    """The ``kind`` exception behind ``err`` (Hydra's instantiate wraps what a loader raises)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
             return err
+        seen.add(id(err))
         err = err.__cause__ or err.__context__
     return None
 

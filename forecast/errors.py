@@ -34,3 +34,13 @@ def raise_if(problems: list[str], limit: int = 20) -> None:
     more = len(problems) - len(shown)
     tail = [f"... and {more} more problems of the same kind."] if more else []
     raise InputError("\n".join(shown + tail))
+
+
+class Interrupted(RuntimeError):
+    """The run was stopped (Ctrl-C, SIGTERM) or a stage did not get all it asked for;
+    nothing is written."""
+
+
+class OutputError(RuntimeError):
+    """The run's files could not be written (disk full, permissions); the run folder is
+    left as it was."""

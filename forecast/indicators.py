@@ -42,9 +42,11 @@ def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
             for k in INDICATORS}
 
 
-def summary_table(indicators: dict[str, xr.DataArray], scenario: str) -> pd.DataFrame:
+def summary_table(indicators: dict[str, xr.DataArray], scenario: str,
+                  region_names: dict[str, str]) -> pd.DataFrame:
     """Long planner table: one row per region x scenario x year x indicator (see COLUMNS),
-    in the order of ``indicators``; each indicator's unit comes from its ``units`` attr.
+    in the order of ``indicators``; each indicator's unit comes from its ``units`` attr and
+    each row's ``region_name`` from ``region_names`` (region code -> name).
 
     Indicators without a ``draw`` dim (probabilities) repeat their value in all five columns.
     Years where an indicator is undefined (births in the base year, a standard before the
@@ -52,6 +54,7 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str) -> pd.Data
     """
     frames = []
     for name, da in indicators.items():
+        da = da.drop_vars("region_name", errors="ignore")
         if "draw" not in da.dims:
             da = da.expand_dims(draw=[0])
         with warnings.catch_warnings():  # undefined years are all-NaN by design
@@ -64,6 +67,7 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str) -> pd.Data
         frames.append(wide)
     table = pd.concat(frames, ignore_index=True)
     table = table.rename(columns={"region": "region_code"})
+    table["region_name"] = _names(table["region_code"], region_names)
     table["scenario"] = scenario
     table["year"] = table["year"].astype(int)
     order = {name: i for i, name in enumerate(indicators)}
@@ -72,13 +76,12 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str) -> pd.Data
     return table[COLUMNS].reset_index(drop=True)
 
 
-def wide_table(indicators: dict[str, xr.DataArray], bounds: tuple[str, ...] = ()
-               ) -> pd.DataFrame:
+def wide_table(indicators: dict[str, xr.DataArray], region_names: dict[str, str],
+               bounds: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per region x year, one column per indicator (median over draws); indicators
     in ``bounds`` also get ``<name>_lower_80`` and ``<name>_upper_80``. Rows where every
-    indicator is undefined are left out."""
+    indicator is undefined are left out; ``region_name`` from ``region_names``."""
     columns = {}
-    names = next(iter(indicators.values()))["region_name"]
     for name, da in indicators.items():
         da = da.drop_vars("region_name", errors="ignore")
         if "draw" not in da.dims:
@@ -90,13 +93,28 @@ def wide_table(indicators: dict[str, xr.DataArray], bounds: tuple[str, ...] = ()
                 low, high = QUANTILES["lower_80"], QUANTILES["upper_80"]
                 columns[f"{name}_lower_80"] = da.quantile(low, dim="draw").drop_vars("quantile")
                 columns[f"{name}_upper_80"] = da.quantile(high, dim="draw").drop_vars("quantile")
-    frame = xr.Dataset(columns).assign_coords(region_name=names).to_dataframe().reset_index()
+    frame = xr.Dataset(columns).to_dataframe().reset_index()
     frame = frame.dropna(how="all", subset=list(columns))
     frame = frame.rename(columns={"region": "region_code"})
+    frame["region_name"] = _names(frame["region_code"], region_names)
     frame["year"] = frame["year"].astype(int)
     first = ["region_code", "region_name", "year"]
     return frame[first + [c for c in columns]].sort_values(["region_code", "year"]
                                                            ).reset_index(drop=True)
+
+
+def region_names(ds: xr.Dataset | xr.DataArray) -> dict[str, str]:
+    """Region code -> name from the ``region_name`` coordinate of a projection."""
+    return {str(c): str(n) for c, n in zip(ds["region"].values, ds["region_name"].values)}
+
+
+def _names(codes: pd.Series, region_names: dict[str, str]) -> pd.Series:
+    """Names of ``codes``; every code must have one (planner tables name every row)."""
+    names = codes.astype(str).map(region_names)
+    if names.isna().any():
+        missing = sorted(set(codes[names.isna()].astype(str)))
+        raise ValueError(f"no region name for {', '.join(missing)}")
+    return names
 
 
 #: Decimal places in the CSV files: counts, money and areas to 0.1, probabilities to 0.001.

@@ -1,17 +1,16 @@
-"""Writing a run's files atomically.
+"""Writers of a run's files: each ``*_writer`` returns a function that writes one file to
+the path it is given. :class:`forecast.run_folder.RunFolder` calls them in a staging folder
+and publishes the folder whole.
 
-All files are written into a temporary folder beside the run folder; when every one is
-complete, the temporary folder is renamed to the run folder in one step (the run folder must
-be absent or empty, as Hydra creates it). A failed run leaves nothing behind. If the run
-folder already holds files, each new file replaces its namesake by its own rename.
+Text cells of every CSV are neutralised against formula injection (OWASP, "CSV Injection"):
+a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
+with a leading single quote, so a spreadsheet shows it as text instead of running it.
+Numeric columns are written as numbers.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -28,32 +27,31 @@ BACKTEST_SCORES = "backtest_scores.csv"
 BACKTEST_SUMMARY = "backtest_summary.csv"
 
 
-def write_files(out_dir: Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
-    """Call each ``writers[name](path)`` in a temporary folder, then move them all into place."""
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the run folder should not be
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
-            os.replace(staging, out_dir)  # one rename: all files appear together
-        else:
-            for name in writers:
-                os.replace(staging / name, out_dir / name)
-        return [out_dir / name for name in writers]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def csv_writer(table: pd.DataFrame, decimals: int | None = 1) -> Callable[[Path], None]:
     """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names); floats with
     ``decimals`` places, or as they are (already rounded) with ``decimals=None``."""
     fmt = None if decimals is None else f"%.{decimals}f"
-    return lambda path: table.to_csv(path, index=False, encoding="utf-8-sig", float_format=fmt)
+    safe = neutralise_formulas(table)
+    return lambda path: safe.to_csv(path, index=False, encoding="utf-8-sig", float_format=fmt)
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot start a formula: cells of non-numeric
+    columns starting with one of :data:`FORMULA_STARTS` get a leading single quote."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(bool)
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, "'" + text.astype(object))
+    return out
 
 
 def netcdf_writer(ds: xr.Dataset) -> Callable[[Path], None]:

@@ -8,6 +8,7 @@ import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -18,14 +19,19 @@ from forecast.errors import InputError
 from forecast.fertility.trajectory import TfrTrajectoryFertility
 from forecast.evaluate import backtest, summarise
 from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
-                                 rounded_long, rounded_wide, summary_table, wide_table)
+                                 region_names, rounded_long, rounded_wide, summary_table,
+                                 wide_table)
 from forecast.inputs import load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
-                              netcdf_writer, write_files)
+                              netcdf_writer)
 from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.projection import checked_horizon, project_inputs
+from forecast.run_folder import RunFolder
+
+#: Writes one output file to the path it is given.
+Writer = Callable[[Path], None]
 
 #: How projection.nc may store the draws (config ``output.projection``).
 STORED = ("quantiles", "draws")
@@ -35,19 +41,37 @@ log = logging.getLogger(__name__)
 
 def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> list[Path]:
     """Run ``cfg.task``: ``project`` (:func:`run_projection`) or ``backtest``
-    (:func:`run_backtest`). Nothing is written unless every stage succeeds."""
+    (:func:`run_backtest`) and publish its files in ``out_dir``.
+
+    The run folder is checked (and its staging folder created) before any work; nothing
+    is written unless every stage succeeds (:class:`forecast.run_folder.RunFolder`)."""
+    started = time.perf_counter()
     task = cfg.get("task", "project")
-    if task == "backtest":
-        return run_backtest(cfg, out_dir, overrides)
-    if task != "project":
+    if task not in ("project", "backtest"):
         raise InputError(f"config, task: got {task!r}; expected project or backtest.")
-    return run_projection(cfg, out_dir, overrides)
+    with RunFolder(out_dir, needed_bytes=output_bytes(cfg)) as folder:
+        stage = run_backtest if task == "backtest" else run_projection
+        written = folder.publish(stage(cfg, overrides))
+    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
+             time.perf_counter() - started)
+    return written
 
 
-def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None
-                   ) -> list[Path]:
-    """Load, project, summarise and write ``forecast.csv``, ``projection.nc``,
-    ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
+def output_bytes(cfg: DictConfig) -> int:
+    """A generous estimate of the size of a run's files (bytes), for the free-space check:
+    projection.nc holds (region, sex, age, year) for every stored draw or quantile."""
+    if cfg.get("task", "project") != "project":
+        return 10 * 2**20
+    regions = 32 if "census" in str(cfg.data.get("_target_", "")) else 1
+    years = max(int(cfg.horizon) - int(cfg.data.get("base_year") or 1950) + 1, 1)
+    stored = (int(cfg.fertility.get("draws", 1)) if cfg.output.projection == "draws"
+              else len(QUANTILES))
+    return int(regions * 2 * 101 * years * stored * 8 * 1.5) + 20 * 2**20
+
+
+def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Writer]:
+    """Load, project and summarise; the writers of ``forecast.csv``, ``demand.csv``,
+    ``projection.nc``, ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if cfg.output.projection not in STORED:
@@ -67,14 +91,15 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     if not bool(projection["population"].notnull().all()):
         raise ValueError("the projection produced missing population values; nothing written")
     indicators = planner_indicators(projection)
+    names = region_names(projection)
     writers = {}
     if demand_inputs is not None:
         demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
         writers[DEMAND_CSV] = csv_writer(rounded_wide(wide_table(
             {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
-            | demand, bounds=("childcare_gap", "kindergarten_gap"))), decimals=None)
+            | demand, names, bounds=("childcare_gap", "kindergarten_gap"))), decimals=None)
         indicators |= demand
-    table = summary_table(indicators, cfg.scenario)
+    table = summary_table(indicators, cfg.scenario, names)
     check_quantile_order(table)
     stored = projection if cfg.output.projection == "draws" else over_draws(projection)
     diagnostics = getattr(fertility, "diagnostics", {})
@@ -101,10 +126,7 @@ def run_projection(cfg: DictConfig, out_dir: Path, overrides: list[str] | None =
     metadata["outputs"] = [*writers, RUN_JSON]
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     writers[RUN_JSON] = json_writer(metadata)
-    written = write_files(Path(out_dir), writers)
-    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
-             time.perf_counter() - started)
-    return written
+    return writers
 
 
 def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:
@@ -129,10 +151,9 @@ def _run_header(cfg: DictConfig, started_at: str, overrides: list[str] | None) -
             "config": OmegaConf.to_container(cfg, resolve=True)}
 
 
-def run_backtest(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None
-                 ) -> list[Path]:
+def run_backtest(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Writer]:
     """Rolling-origin backtest of the fertility models named in ``cfg.backtest.models``;
-    writes every scored forecast, the summary table and ``run.json``."""
+    the writers of every scored forecast, the summary table and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     spec = cfg.backtest
@@ -146,12 +167,9 @@ def run_backtest(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = N
                 "fertility_diagnostics": diagnostics,
                 "outputs": [BACKTEST_SCORES, BACKTEST_SUMMARY, RUN_JSON]}
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
-    written = write_files(Path(out_dir), {BACKTEST_SCORES: csv_writer(scores, decimals=6),
-                                          BACKTEST_SUMMARY: csv_writer(summary, decimals=4),
-                                          RUN_JSON: json_writer(metadata)})
-    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
-             time.perf_counter() - started)
-    return written
+    return {BACKTEST_SCORES: csv_writer(scores, decimals=6),
+            BACKTEST_SUMMARY: csv_writer(summary, decimals=4),
+            RUN_JSON: json_writer(metadata)}
 
 
 def _model_factory(cfg: DictConfig, option: str):

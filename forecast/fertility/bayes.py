@@ -41,17 +41,17 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 
-# The model is element-wise (no matrix products), so PyTensor's missing-BLAS notice is moot.
-warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+import forecast.quiet  # noqa: F401  (before arviz and pymc: silences their import notices)
 
-import arviz as az  # noqa: E402
-import numpy as np  # noqa: E402
-import pymc as pm  # noqa: E402
-import xarray as xr  # noqa: E402
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
 
+from forecast.errors import Interrupted
 from forecast.fertility.trajectory import TfrTrajectoryFertility
+from forecast.fertility.workers import chain_context
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             idata = pm.sample(draws=per_chain, tune=self.tune, chains=self.chains,
                               cores=self.cores, target_accept=self.target_accept,
                               random_seed=self.random_seed, progressbar=self.progressbar,
-                              nuts_sampler=self.nuts_sampler, compute_convergence_checks=False)
+                              nuts_sampler=self.nuts_sampler, compute_convergence_checks=False,
+                              **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
+        check_complete(idata, self.chains, per_chain)
         self.diagnostics = convergence(idata, time.perf_counter() - start)
         self.idata = idata
         return idata
@@ -167,6 +169,18 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
                             attrs={"units": "children per woman"})
+
+
+def check_complete(idata: az.InferenceData, chains: int, per_chain: int) -> None:
+    """Raise :class:`Interrupted` unless every chain returned every draw asked for.
+
+    PyMC returns what it has when sampling is interrupted (Ctrl-C); a forecast from a
+    partial posterior must not be published."""
+    got_chains = int(idata.posterior.sizes["chain"])
+    got_draws = int(idata.posterior.sizes["draw"])
+    if got_chains != chains or got_draws != per_chain:
+        raise Interrupted(f"TFR model: sampling stopped early ({got_chains} chains x {got_draws} "
+                          f"draws of {chains} x {per_chain} asked for); nothing written")
 
 
 def simulate_paths(y_last: float, change_last: float, drift: np.ndarray, ar: np.ndarray,

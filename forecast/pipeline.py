@@ -14,6 +14,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
+from forecast.config_check import check_config
 from forecast.demand import demand_indicators
 from forecast.errors import InputError
 from forecast.fertility.trajectory import TfrTrajectoryFertility
@@ -45,6 +46,7 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
 
     The run folder is checked (and its staging folder created) before any work; nothing
     is written unless every stage succeeds (:class:`forecast.run_folder.RunFolder`)."""
+    check_config(cfg)  # every option, and the memory the run needs, before any work
     started = time.perf_counter()
     task = cfg.get("task", "project")
     if task not in ("project", "backtest"):

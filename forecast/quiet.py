@@ -21,8 +21,8 @@ NOISY_WARNINGS = [
 NOISY_RECORDS = {
     # ArviZ 0.x reports on import whether its optional 1.0 preview packages are installed.
     "arviz.preview": r"arviz_\w+ (not installed|available)",
-    # Matplotlib's one-off notice on a machine that has not built its font cache yet.
-    "matplotlib.font_manager": r"Matplotlib is building the font cache",
+    # Matplotlib's one-off notices on a machine that has not built its font cache yet.
+    "matplotlib.font_manager": r"Matplotlib is building the font cache|generated new fontManager",
 }
 
 

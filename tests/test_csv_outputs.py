@@ -110,3 +110,27 @@ def test_every_csv_row_names_its_region(default_config_run, name):
     assert blank.empty, f"{name}: {len(blank)} rows without a region name, e.g. " \
                         f"{blank[['region_code', 'indicator' if 'indicator' in blank else 'year']].head(3).to_dict('records')}"
     assert table.groupby("region_code")["region_name"].nunique().max() == 1
+
+
+def test_only_the_named_third_party_notices_are_silenced(caplog):
+    import logging
+    import warnings
+
+    import forecast.quiet
+
+    forecast.quiet.quiet_third_party()
+    fonts = logging.getLogger("matplotlib.font_manager")
+    with caplog.at_level(logging.INFO):
+        fonts.warning("Matplotlib is building the font cache; this may take a moment.")
+        logging.getLogger("arviz.preview").info("arviz_base not installed")
+        fonts.warning("findfont: Font family 'Noto Sans CJK SC' not found.")
+    assert [r.getMessage() for r in caplog.records] == [
+        "findfont: Font family 'Noto Sans CJK SC' not found."]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        forecast.quiet.quiet_third_party()
+        warnings.warn_explicit("\n  ArviZ is undergoing a major refactor ...", FutureWarning,
+                               "arviz/__init__.py", 50, module="arviz")
+        warnings.warn_explicit("a real deprecation", FutureWarning, "arviz/__init__.py", 51,
+                               module="arviz")
+    assert [str(w.message) for w in caught] == ["a real deprecation"]

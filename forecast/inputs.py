@@ -31,13 +31,17 @@ series is the national fertility of these inputs), ``national_region`` (census o
 Ages are completed years 0...100, age 100 being the open interval 100+. Observations after
 ``until`` are dropped, so a backtest from any origin is the same call with another ``until``.
 Every problem found stops the run with :class:`forecast.errors.InputError` before anything is
-written.
+written: besides the checks of :mod:`forecast.tables`, every number must lie in a plausible
+range (``*_RANGE`` and :data:`VITAL_RANGES` below, each with its reason), net migration within
+:data:`MIGRATION_SHARE_LIMIT` of the population, and the census table must hold exactly the
+nation and China's 31 provinces, adding up to the nation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +50,8 @@ import xarray as xr
 
 from forecast.errors import InputError, problem, raise_if
 from forecast.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
-from forecast.tables import Column, check_age_groups, read_table, require_values
+from forecast.tables import (Column, check_age_groups, check_limits_by, fmt_number,
+                             read_table, require_values, shortest)
 from forecast.variables import SEXES, VARIABLES
 
 log = logging.getLogger(__name__)
@@ -66,9 +71,74 @@ CHINESE_NAMES = {"CHN": "中国", "HKG": "中国香港", "MAC": "中国澳门", 
 CENSUS_SHIFT_YEARS = 4.0 / 12.0
 CENSUS_YEAR = 2020
 NATION_CODE = "000000"
+NATION_NAME = "全国"
+#: China's 31 provincial-level divisions in the census table: GB/T 2260 code -> name.
+PROVINCES = {
+    "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省",
+    "150000": "内蒙古自治区", "210000": "辽宁省", "220000": "吉林省", "230000": "黑龙江省",
+    "310000": "上海市", "320000": "江苏省", "330000": "浙江省", "340000": "安徽省",
+    "350000": "福建省", "360000": "江西省", "370000": "山东省", "410000": "河南省",
+    "420000": "湖北省", "430000": "湖南省", "440000": "广东省", "450000": "广西壮族自治区",
+    "460000": "海南省", "500000": "重庆市", "510000": "四川省", "520000": "贵州省",
+    "530000": "云南省", "540000": "西藏自治区", "610000": "陕西省", "620000": "甘肃省",
+    "630000": "青海省", "640000": "宁夏回族自治区", "650000": "新疆维吾尔自治区",
+}
+#: GB/T 2260 codes outside the mainland census (WPP regions TWN, HKG, MAC instead).
+NOT_IN_CENSUS = {"710000": "台湾省 Taiwan", "810000": "香港特别行政区 Hong Kong",
+                 "820000": "澳门特别行政区 Macao"}
+#: The national census rows must equal the sum of the provinces' within this share (the
+#: shipped table agrees exactly; this allows rounding in a table rebuilt from other sources).
+CENSUS_SUM_TOLERANCE = 0.001
 #: Plausible sex ratios at birth (male per female birth); outside it, a unit error is likely.
 SRB_RANGE = (0.9, 1.3)
 THOUSAND = 1000.0
+
+# Plausible ranges of the input numbers (both ends included). Each is far wider than the
+# shipped data (their extremes in brackets), so real data pass with a wide margin, yet narrow
+# enough to stop a wrong unit (persons for thousands, per 1,000 for per person) and values
+# such as 1e30 or 1e308 that would overflow or poison the projection.
+#: Calendar years: only catches typos and overflow (data 1950-2023).
+YEAR_RANGE = (1800, 2300)
+#: Census persons per province (or nation), sex and age group: 200 million is three times
+#: China's largest group (national 5-year group by sex, 63.9 million).
+CENSUS_COUNT_RANGE = (0.0, 2e8)
+#: WPP thousands of persons per sex and 5-year group: 500 million is more than the whole
+#: world's boys aged 0-4 (about 350 million); [India, male 0-4 in 2005: 70,319].
+WPP_POPULATION_RANGE = (0.0, 5e5)
+#: Births per woman per year in a 5-year age group: no national population has recorded a
+#: rate near 0.5 (the highest national rates are about 0.35-0.4) [0.354].
+ASFR_RANGE = (0.0, 0.5)
+#: Deaths per person-year: 2 means a remaining life expectancy of half a year, beyond any
+#: national rate even in the open group 100+ [0.999999 at 100+; below age 85, 0.31].
+#: (A rate must also be > 0, checked separately.)
+MX_RANGE = (0.0, 2.0)
+#: |net migration| at most this share of the region's population per year: net emigration
+#: cannot exceed the population, and no country has gained its population over again in a
+#: year [Hong Kong 1967 -33 %, Macao 1964 +32 %; other regions below 2 %].
+MIGRATION_SHARE_LIMIT = 1.0
+#: Per-indicator ranges of the vital-rates table (column ``value``), with its units.
+VITAL_RANGES = {
+    # children per woman: the lowest national TFR on record is about 0.6-0.7 (0.1 keeps log
+    # TFR, which the fertility models use, finite); none has exceeded about 8.5 [0.66-7.51]
+    "tfr": (0.1, 10.0, "children per woman"),
+    # thousands per year: 100 million births or deaths a year in one country is far above any
+    # on record (world births are about 130 million) [births 33,461; deaths 19,506]
+    "births": (0.0, 1e5, "thousands of births per year"),
+    "deaths": (0.0, 1e5, "thousands of deaths per year"),
+    # thousands per year: 100 million migrants a year, far above any flow on record;
+    # also limited relative to the population (MIGRATION_SHARE_LIMIT) [-1,353 to 1,889]
+    "net_migration": (-1e5, 1e5, "thousands of persons per year"),
+    "population_change": (-1e5, 1e5, "thousands of persons per year"),  # [-3,352 to 22,513]
+    "sex_ratio_at_birth": (*SRB_RANGE, "male births per female birth"),  # [1.046-1.178]
+    # per 1,000 population: a region cannot lose more than all its people in a year
+    "crude_birth_rate": (0.0, 100.0, "births per 1,000 population"),  # [3.5-48.9]
+    "crude_death_rate": (0.0, 1000.0, "deaths per 1,000 population"),  # [3.8-47.1]
+    "crude_net_migration_rate": (-1000.0, 1000.0, "net migrants per 1,000 population"),  # +-359
+    "rate_natural_change": (-1000.0, 100.0, "per 1,000 population"),  # [-7.8-36.5]
+    "growth_rate": (-100.0, 100.0, "percent per year"),  # [-33.0-37.9]
+    # years: above zero; no one has lived beyond 122 years [17.5-88.2]
+    "life_expectancy_at_birth": (1.0, 120.0, "years"),
+}
 
 _SEX = frozenset(SEXES)
 _SEX_OR_BOTH = frozenset(SEXES + ("both",))
@@ -99,12 +169,17 @@ def _cached(reader):
     return read
 
 
+def _year(name: str = "year") -> Column:
+    return Column(name, "integer", meaning="calendar year", limits=YEAR_RANGE)
+
+
 @_cached
 def _read_population(path: Path) -> pd.DataFrame:
     table = read_table(path, [
-        Column("region"), Column("region_name"), Column("year", "integer"),
+        Column("region"), Column("region_name"), _year(),
         Column("sex", allowed=_SEX), Column("age_group"),
-        Column("value", "nonnegative", meaning="thousands of persons")],
+        Column("value", "nonnegative", meaning="thousands of persons",
+               limits=WPP_POPULATION_RANGE)],
         key=["region", "year", "sex", "age_group"])
     return check_age_groups(table, path, ["region", "year", "sex"], "age_group", 0, np.inf,
                             width=5, open_starts=(100,))
@@ -113,8 +188,8 @@ def _read_population(path: Path) -> pd.DataFrame:
 @_cached
 def _read_asfr(path: Path) -> pd.DataFrame:
     table = read_table(path, [
-        Column("region"), Column("year", "integer"), Column("age_group"),
-        Column("asfr", "nonnegative", meaning="births per woman per year")],
+        Column("region"), _year(), Column("age_group"),
+        Column("asfr", "nonnegative", meaning="births per woman per year", limits=ASFR_RANGE)],
         key=["region", "year", "age_group"])
     return check_age_groups(table, path, ["region", "year"], "age_group", 10, 55, width=5)
 
@@ -123,7 +198,8 @@ def _read_asfr(path: Path) -> pd.DataFrame:
 def _read_mx(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region"), Column("period"), Column("sex", allowed=_SEX_OR_BOTH),
-        Column("age"), Column("mx", "nonnegative", meaning="deaths per person-year")],
+        Column("age"), Column("mx", "nonnegative", meaning="deaths per person-year",
+                              limits=MX_RANGE)],
         key=["region", "period", "sex", "age"])
     problems = [problem(path, "mx", r, v, "a death rate > 0")
                 for r, v in zip(table["_row"], table["mx"]) if v <= 0]
@@ -141,25 +217,90 @@ def _read_mx(path: Path) -> pd.DataFrame:
 
 @_cached
 def _read_vital(path: Path) -> pd.DataFrame:
-    return read_table(path, [
-        Column("region"), Column("year", "integer"), Column("indicator"),
+    table = read_table(path, [
+        Column("region"), _year(), Column("indicator"),
         Column("sex", allowed=_SEX_OR_BOTH), Column("value", "number")],
         key=["region", "year", "indicator", "sex"])
+    check_limits_by(table, path, "value", "indicator", VITAL_RANGES)
+    return table
 
 
 @_cached
 def _read_census(path: Path) -> pd.DataFrame:
+    """The census table, checked: every value in range, exactly the nation and the 31
+    provinces under their official codes, and the provinces adding up to the nation's rows
+    by sex and age group."""
     table = read_table(path, [
         Column("region_code"), Column("level", allowed=frozenset({"nation", "province"})),
-        Column("province"), Column("year", "integer"), Column("sex", allowed=_SEX),
-        Column("age_group"), Column("value", "nonnegative", meaning="persons")],
+        Column("province"), _year(), Column("sex", allowed=_SEX),
+        Column("age_group"), Column("value", "nonnegative", meaning="persons",
+                                    limits=CENSUS_COUNT_RANGE)],
         key=["region_code", "sex", "age_group"])
-    bad = ~table["region_code"].str.fullmatch(r"\d{2}0000")
-    raise_if([problem(path, "region_code", r, v, "a 6-digit province code such as 440000, or "
-                      "000000 for the nation")
-              for r, v in zip(table["_row"][bad], table["region_code"][bad])])
-    return check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
-                            open_starts=tuple(range(50, 101, 5)))
+    _check_census_regions(table, path)
+    table = check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
+                             open_starts=tuple(range(50, 101, 5)))
+    _check_census_sums(table, path)
+    return table
+
+
+def _check_census_regions(table: pd.DataFrame, path: Path) -> None:
+    """Raise unless the census table holds the nation and all 31 provinces under their
+    GB/T 2260 codes, one name per code and the matching level, and no other code."""
+    problems = []
+    expected_code = "a 6-digit province code such as 440000, or 000000 for the nation"
+    known = {NATION_CODE: NATION_NAME, **PROVINCES}
+    first_rows = table.drop_duplicates("region_code")
+    for code, row in zip(first_rows["region_code"], first_rows["_row"]):
+        rows = table[table["region_code"] == code]
+        count = f"; {len(rows)} rows have this code" if len(rows) > 1 else ""
+        if not re.fullmatch(r"\d{2}0000", code):
+            problems += [problem(path, "region_code", r, code, expected_code)
+                         for r in rows["_row"]]
+        elif code in NOT_IN_CENSUS:
+            problems.append(problem(path, "region_code", row, code, (
+                f"a province of the census table: {code} ({NOT_IN_CENSUS[code]}) is not part "
+                f"of the mainland census (use data=wpp with data.region HKG, MAC or TWN)"
+                f"{count}")))
+        elif code not in known:
+            problems.append(problem(path, "region_code", row, code, (
+                "a GB/T 2260 code of one of China's 31 provincial-level divisions (110000 北京市 "
+                f"... 650000 新疆维吾尔自治区) or {NATION_CODE} for the nation{count}")))
+    # Names are the table's own (written as given, e.g. in English); one name per code.
+    for code, rec in table[table["region_code"].isin(known)].groupby("region_code"):
+        names = rec.drop_duplicates("province")
+        problems += [problem(path, "province", r, got, f"one name for region_code {code}, as in "
+                             f"row {names['_row'].iloc[0]} (\"{names['province'].iloc[0]}\")")
+                     for r, got in zip(names["_row"].iloc[1:], names["province"].iloc[1:])]
+        level = "nation" if code == NATION_CODE else "province"
+        for got, bad in rec[rec["level"] != level].groupby("level", sort=False):
+            count = f" ({len(bad)} rows have this value)" if len(bad) > 1 else ""
+            problems.append(problem(path, "level", int(bad["_row"].iloc[0]), got,
+                                    f"{level} for region_code {code}{count}"))
+    missing = [c for c in PROVINCES if c not in set(table["region_code"])]
+    if missing:
+        problems.append(problem(path, "region_code", None, ", ".join(missing), (
+            "rows for every one of China's 31 provincial-level divisions (missing: "
+            + ", ".join(f"{c} {PROVINCES[c]}" for c in missing) + "); the national rows are "
+            "checked against their sum, and data.regions only selects the provinces reported")))
+    raise_if(problems, limit=40)
+
+
+def _check_census_sums(table: pd.DataFrame, path: Path) -> None:
+    """Raise naming each national row (sex, age group) that differs from the sum of the 31
+    provinces' rows by more than CENSUS_SUM_TOLERANCE."""
+    nation = table[table["region_code"] == NATION_CODE].set_index(["sex", "age_group"])
+    sums = table[table["region_code"] != NATION_CODE].groupby(["sex", "age_group"])["value"].sum()
+    problems = []
+    for (sex, group), rec in nation.sort_values("_row").iterrows():
+        total, parts = float(rec["value"]), float(sums.get((sex, group), 0.0))
+        if abs(parts - total) > CENSUS_SUM_TOLERANCE * total or (total == 0 and parts > 0):
+            off = (f"the national row is off by {100 * (total / parts - 1):+.2f} %"
+                   if parts > 0 else "no province has rows for it")
+            problems.append(problem(path, "value", int(rec["_row"]), shortest(total), (
+                f"the national count for sex={sex}, age_group={group} to equal the sum of the "
+                f"31 provinces' rows ({fmt_number(parts)} persons) within "
+                f"{100 * CENSUS_SUM_TOLERANCE:g} % ({off})")))
+    raise_if(problems, limit=40)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -242,11 +383,8 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
         s = _annual(rows, vital_path, "value", region, until, first, indicator) * scale
         return xr.DataArray(s.to_numpy(), dims="year", coords={"year": s.index.to_numpy()})
 
-    srb_rows = vital[vital["indicator"] == "sex_ratio_at_birth"]
-    lo, hi = SRB_RANGE
-    raise_if([problem(vital_path, "value", r, v, f"a sex ratio at birth between {lo} and {hi} "
-                      "male births per female birth")
-              for r, v in zip(srb_rows["_row"], srb_rows["value"]) if not lo <= v <= hi])
+    # the sex ratio at birth is checked against SRB_RANGE with the other VITAL_RANGES
+    _check_net_migration(vital, vital_path, region, data_dir / WPP_POPULATION)
     srb = series("sex_ratio_at_birth")
     return xr.Dataset({
         "asfr": asfr, "tfr": asfr.sum("age"), "srb": srb, "mx": mx,
@@ -254,6 +392,28 @@ def _wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path
         "births_observed": series("births", THOUSAND),
         "tfr_pool": _tfr_pool(_read_vital(vital_path), until),
     }, attrs={"until": until})
+
+
+def _check_net_migration(vital: pd.DataFrame, path: Path, region: str, pop_path: Path) -> None:
+    """Raise naming every year of ``region`` whose net migration exceeds, in absolute value,
+    MIGRATION_SHARE_LIMIT times its population (thousands, from the WPP population file:
+    interpolated between the quinquennial estimates, held at the last one after it)."""
+    rows = vital[vital["indicator"] == "net_migration"]
+    pop = _read_population(pop_path)
+    totals = pop[pop["region"] == region].groupby("year")["value"].sum().sort_index()
+    if rows.empty or totals.empty:
+        return
+    population = np.interp(rows["year"].to_numpy(float), totals.index.to_numpy(float),
+                           totals.to_numpy(float))
+    limit = MIGRATION_SHARE_LIMIT * population
+    bad = np.abs(rows["value"].to_numpy(float)) > limit
+    share = f"{MIGRATION_SHARE_LIMIT:.0%}"
+    raise_if([problem(path, "value", int(r), shortest(v), (
+        f"net migration (thousands of persons per year) of at most {share} of the population "
+        f"in absolute value: at most {fmt_number(round(lim, 1))} for {region} in {y} "
+        f"(population {fmt_number(round(pop_, 1))} thousand, {pop_path.name})"))
+        for r, y, v, lim, pop_ in zip(rows["_row"][bad], rows["year"][bad], rows["value"][bad],
+                                      limit[bad], population[bad])])
 
 
 def _tfr_pool(vital: pd.DataFrame, until: int) -> xr.DataArray:
@@ -369,7 +529,10 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     shared among provinces in proportion to population (used only with ``migration=wpp``).
 
     All provinces are always loaded and projected (their births are raked to the nation's);
-    ``regions`` selects the provinces reported, in attrs ``report_regions``.
+    ``regions`` selects the provinces reported, in attrs ``report_regions``. The census file
+    must hold the nation and all 31 provinces (GB/T 2260 codes and names, see
+    :data:`PROVINCES`), whose rows must add up to the national rows by sex and age group
+    within :data:`CENSUS_SUM_TOLERANCE`; every count must lie in :data:`CENSUS_COUNT_RANGE`.
     """
     from forecast.subnational import child_woman_ratio_factor
 
@@ -491,7 +654,7 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
     path = Path(file)
     if not path.is_absolute():
         path = (Path(data_dir) if data_dir else DATA_DIR) / path
-    table = read_table(path, [Column("region_code"), Column("reference_year", "integer")]
+    table = read_table(path, [Column("region_code"), _year("reference_year")]
                        + [Column(c, "nonnegative", meaning=u) for c, u in SUPPLY_COLUMNS.items()],
                        key=["region_code"])
     problems = [problem(path, "region_code", r, c, "a region code of the projection ("
@@ -535,7 +698,7 @@ def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Pat
     path = Path(file)
     if not path.is_absolute():
         path = (Path(data_dir) if data_dir else DATA_DIR) / path
-    table = read_table(path, [Column("region_code"), Column("year", "integer"),
+    table = read_table(path, [Column("region_code"), _year(),
                               Column("new_residents", "nonnegative", meaning="persons")],
                        key=["region_code", "year"])
     raise_if([problem(path, "region_code", r, c, "a region code of the projection")
@@ -559,7 +722,7 @@ def load_moe_kindergartens(data_dir: str | Path | None = None) -> xr.Dataset:
     population aged 3-5).
     """
     path = (Path(data_dir) if data_dir else DATA_DIR) / MOE_KINDERGARTENS
-    table = read_table(path, [Column("region"), Column("year", "integer"), Column("indicator"),
+    table = read_table(path, [Column("region"), _year(), Column("indicator"),
                               Column("value", "nonnegative")], key=["region", "year", "indicator"])
     table = _select(table, path, "region", "CHN", "the national rows (CHN)")
     wide = table.pivot(index="year", columns="indicator", values="value").sort_index()

@@ -1,7 +1,8 @@
 """Reading and checking input CSV tables.
 
 Every input table is read here, as text, and checked against a declared schema before any
-number is used: missing file or column, non-numeric, negative or missing (NaN/empty) values,
+number is used: missing file or column, a file without data rows, non-numeric, negative,
+infinite, implausible (outside a column's declared ``limits``) or missing (NaN/empty) values,
 unknown categories (sex, region code), duplicate keys and age groups with gaps or overlaps.
 All problems in a file are reported at once through :class:`forecast.errors.InputError`.
 """
@@ -28,12 +29,16 @@ class Column:
 
     ``kind`` is ``"text"``, ``"integer"`` (whole numbers), ``"number"`` or
     ``"nonnegative"`` (a number >= 0). ``allowed`` restricts text to a set of values.
+    ``limits`` = ``(lo, hi)`` is the plausible range of a numeric column, both ends
+    included; a value outside it (or infinite) is reported with ``meaning``, the unit in
+    words, e.g. "expected a number between 0 and 0.5 (births per woman per year)".
     """
 
     name: str
     kind: str = "text"
     allowed: frozenset[str] | None = None
     meaning: str = ""
+    limits: tuple[float, float] | None = None
 
 
 def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFrame:
@@ -57,6 +62,9 @@ def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFram
     raise_if([problem(path, name, None, None, f"a column named {name}") for name in missing])
 
     blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
+    if blank.all():  # header only (or header and blank lines)
+        raise InputError(problem(path, None, None, "no data rows",
+                                 "at least one data row below the header line"))
     problems: list[str] = [problem(path, None, pos + FIRST_DATA_LINE, "a blank line",
                                    "a data row (remove blank lines)")
                            for pos in np.flatnonzero(blank)]
@@ -108,26 +116,84 @@ def _convert(path: Path, col: Column, text: pd.Series, rows: np.ndarray
         return stripped, problems
 
     numbers = pd.to_numeric(stripped, errors="coerce").astype(float)
-    for pos in np.flatnonzero(numbers.isna().to_numpy()):
+    vals = numbers.to_numpy()
+    # one problem per cell: the first of missing/text, negative, out of limits, infinite,
+    # not whole
+    reported = np.isnan(vals)
+    for pos in np.flatnonzero(reported):
         got = text.iloc[pos]
         what = "missing value" if got.strip().lower() in ("", "nan", "na", "null") else "text"
         problems.append(problem(path, col.name, rows[pos], got,
                                 f"a number ({what} found){_meaning(col)}"))
-    finite = numbers.notna().to_numpy()
-    if col.kind == "nonnegative":
-        for pos in np.flatnonzero(finite & (numbers.to_numpy() < 0)):
-            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
-                                    f"a number >= 0{_meaning(col)}"))
-    if col.kind == "integer":
-        vals = numbers.to_numpy()
-        for pos in np.flatnonzero(finite & (np.floor(vals) != vals)):
-            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
-                                    "a whole number"))
-    if np.isinf(numbers.to_numpy()).any():
-        for pos in np.flatnonzero(np.isinf(numbers.to_numpy())):
+    with np.errstate(invalid="ignore"):
+        if col.kind == "nonnegative":
+            negative = ~reported & (vals < 0)
+            for pos in np.flatnonzero(negative):
+                problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
+                                        f"a number >= 0{_meaning(col)}"))
+            reported = reported | negative
+        if col.limits is not None:
+            lo, hi = col.limits
+            outside = ~reported & ~((vals >= lo) & (vals <= hi))  # inf is outside too
+            for pos in np.flatnonzero(outside):
+                problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
+                                        between(lo, hi, col.meaning)))
+            reported = reported | outside
+        infinite = ~reported & np.isinf(vals)
+        for pos in np.flatnonzero(infinite):
             problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
                                     "a finite number"))
+        reported = reported | infinite
+        if col.kind == "integer":
+            for pos in np.flatnonzero(~reported & (np.floor(vals) != vals)):
+                problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
+                                        "a whole number"))
     return numbers, problems
+
+
+def between(lo: float, hi: float, meaning: str = "") -> str:
+    """The expectation of a range check: ``a number between 0 and 0.5 (births per ...)``."""
+    return f"a number between {fmt_number(lo)} and {fmt_number(hi)}" + (
+        f" ({meaning})" if meaning else "")
+
+
+def fmt_number(value: float) -> str:
+    """A number for messages: whole numbers with thousands separators, others short."""
+    value = float(value)
+    if math.isfinite(value) and (value.is_integer() or abs(value) >= 1000) and abs(value) < 1e15:
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
+def check_limits_by(table: pd.DataFrame, path: Path, column: str, by: str,
+                    limits: dict[str, tuple[float, float, str]]) -> None:
+    """Range checks that depend on a category: ``limits[category] = (lo, hi, meaning)``.
+
+    E.g. the vital-rates table's ``value`` column holds TFRs, counts of births in thousands
+    and sex ratios, told apart by its ``indicator`` column. Categories not in ``limits`` are
+    not checked. Raises :class:`InputError` naming every row outside its range."""
+    problems = []
+    for category, (lo, hi, meaning) in limits.items():
+        rows = table[table[by] == category]
+        vals = rows[column].to_numpy(dtype=float)
+        outside = ~((vals >= lo) & (vals <= hi))
+        for row, value in zip(rows["_row"].to_numpy()[outside], vals[outside]):
+            problems.append(problem(path, column, int(row), shortest(value),
+                                    f"{between(lo, hi, meaning)} for {by} {category}"))
+    raise_if(sorted(problems, key=_row_of))
+
+
+def shortest(value: float) -> str:
+    """A value read from a file, as short as it round-trips: 5, 0.35, -1e+30."""
+    value = float(value)
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _row_of(line: str) -> int:
+    match = re.search(r"\brow (\d+)\b", line)
+    return int(match.group(1)) if match else 0
 
 
 def _meaning(col: Column) -> str:

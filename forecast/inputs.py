@@ -102,6 +102,9 @@ YEAR_RANGE = (1800, 2300)
 #: Census persons per province (or nation), sex and age group: 200 million is three times
 #: China's largest group (national 5-year group by sex, 63.9 million).
 CENSUS_COUNT_RANGE = (0.0, 2e8)
+#: Places, seats or new residents of one region: 100 million is twice China's kindergarten
+#: enrolment (about 48 million in 2020) and several times any province's population change.
+REGION_COUNT_RANGE = (0.0, 1e8)
 #: WPP thousands of persons per sex and 5-year group: 500 million is more than the whole
 #: world's boys aged 0-4 (about 350 million); [India, male 0-4 in 2005: 70,319].
 WPP_POPULATION_RANGE = (0.0, 5e5)
@@ -655,7 +658,8 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
     if not path.is_absolute():
         path = (Path(data_dir) if data_dir else DATA_DIR) / path
     table = read_table(path, [Column("region_code"), _year("reference_year")]
-                       + [Column(c, "nonnegative", meaning=u) for c, u in SUPPLY_COLUMNS.items()],
+                       + [Column(c, "nonnegative", meaning=u, limits=REGION_COUNT_RANGE)
+                          for c, u in SUPPLY_COLUMNS.items()],
                        key=["region_code"])
     problems = [problem(path, "region_code", r, c, "a region code of the projection ("
                         + ", ".join(regions[:5]) + ", ...)")
@@ -699,7 +703,8 @@ def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Pat
     if not path.is_absolute():
         path = (Path(data_dir) if data_dir else DATA_DIR) / path
     table = read_table(path, [Column("region_code"), _year(),
-                              Column("new_residents", "nonnegative", meaning="persons")],
+                              Column("new_residents", "nonnegative", meaning="persons",
+                                     limits=REGION_COUNT_RANGE)],
                        key=["region_code", "year"])
     raise_if([problem(path, "region_code", r, c, "a region code of the projection")
               for r, c in zip(table["_row"], table["region_code"]) if c not in regions])

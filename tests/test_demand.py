@@ -177,3 +177,6 @@ def test_supply_table_checks(tmp_path):
     with pytest.raises(InputError, match=r'column "kindergarten_seats", row 3: got "-5"'):
         load_supply(_supply_csv(tmp_path, [good, "500000,2021,1,1,-5,0,0"]),
                     ["440000", "500000"])
+    with pytest.raises(InputError, match=r'column "kindergarten_seats", row 2: got "1e308"; '
+                                         r'expected a number between 0 and'):
+        load_supply(_supply_csv(tmp_path, ["440000,2021,100,60,1e308,500,800"]), ["440000"])

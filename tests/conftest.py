@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
 
 from forecast.graduation import AGES
+from forecast.paths import DATA_DIR
 from forecast.variables import SEXES
 
 
@@ -45,3 +49,13 @@ def rates_factory():
 @pytest.fixture
 def population_factory():
     return make_population
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A private copy of the project's input CSVs that a test may corrupt."""
+    target = tmp_path / "data"
+    target.mkdir()
+    for src in sorted(DATA_DIR.glob("*.csv")):
+        shutil.copy(src, target / src.name)
+    return target

@@ -489,7 +489,7 @@ def _estimate(conf: dict) -> MemoryEstimate:
 def _posterior_bytes(node: Mapping, draws: int) -> int:
     """The MCMC's posterior: chains x draws per chain (as HierarchicalTFR.fit)."""
     chains = max(_as_whole(node.get("chains", 2)) or 1, 1)
-    per_chain = max(_as_whole(node.get("samples", 1500)) or 0, -(-draws // chains))
+    per_chain = max(_as_whole(node.get("samples", 2000)) or 0, -(-draws // chains))
     return chains * per_chain * POSTERIOR_DRAW_BYTES
 
 

@@ -8,7 +8,6 @@ written, and folders the run created for itself are removed.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -24,8 +23,6 @@ from forecast.errors import InputError, Interrupted, OutputError
 from forecast.paths import CONFIG_DIR
 from forecast.pipeline import run
 from forecast.run_folder import check_run_folder
-
-log = logging.getLogger("forecast")
 
 EXIT_INPUT, EXIT_OUTPUT = 2, 3
 #: Signals that stop a run cleanly (as Ctrl-C does): the run fails and writes nothing.

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 #: Top-level choices.
 TASKS = ("project", "backtest")
-STORED = ("quantiles", "draws")  # output.projection (as forecast.pipeline.STORED)
+STORED = ("quantiles", "draws")  # output.projection: how projection.nc keeps the draws
 GAP_BASES = ("standard", "need_realised", "need_willingness")
 NUTS_SAMPLERS = ("pymc", "nutpie")
 SEED_MAX = 2**32 - 1

@@ -14,7 +14,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import forecast
-from forecast.config_check import check_config
+from forecast.config_check import check_config, estimate_memory
 from forecast.demand import demand_indicators
 from forecast.errors import InputError
 from forecast.fertility.trajectory import TfrTrajectoryFertility
@@ -34,9 +34,6 @@ from forecast.run_folder import RunFolder
 #: Writes one output file to the path it is given.
 Writer = Callable[[Path], None]
 
-#: How projection.nc may store the draws (config ``output.projection``).
-STORED = ("quantiles", "draws")
-
 log = logging.getLogger(__name__)
 
 
@@ -46,13 +43,10 @@ def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> l
 
     The run folder is checked (and its staging folder created) before any work; nothing
     is written unless every stage succeeds (:class:`forecast.run_folder.RunFolder`)."""
-    check_config(cfg)  # every option, and the memory the run needs, before any work
+    check_config(cfg)  # every option (task, output.projection, ...) and the memory needed
     started = time.perf_counter()
-    task = cfg.get("task", "project")
-    if task not in ("project", "backtest"):
-        raise InputError(f"config, task: got {task!r}; expected project or backtest.")
     with RunFolder(out_dir, needed_bytes=output_bytes(cfg)) as folder:
-        stage = run_backtest if task == "backtest" else run_projection
+        stage = run_backtest if cfg.get("task", "project") == "backtest" else run_projection
         written = folder.publish(stage(cfg, overrides))
     log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
              time.perf_counter() - started)
@@ -64,11 +58,9 @@ def output_bytes(cfg: DictConfig) -> int:
     projection.nc holds (region, sex, age, year) for every stored draw or quantile."""
     if cfg.get("task", "project") != "project":
         return 10 * 2**20
-    regions = 32 if "census" in str(cfg.data.get("_target_", "")) else 1
-    years = max(int(cfg.horizon) - int(cfg.data.get("base_year") or 1950) + 1, 1)
-    stored = (int(cfg.fertility.get("draws", 1)) if cfg.output.projection == "draws"
-              else len(QUANTILES))
-    return int(regions * 2 * 101 * years * stored * 8 * 1.5) + 20 * 2**20
+    size = estimate_memory(cfg)
+    stored = size.draws if cfg.output.projection == "draws" else len(QUANTILES)
+    return int(1.5 * size.array_bytes / size.draws * stored) + 20 * 2**20
 
 
 def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Writer]:
@@ -76,9 +68,6 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     ``projection.nc``, ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    if cfg.output.projection not in STORED:
-        raise InputError(f"config, output.projection: got {cfg.output.projection!r}; expected "
-                         f"one of {', '.join(STORED)}.")
     log.info("Loading data (%s)", cfg.data._target_)
     inputs = instantiate(cfg.data)
     horizon = checked_horizon(inputs, cfg.horizon)

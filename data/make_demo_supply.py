@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.inputs import load_china_census
+from forecast.data import load_china_census
 
 HERE = Path(__file__).resolve().parent
 PLACES_PER_1000 = 2.03

@@ -67,7 +67,7 @@ MAC_RANGE = (15.0, 50.0)
 #: Ages of children the demand stage knows (childcare 0-2, kindergarten 3-5).
 CHILD_AGES = range(0, 6)
 
-#: Census file the region count and codes are read from (as forecast.inputs).
+#: Census file the region count and codes are read from (as forecast.data.census).
 CENSUS_FILE = "china_census2020_pop_age_sex_province.csv"
 #: The nation and 31 provinces: used when the census table cannot be read cheaply.
 CENSUS_REGIONS = 32

@@ -66,7 +66,7 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     ----------
     population : (region, age, year, draw), persons at 1 July (both sexes)
     standards : the ``demand`` config as a plain dict (see configs/demand/national.yaml)
-    supply : from :func:`forecast.inputs.load_supply`; regions without supply get no gap
+    supply : from :func:`forecast.data.planning.load_supply`; regions without supply get no gap
     new_residents : (region, year), persons; default: projected population increase
 
     Returns

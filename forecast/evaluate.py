@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.fertility.trajectory import TfrTrajectoryFertility
-from forecast.inputs import load_wpp
+from forecast.data import load_wpp
 from forecast.migration import WppMigration
 from forecast.mortality import ConstantMortality
 from forecast.projection import project_inputs

@@ -22,7 +22,7 @@ from forecast.evaluate import backtest, summarise
 from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
                                  region_names, rounded_long, rounded_wide, summary_table,
                                  wide_table)
-from forecast.inputs import load_new_residents, load_supply
+from forecast.data import load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,

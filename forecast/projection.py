@@ -9,7 +9,7 @@ import xarray as xr
 
 from forecast.ccmpp import project
 from forecast.errors import InputError
-from forecast.inputs import config_int
+from forecast.data import config_int
 from forecast.subnational import project_with_nation
 from forecast.timing import calendar_from_steps
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from forecast.errors import InputError
-from forecast.inputs import CENSUS_POPULATION as CENSUS
-from forecast.inputs import WPP_ASFR as ASFR
-from forecast.inputs import WPP_MX as MX
-from forecast.inputs import WPP_POPULATION as POP
-from forecast.inputs import WPP_VITAL as VITAL
-from forecast.inputs import load_china_census, load_wpp
+from forecast.data import load_china_census, load_wpp
+from forecast.data.census import CENSUS_POPULATION as CENSUS
+from forecast.data.wpp import WPP_ASFR as ASFR
+from forecast.data.wpp import WPP_MX as MX
+from forecast.data.wpp import WPP_POPULATION as POP
+from forecast.data.wpp import WPP_VITAL as VITAL
 from forecast.outputs import FORECAST_CSV, PROJECTION_NC, RUN_JSON
 
 OUTPUTS = (FORECAST_CSV, PROJECTION_NC, RUN_JSON)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast.inputs import CENSUS_POPULATION, DATA_DIR
+from forecast.data import CENSUS_POPULATION, DATA_DIR
 from forecast.outputs import FORMULA_STARTS, neutralise_formulas
 
 #: Text that a spreadsheet would run as a formula (OWASP's CSV injection examples).

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from forecast.demand import demand_indicators
 from forecast.errors import InputError
 from forecast.graduation import AGES
-from forecast.inputs import load_supply
+from forecast.data import load_supply
 from forecast.paths import CONFIG_DIR
 
 YEARS = np.arange(2024, 2027)

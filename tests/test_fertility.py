@@ -16,7 +16,7 @@ from forecast.fertility.bayes import HierarchicalTFR, centre_log_sigma, simulate
 from forecast.fertility.baseline import ConstantTFR
 from forecast.fertility.schedule import AgeSchedule, mean_age_at_childbearing
 from forecast.graduation import AGES
-from forecast.inputs import load_wpp
+from forecast.data import load_wpp
 from forecast.subnational import scale_factor_paths
 
 FERTILITY_OPTIONS = sorted(p.stem for p in (Path(CONFIG_DIR) / "fertility").glob("*.yaml"))

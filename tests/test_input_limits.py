@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from forecast.errors import InputError
-from forecast.inputs import (ASFR_RANGE, CENSUS_COUNT_RANGE, MX_RANGE, PROVINCES, VITAL_RANGES,
-                             WPP_POPULATION_RANGE, load_china_census, load_wpp)
+from forecast.data import PROVINCES, load_china_census, load_wpp
+from forecast.data.census import CENSUS_COUNT_RANGE
+from forecast.data.wpp import ASFR_RANGE, MX_RANGE, VITAL_RANGES, WPP_POPULATION_RANGE
 from tests.test_bad_inputs import (ASFR, ASFR_ROW, CENSUS, CENSUS_ROW, LOADERS, MX, POP,
                                    POP_ROW, TARGET_ROW, VALUE_COLUMN, VITAL, delete_lines,
                                    line_of, lines_of, load_census, load_jpn, problem_line,
@@ -51,7 +52,7 @@ def test_limits_leave_a_wide_margin_around_the_shipped_data():
     """Every range is at least 1.3 times wider than the data's extremes (on its open side)."""
     import pandas as pd
 
-    from forecast.inputs import DATA_DIR
+    from forecast.data import DATA_DIR
     census = pd.read_csv(DATA_DIR / CENSUS)["value"]
     assert census.max() * 3 <= CENSUS_COUNT_RANGE[1]
     assert pd.read_csv(DATA_DIR / POP)["value"].max() * 3 <= WPP_POPULATION_RANGE[1]
@@ -166,7 +167,7 @@ def test_header_only_file(data_dir, name, load, blank_lines):
 
 
 def test_header_only_supply_table(data_dir):
-    from forecast.inputs import load_supply
+    from forecast.data import load_supply
     path = data_dir / "demo_supply_provinces.csv"
     write_rows(path, read_rows(path)[:1])
     with pytest.raises(InputError) as info:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.inputs import DATA_DIR, load_wpp
+from forecast.data import DATA_DIR, load_wpp
 from forecast.lifetable import andreev_kingkade_a0, life_table, survivorship
 from forecast.graduation import AGES
 

@@ -15,7 +15,7 @@ import pytest
 
 from forecast.ccmpp import project
 from forecast.fertility.constant import ConstantFertility
-from forecast.inputs import DATA_DIR, load_wpp
+from forecast.data import DATA_DIR, load_wpp
 from forecast.migration import WppMigration
 from forecast.mortality import ConstantMortality
 from forecast.projection import project_inputs

@@ -13,7 +13,7 @@ import xarray as xr
 
 from forecast.ccmpp import project
 from forecast.fertility.constant import ConstantFertility
-from forecast.inputs import load_china_census
+from forecast.data import load_china_census
 from forecast.migration import WppMigration
 from forecast.mortality import ConstantMortality
 

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.fertility.constant import ConstantFertility
-from forecast.inputs import load_moe_kindergartens, load_wpp
+from forecast.data import load_moe_kindergartens, load_wpp
 from forecast.migration import WppMigration
 from forecast.mortality import ConstantMortality
 from forecast.projection import project_inputs

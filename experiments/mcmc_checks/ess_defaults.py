@@ -31,7 +31,7 @@ import pandas as pd
 import pymc as pm
 
 from forecast.fertility.bayes import HYPER, PER_REGION, HierarchicalTFR
-from forecast.inputs import load_china_census
+from forecast.data import load_china_census
 
 
 class Variant(HierarchicalTFR):

@@ -11,7 +11,7 @@ import logging
 import time
 
 from forecast.fertility.bayes import HierarchicalTFR
-from forecast.inputs import load_wpp
+from forecast.data import load_wpp
 
 SETTINGS = {"draws": 1000, "samples": 1500, "tune": 1000, "chains": 2, "cores": 2,
             "progressbar": False, "random_seed": 20240601}

@@ -1,0 +1,242 @@
+"""China's 2020 census by province, sex and age group: the checked table and
+:func:`load_china_census`, the nation and its 31 provinces aligned to 1 July 2020 with the
+national WPP rates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.data.common import SEX, cached, config_int, finish, year_column
+from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_wpp_population,
+                               wpp_region_rates)
+from forecast.errors import InputError, problem, raise_if
+from forecast.graduation import AGES, graduate_counts
+from forecast.paths import DATA_DIR
+from forecast.tables import (Column, check_age_groups, fmt_number, read_table, require_values,
+                             shortest)
+from forecast.variables import SEXES
+
+CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
+#: The census reference date, 1 November 2020, is this many years after 1 July 2020.
+CENSUS_SHIFT_YEARS = 4.0 / 12.0
+CENSUS_YEAR = 2020
+NATION_CODE = "000000"
+NATION_NAME = "全国"
+#: China's 31 provincial-level divisions in the census table: GB/T 2260 code -> name.
+PROVINCES = {
+    "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省",
+    "150000": "内蒙古自治区", "210000": "辽宁省", "220000": "吉林省", "230000": "黑龙江省",
+    "310000": "上海市", "320000": "江苏省", "330000": "浙江省", "340000": "安徽省",
+    "350000": "福建省", "360000": "江西省", "370000": "山东省", "410000": "河南省",
+    "420000": "湖北省", "430000": "湖南省", "440000": "广东省", "450000": "广西壮族自治区",
+    "460000": "海南省", "500000": "重庆市", "510000": "四川省", "520000": "贵州省",
+    "530000": "云南省", "540000": "西藏自治区", "610000": "陕西省", "620000": "甘肃省",
+    "630000": "青海省", "640000": "宁夏回族自治区", "650000": "新疆维吾尔自治区",
+}
+#: GB/T 2260 codes outside the mainland census (WPP regions TWN, HKG, MAC instead).
+NOT_IN_CENSUS = {"710000": "台湾省 Taiwan", "810000": "香港特别行政区 Hong Kong",
+                 "820000": "澳门特别行政区 Macao"}
+#: The national census rows must equal the sum of the provinces' within this share (the
+#: shipped table agrees exactly; this allows rounding in a table rebuilt from other sources).
+CENSUS_SUM_TOLERANCE = 0.001
+#: Census persons per province (or nation), sex and age group: 200 million is three times
+#: China's largest group (national 5-year group by sex, 63.9 million).
+CENSUS_COUNT_RANGE = (0.0, 2e8)
+
+
+@cached
+def _read_census(path: Path) -> pd.DataFrame:
+    """The census table, checked: every value in range, exactly the nation and the 31
+    provinces under their official codes, and the provinces adding up to the nation's rows
+    by sex and age group."""
+    table = read_table(path, [
+        Column("region_code"), Column("level", allowed=frozenset({"nation", "province"})),
+        Column("province"), year_column(), Column("sex", allowed=SEX),
+        Column("age_group"), Column("value", "nonnegative", meaning="persons",
+                                    limits=CENSUS_COUNT_RANGE)],
+        key=["region_code", "sex", "age_group"])
+    _check_census_regions(table, path)
+    table = check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
+                             open_starts=tuple(range(50, 101, 5)))
+    _check_census_sums(table, path)
+    return table
+
+
+def _check_census_regions(table: pd.DataFrame, path: Path) -> None:
+    """Raise unless the census table holds the nation and all 31 provinces under their
+    GB/T 2260 codes, one name per code and the matching level, and no other code."""
+    problems = []
+    expected_code = "a 6-digit province code such as 440000, or 000000 for the nation"
+    known = {NATION_CODE: NATION_NAME, **PROVINCES}
+    first_rows = table.drop_duplicates("region_code")
+    for code, row in zip(first_rows["region_code"], first_rows["_row"]):
+        rows = table[table["region_code"] == code]
+        count = f"; {len(rows)} rows have this code" if len(rows) > 1 else ""
+        if not re.fullmatch(r"\d{2}0000", code):
+            problems += [problem(path, "region_code", r, code, expected_code)
+                         for r in rows["_row"]]
+        elif code in NOT_IN_CENSUS:
+            problems.append(problem(path, "region_code", row, code, (
+                f"a province of the census table: {code} ({NOT_IN_CENSUS[code]}) is not part "
+                f"of the mainland census (use data=wpp with data.region HKG, MAC or TWN)"
+                f"{count}")))
+        elif code not in known:
+            problems.append(problem(path, "region_code", row, code, (
+                "a GB/T 2260 code of one of China's 31 provincial-level divisions (110000 北京市 "
+                f"... 650000 新疆维吾尔自治区) or {NATION_CODE} for the nation{count}")))
+    # Names are the table's own (written as given, e.g. in English); one name per code.
+    for code, rec in table[table["region_code"].isin(known)].groupby("region_code"):
+        names = rec.drop_duplicates("province")
+        problems += [problem(path, "province", r, got, f"one name for region_code {code}, as in "
+                             f"row {names['_row'].iloc[0]} (\"{names['province'].iloc[0]}\")")
+                     for r, got in zip(names["_row"].iloc[1:], names["province"].iloc[1:])]
+        level = "nation" if code == NATION_CODE else "province"
+        for got, bad in rec[rec["level"] != level].groupby("level", sort=False):
+            count = f" ({len(bad)} rows have this value)" if len(bad) > 1 else ""
+            problems.append(problem(path, "level", int(bad["_row"].iloc[0]), got,
+                                    f"{level} for region_code {code}{count}"))
+    missing = [c for c in PROVINCES if c not in set(table["region_code"])]
+    if missing:
+        problems.append(problem(path, "region_code", None, ", ".join(missing), (
+            "rows for every one of China's 31 provincial-level divisions (missing: "
+            + ", ".join(f"{c} {PROVINCES[c]}" for c in missing) + "); the national rows are "
+            "checked against their sum, and data.regions only selects the provinces reported")))
+    raise_if(problems, limit=40)
+
+
+def _check_census_sums(table: pd.DataFrame, path: Path) -> None:
+    """Raise naming each national row (sex, age group) that differs from the sum of the 31
+    provinces' rows by more than CENSUS_SUM_TOLERANCE."""
+    nation = table[table["region_code"] == NATION_CODE].set_index(["sex", "age_group"])
+    sums = table[table["region_code"] != NATION_CODE].groupby(["sex", "age_group"])["value"].sum()
+    problems = []
+    for (sex, group), rec in nation.sort_values("_row").iterrows():
+        total, parts = float(rec["value"]), float(sums.get((sex, group), 0.0))
+        if abs(parts - total) > CENSUS_SUM_TOLERANCE * total or (total == 0 and parts > 0):
+            off = (f"the national row is off by {100 * (total / parts - 1):+.2f} %"
+                   if parts > 0 else "no province has rows for it")
+            problems.append(problem(path, "value", int(rec["_row"]), shortest(total), (
+                f"the national count for sex={sex}, age_group={group} to equal the sum of the "
+                f"31 provinces' rows ({fmt_number(parts)} persons) within "
+                f"{100 * CENSUS_SUM_TOLERANCE:g} % ({off})")))
+    raise_if(problems, limit=40)
+
+
+
+def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,
+                      until: int | None = None, national_rates: str = "CHN",
+                      data_dir: str | Path | None = None) -> xr.Dataset:
+    """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
+
+    The census is aligned to 1 July 2020, the start of the projection's annual steps, by
+    reading it as a cohort function of exact age four months (1/3 year) later: persons aged
+    under ``a`` on 1 July are those aged under ``a + 1/3`` on 1 November, less the children
+    born between the two dates; single ages come from the cumulative spline of
+    :func:`forecast.graduation.graduate_counts`. The four months' deaths are added back with
+    the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
+    is split into 85-89, ..., 95-99 and 100+ by the national WPP shares of 2020 by sex.
+
+    The nation's single-age population is the sum of its provinces' (the group totals are
+    the same), so that the provinces add up to the nation at every age.
+
+    Rates are China's national WPP series for every region, with provincial fertility scaled
+    by :func:`forecast.subnational.child_woman_ratio_factor`. International net migration is
+    shared among provinces in proportion to population (used only with ``migration=wpp``).
+
+    All provinces are always loaded and projected (their births are raked to the nation's);
+    ``regions`` selects the provinces reported, in attrs ``report_regions``. The census file
+    must hold the nation and all 31 provinces (GB/T 2260 codes and names, see
+    :data:`PROVINCES`), whose rows must add up to the national rows by sex and age group
+    within :data:`CENSUS_SUM_TOLERANCE`; every count must lie in :data:`CENSUS_COUNT_RANGE`.
+    """
+    from forecast.subnational import child_woman_ratio_factor
+
+    base_year = config_int("data.base_year", base_year)
+    until = config_int("data.until", until, allow_none=True)
+    data_dir = Path(data_dir) if data_dir else DATA_DIR
+    path = data_dir / CENSUS_POPULATION
+    if base_year != CENSUS_YEAR:
+        raise InputError(problem(path, "year", None, base_year,
+                                 f"data.base_year={CENSUS_YEAR}, the census year"))
+    census = _read_census(path)
+    raise_if([problem(path, "year", r, y, f"{CENSUS_YEAR}, the census year")
+              for r, y in zip(census["_row"], census["year"]) if y != CENSUS_YEAR])
+    provinces = sorted(set(census["region_code"]) - {NATION_CODE})
+    require_values(census, path, "region_code", [NATION_CODE], "the nation's rows")
+    wanted = list(dict.fromkeys(str(c) for c in (regions or provinces)))
+    require_values(census, path, "region_code", wanted, "region codes present in the census table")
+
+    wpp_pop_path = data_dir / WPP_POPULATION
+    wpp_pop = read_wpp_population(wpp_pop_path)
+    wpp_pop = wpp_pop[(wpp_pop["region"] == national_rates) & (wpp_pop["year"] == CENSUS_YEAR)]
+    rates = wpp_region_rates(national_rates, until, CENSUS_YEAR, data_dir)
+    until = rates.attrs["until"]
+
+    codes = [NATION_CODE] + provinces
+    counts = np.stack([np.stack([
+        census[(census["region_code"] == c) & (census["sex"] == s)].sort_values("age_start")["value"]
+        .to_numpy() for s in SEXES]) for c in codes])
+    counts, starts = _split_open_group(counts, np.sort(census["age_start"].unique()), wpp_pop,
+                                       wpp_pop_path)
+    factor = child_woman_ratio_factor(counts, starts, codes, NATION_CODE, path)
+    aligned = graduate_counts(counts, starts, shift=CENSUS_SHIFT_YEARS)
+    latest_mx = rates["mx"].isel(period=-1).transpose("sex", "age").values
+    aligned = aligned * np.exp(CENSUS_SHIFT_YEARS * latest_mx)[None]
+    if provinces:
+        # the nation as the sum of its provinces: the same group totals, and sub-national
+        # projections then add up to the national one age by age
+        aligned[0] = aligned[1:].sum(0)
+    population = xr.DataArray(aligned, dims=("region", "sex", "age"),
+                              coords={"region": codes, "sex": list(SEXES), "age": AGES})
+
+    names = census.drop_duplicates("region_code").set_index("region_code")["province"]
+    share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
+    ds = xr.Dataset({
+        "population": population,
+        "asfr": rates["asfr"] * factor,
+        "tfr": rates["tfr"] * factor,
+        "srb": rates["srb"].expand_dims(region=codes),
+        "mx": rates["mx"].expand_dims(region=codes),
+        "net_migration_total": rates["net_migration_total"] * share,
+        "fertility_factor": factor,
+        "tfr_pool": rates["tfr_pool"],
+    }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
+    ds["fertility_factor"].attrs.update(units="1", description=(
+        "Provincial fertility relative to the nation: census child-woman ratio (children 0-4 "
+        "per woman 15-49) of the region over the nation's"))
+    ds["net_migration_total"].attrs["method"] = "national WPP total shared by population"
+    files = [path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+    ds = finish(ds, CENSUS_YEAR, until, files,
+                 "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
+                 f"national rates ({national_rates})")
+    return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01",
+                           tfr_target=national_rates,
+                           report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
+
+
+def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFrame, path: Path
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Split an open group (e.g. 85+) into 5-year groups and 100+ by WPP shares, by sex.
+
+    ``counts`` is (region, sex, group); returns counts and starts ending with 100+.
+    """
+    open_start = int(starts[-1])
+    if open_start == 100:
+        return counts, starts
+    old = wpp_pop[wpp_pop["age_start"] >= open_start]
+    if open_start not in set(wpp_pop["age_start"]):
+        raise InputError(problem(path, "age_group", None, f"{open_start}+",
+                                 f"WPP population by 5-year age in {CENSUS_YEAR}, with a group "
+                                 f"starting at {open_start}, to split the census's open age group"))
+    shares = np.stack([old[old["sex"] == s].sort_values("age_start")["value"].to_numpy()
+                       for s in SEXES])
+    shares = shares / shares.sum(-1, keepdims=True)
+    split = counts[..., -1:] * shares[None]
+    new_starts = np.append(starts[:-1], np.sort(old["age_start"].unique()))
+    return np.concatenate([counts[..., :-1], split], axis=-1), new_starts
+

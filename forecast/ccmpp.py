@@ -1,22 +1,29 @@
 """Cohort-component projection: single years of age, annual steps, both sexes.
 
 One pure function, :func:`project`, vectorised over ``region`` and ``draw``. A step runs from
-1 July of year t to 1 July of year t+1 with the rates labelled ``year = t``:
+1 July of year t to 1 July of year t+1. Fertility, mortality and the sex ratio at birth are
+calendar-year rates (``year = Y`` is calendar year Y); net migration is given per step:
 
 .. math::
 
-    E_{x} &= P_{x}(t) + M_{x}/2 \\quad\\text{(half the year's net migrants join at the start)}\\\\
+    E_{x} &= P_{x}(t) + M_{x}/2 \\quad\\text{(half the step's net migrants join at the start)}\\\\
     P_{x+1}(t+1) &= S_{x} E_{x} + M_{x+1}/2, \\qquad
     P_{100+}(t+1) = S_{99}(E_{99} + E_{100+}) + M_{100}/2 \\\\
-    B &= \\sum_x f_x \\tfrac12\\left(W_x(t) + W_x(t+1)\\right), \\qquad
-    B_{m} = B\\,\\frac{SRB}{1+SRB},\\; B_{f} = \\frac{B}{1+SRB} \\\\
-    P_{0}(t+1) &= B_{s} L_0 + M_{0}/2
+    B(Y) &= \\sum_x f_x(Y)\\, W_x(Y) \\quad\\text{(calendar year Y: its rates, the women at 1 July Y)}\\\\
+    B_{t} &= \\tfrac12 B(t) + \\tfrac12 B(t+1), \\qquad P_{0}(t+1) = B_{t,s} L_0 + M_{0}/2 \\\\
+    D(Y) &= \\sum_x m_x(Y)\\, P_x(Y)
 
-with S_x from :func:`forecast.lifetable.survivorship` (ratios of life-table person-years),
-W_x women aged x, f_x single-year ASFR and M_x net migrants by age. Deaths are what the
-survivorship removes, so for every region, sex and step
+with S_x from :func:`forecast.lifetable.survivorship` of the step's death rates (the mean of
+calendar years t and t+1, the timing that makes WPP balance), W_x women aged x at 1 July
+(the exposure of the calendar year), f_x single-year ASFR and M_x net migrants by age. The
+step's births are the second half of calendar year t's and the first half of t+1's, each
+split by sex with its own year's sex ratio at birth (male share SRB/(1+SRB)). Calendar-year
+births and deaths are thus computed directly from that year's rates and exposure
+(``births_calendar``, ``deaths_calendar``), not averaged from steps, which would smooth a
+one-year spike. Step deaths are what the survivorship removes, so for every region, sex and
+step
 
-.. math:: P(t+1) = P(t) + B - D + M
+.. math:: P(t+1) = P(t) + B_t - D_t + M_t
 
 holds to floating-point precision. Where net emigration would take a cohort below zero
 (tiny cohorts at the oldest ages), the cohort is set to zero and the emigration that could
@@ -30,7 +37,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.graduation import MAX_AGE
-from forecast.lifetable import survivorship
+from forecast.lifetable import survivorship_arrays
 from forecast.variables import SEXES, annotate, check
 
 _STATE = ("region", "draw", "sex", "age")
@@ -40,48 +47,52 @@ _MALE = SEXES.index("male")
 
 def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb: xr.DataArray,
             net_migration: xr.DataArray, births_total: xr.DataArray | None = None) -> xr.Dataset:
-    """Project a population forward one year per entry of ``asfr.year``.
+    """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
     ----------
     population : (region, sex, age[, draw]), persons
-        Population at 1 July of the base year, the first value of ``asfr.year``.
+        Population at 1 July of the base year, the first value of ``net_migration.year``.
+    net_migration : (sex, age, year[, region, draw]), persons per step
+        Net migrants of the step starting 1 July of ``year``; its years are the steps.
     asfr : (age, year[, region, draw]), births per woman per year
-        Fertility for the step starting 1 July of ``year``, by completed age of the mother.
-    mx : (sex, age, year[, region, draw]), deaths per person-year
-    srb : (year[, region, draw]), male births per female birth
-    net_migration : (sex, age, year[, region, draw]), persons per year
+        Calendar-year fertility by completed age of the mother, for every step year and the
+        year after the last step.
+    mx : (sex, age, year[, region, draw]), deaths per person-year, calendar years as ``asfr``
+    srb : (year[, region, draw]), male births per female birth, calendar years as ``asfr``
     births_total : (year[, draw]), persons per year, optional
-        When given, each step's births are scaled by one factor common to all regions so
-        that they sum to it (used to hold sub-national projections to a national one).
+        Calendar-year births (years as ``asfr``): when given, each year's births are scaled
+        by one factor common to all regions so that they sum to it (used to hold
+        sub-national projections to a national one).
 
     Returns
     -------
     xarray.Dataset
         ``population`` (region, sex, age, year, draw) at 1 July of each year from the base
         year to one year after the last step; ``births``, ``deaths``, ``net_migration`` and
-        ``migration_clamped`` (region, sex, year, draw) for each step. Deterministic inputs
-        give ``draw`` of size 1.
+        ``migration_clamped`` (region, sex, year, draw) for each step; ``births_calendar``
+        and ``deaths_calendar`` (region, sex, year, draw) for each calendar year from the
+        base year to the year after the last step. Deterministic inputs give ``draw`` of
+        size 1.
     """
     for da, name in ((population, "population"), (asfr, "asfr"), (mx, "mx"), (srb, "srb"),
                      (net_migration, "net_migration")):
         check(da, name)
-    steps = asfr["year"].values
+    steps = net_migration["year"].values
     if len(steps) == 0 or np.any(np.diff(steps) != 1):
-        raise ValueError(f"asfr.year must be consecutive years; got {steps}")
+        raise ValueError(f"net_migration.year must be consecutive years; got {steps}")
+    years = np.append(steps, steps[-1] + 1)
     regions = population["region"].values
     draws = _draw_coord(population, asfr, mx, srb, net_migration, births_total)
     coords = {"region": regions, "draw": draws, "sex": list(SEXES), "age": np.arange(MAX_AGE + 1)}
 
-    def arr(da, dims):
-        return _aligned(da, dims, coords, steps)
+    def arr(da, dims, wanted=years):
+        return _aligned(da, dims, coords, wanted)
 
-    sx_da, sb_da = survivorship(mx.transpose(..., "sex", "age"))
-    SX = arr(sx_da, ("year",) + _STATE)
-    SB = arr(sb_da, ("year", "region", "draw", "sex"))
+    MX = arr(mx, ("year",) + _STATE)
     F = arr(asfr, ("year", "region", "draw", "age"))
     SRB = arr(srb, ("year", "region", "draw"))
-    MIG = arr(net_migration, ("year",) + _STATE)
+    MIG = arr(net_migration, ("year",) + _STATE, steps)
     TOTAL = None if births_total is None else arr(births_total, ("year", "draw"))
     P = np.broadcast_to(arr(population, _STATE), tuple(len(coords[d]) for d in _STATE)).copy()
     if np.any(P < 0) or not np.all(np.isfinite(P)):
@@ -91,20 +102,29 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     pops = np.empty((n + 1,) + P.shape)
     flows = {k: np.empty((n,) + P.shape[:-1]) for k in ("births", "deaths", "net_migration",
                                                          "migration_clamped")}
+    calendar = {k: np.empty((n + 1,) + P.shape[:-1]) for k in ("births", "deaths")}
     pops[0] = P
+    calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
+    calendar["deaths"][0] = (MX[0] * P).sum(-1)
     for i in range(n):
-        P, step_flows = _step(P, SX[i], SB[i], F[i], SRB[i], MIG[i],
-                              None if TOTAL is None else TOTAL[i])
+        sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
+        P, step_flows, births_next = _step(P, sx, sb, MIG[i], calendar["births"][i], F[i + 1],
+                                           SRB[i + 1], None if TOTAL is None else TOTAL[i + 1])
         pops[i + 1] = P
+        calendar["births"][i + 1] = births_next
+        calendar["deaths"][i + 1] = (MX[i + 1] * P).sum(-1)
         for k, v in step_flows.items():
             flows[k][i] = v
 
-    pop_years = np.append(steps, steps[-1] + 1)
     out = {"population": xr.DataArray(pops, dims=("year",) + _STATE,
-                                      coords={**coords, "year": pop_years})}
+                                      coords={**coords, "year": years})}
+    flow_coords = {k2: coords[k2] for k2 in ("region", "draw", "sex")}
     for k, v in flows.items():
         out[k] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
-                              coords={k2: coords[k2] for k2 in ("region", "draw", "sex")} | {"year": steps})
+                              coords=flow_coords | {"year": steps})
+    for k, v in calendar.items():
+        out[f"{k}_calendar"] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
+                                            coords=flow_coords | {"year": years})
     ds = xr.Dataset({k: annotate(v.transpose("region", "sex", ..., "year", "draw"), k)
                      for k, v in out.items()})
     if "region_name" in population.coords:
@@ -112,8 +132,35 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     return ds
 
 
-def _step(P, sx, sb, f, srb, mig, births_total):
-    """One annual step on arrays (region, draw, sex, age); returns P(t+1) and the flows."""
+def _survivorship(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step survivorship (region, draw, sex, age) and births' survival L0 (region, draw, sex)
+    from the step's death rates (region, draw, sex, age)."""
+    sx, sb = np.empty_like(mx), np.empty(mx.shape[:-1])
+    for k, sex in enumerate(SEXES):
+        sx[:, :, k], sb[:, :, k] = survivorship_arrays(mx[:, :, k], sex)
+    return sx, sb
+
+
+def _calendar_births(P, f, srb, births_total):
+    """Births of a calendar year by sex (region, draw, sex): its ASFR times the women at
+    1 July of the year, scaled to ``births_total`` (draw) when given."""
+    births = (f * P[:, :, _FEMALE]).sum(-1)
+    if births_total is not None:
+        raw = births.sum(0)
+        if np.any((births_total > 0) & ~(raw > 0)):
+            raise ValueError("births_total is positive where the regions' own births are zero: "
+                             "no common factor can make them add up")
+        births = births * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
+    male_share = srb / (1.0 + srb)
+    by_sex = np.empty(births.shape + (len(SEXES),))
+    by_sex[..., _MALE] = births * male_share
+    by_sex[..., _FEMALE] = births * (1.0 - male_share)
+    return by_sex
+
+
+def _step(P, sx, sb, mig, births_now, f_next, srb_next, total_next):
+    """One annual step on arrays (region, draw, sex, age): P(t+1), the step's flows and the
+    births of calendar year t+1 (region, draw, sex)."""
     half = mig / 2.0
     enter = P + half
     clamped_start = np.clip(-enter, 0.0, None)
@@ -128,19 +175,9 @@ def _step(P, sx, sb, f, srb, mig, births_total):
     clamped_end = np.clip(-nxt, 0.0, None)
     nxt += clamped_end
 
-    women = 0.5 * (P[:, :, _FEMALE] + nxt[:, :, _FEMALE])
-    births = (f * women).sum(-1)
-    if births_total is not None:
-        raw = births.sum(0)
-        if np.any((births_total > 0) & ~(raw > 0)):
-            raise ValueError("births_total is positive where the regions' own births are zero: "
-                             "no common factor can make them add up")
-        births = births * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
-    male_share = srb / (1.0 + srb)
-    by_sex = np.empty(births.shape + (len(SEXES),))
-    by_sex[..., _MALE] = births * male_share
-    by_sex[..., _FEMALE] = births * (1.0 - male_share)
-
+    # women at 1 July t+1 are aged 1 and over, so next year's births are known before age 0
+    births_next = _calendar_births(nxt, f_next, srb_next, total_next)
+    by_sex = 0.5 * (births_now + births_next)
     age0 = by_sex * sb + half[..., 0]
     clamped0 = np.clip(-age0, 0.0, None)
     nxt[..., 0] = age0 + clamped0
@@ -151,7 +188,7 @@ def _step(P, sx, sb, f, srb, mig, births_total):
         "net_migration": np.broadcast_to(mig, nxt.shape).sum(-1) + clamped,
         "migration_clamped": clamped,
     }
-    return nxt, flows
+    return nxt, flows, births_next
 
 
 def _draw_coord(*arrays) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Mortality models: each turns the inputs into single-year death rates per projection step.
 
-A model has ``rates(inputs, steps) -> xr.DataArray`` giving ``mx`` (region, sex, age, year[,
-draw]) in deaths per person-year for the steps starting 1 July of each year in ``steps``.
+A model has ``rates(inputs, years) -> xr.DataArray`` giving ``mx`` (region, sex, age, year[,
+draw]) in deaths per person-year for each calendar year in ``years`` (a projection step uses
+the mean of the two calendar years it overlaps, :mod:`forecast.ccmpp`).
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from forecast.errors import InputError
 
 
 class ConstantMortality:
-    """Death rates of the 5-year period containing each step, the last period's afterwards.
+    """Death rates of the 5-year period containing 1 July of each calendar year (the WPP
+    periods run from 1 July of their first year), the last period's afterwards."""
 
-    The WPP mortality periods run from 1 July of their first year, so each annual step lies
-    inside exactly one period and takes its rates unchanged.
-    """
-
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.DataArray:
+        """mx (region, sex, age, year) for the calendar ``years``."""
         mx = inputs["mx"]
         periods = mx["period"].values
-        if steps[0] < periods.min():
-            raise InputError(f"mortality: the first step ({int(steps[0])}) comes before the first "
+        if years[0] < periods.min():
+            raise InputError(f"mortality: the first year ({int(years[0])}) comes before the first "
                              f"mortality period ({int(periods.min())}); expected a base year of "
                              f"{int(periods.min())} or later.")
-        index = np.searchsorted(periods, steps, side="right") - 1
+        index = np.searchsorted(periods, years, side="right") - 1
         out = mx.isel(period=xr.DataArray(index, dims="year")).drop_vars("period")
-        return out.assign_coords(year=np.asarray(steps)).transpose("region", "sex", "age", "year")
+        return out.assign_coords(year=np.asarray(years)).transpose("region", "sex", "age", "year")

@@ -11,7 +11,7 @@ from forecast.ccmpp import project
 from forecast.errors import InputError
 from forecast.data import config_int
 from forecast.subnational import project_with_nation
-from forecast.timing import calendar_from_steps
+from forecast.calibration import apply_factors, calibration_factors
 
 log = logging.getLogger(__name__)
 
@@ -26,43 +26,92 @@ def checked_horizon(inputs: xr.Dataset, horizon) -> int:
     return horizon
 
 
-def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int
-                   ) -> xr.Dataset:
+def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
+                   level_years: dict[str, int] | None = None) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
-    The projection runs one step past the horizon so that births in calendar year
-    ``horizon`` are known, then keeps populations up to ``horizon``. Regions with a
-    ``national_region`` attribute are projected with births raked to the nation
+    Fertility, mortality and the sex ratio at birth are taken by calendar year up to
+    ``horizon``, net migration by step. Where the inputs hold observed national births and
+    deaths (``observed_births``, ``observed_deaths``), the rates are first calibrated to
+    reproduce them (:mod:`forecast.calibration`; ``level_years`` as there). Regions with a ``national_region``
+    attribute are projected with births raked to the nation
     (:func:`forecast.subnational.project_with_nation`); where the inputs name
     ``report_regions``, only those are kept.
 
-    Returns the :func:`forecast.ccmpp.project` Dataset plus ``births_calendar`` (region, sex,
-    year, draw): births in calendar year ``year``, persons per year.
+    Returns the :func:`forecast.ccmpp.project` Dataset (step flows NaN in the horizon year,
+    which has no step) plus ``population_yearend`` (region, year, draw), persons at 31
+    December, and, when calibrated, ``calibration_fertility`` and ``calibration_mortality``
+    (year[, draw]) with ``births_uncalibrated`` and ``deaths_uncalibrated`` (year[, draw]).
     """
     base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
-    steps = np.arange(base, int(horizon) + 1)
-    fert = fertility.rates(inputs, steps)
-    rates = {"asfr": fert["asfr"], "srb": fert["srb"], "mx": mortality.rates(inputs, steps),
+    years, steps = np.arange(base, horizon + 1), np.arange(base, horizon)
+    fert = fertility.rates(inputs, years)
+    rates = {"asfr": fert["asfr"], "srb": fert["srb"],
+             "mx": _shared_over_regions(mortality.rates(inputs, years)),
              "net_migration": migration.rates(inputs, steps)}
     population = inputs["population"]
+    national = inputs.attrs.get("national_region", str(population["region"].values[0]))
+    factors = None
+    if "observed_births" in inputs:
+        log.info("Calibrating to the observed births and deaths of %s",
+                 _years_text(inputs["observed_births"]))
+        factors = calibration_factors(population.sel(region=[national]),
+                                      {k: _pick(v, [national]) for k, v in rates.items()},
+                                      inputs[["observed_births", "observed_deaths"]],
+                                      level_years)
+        rates = apply_factors(rates, factors)
     log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
              base, horizon)
-    national = inputs.attrs.get("national_region")
-    if national is not None and population.sizes["region"] > 1:
+    if "national_region" in inputs.attrs and population.sizes["region"] > 1:
         result = project_with_nation(population, rates, national)
     else:
         result = project(population, **rates)
-    births_calendar = calendar_from_steps(result["births"].isel(year=slice(0, -1)))
     if "report_regions" in inputs.attrs:
         result = result.sel(region=list(inputs.attrs["report_regions"]))
-    result = result.sel(year=result["year"] <= horizon)
-    flows = ["births", "deaths", "net_migration", "migration_clamped"]
-    result[flows] = result[flows].where(result["year"] < horizon)
-    result["births_calendar"] = births_calendar.reindex(year=result["year"]).assign_attrs(
-        units="persons per year", description="Live births in calendar year `year` (mean of the "
-        "two July-to-July steps that overlap it)")
+    result["population_yearend"] = yearend_population(result)
+    if factors is not None:
+        result["calibration_fertility"] = factors["fertility"].assign_attrs(
+            units="1", description="Factor on the year's ASFR that reproduces observed births")
+        result["calibration_mortality"] = factors["mortality"].assign_attrs(
+            units="1", description="Factor on the year's death rates that reproduces observed "
+            "deaths")
+        for flow in ("births", "deaths"):
+            result[f"{flow}_uncalibrated"] = factors[f"{flow}_before"].assign_attrs(
+                units="persons per year", description=f"National {flow} of the observed years "
+                "projected before calibration")
     clamped = float(result["migration_clamped"].sum())
     if clamped > 0:
         log.warning("Net emigration exceeding the population present was not applied: "
                     "%.1f persons in all (variable migration_clamped)", clamped)
-    return result.assign_attrs(base_year=base, horizon=int(horizon))
+    return result.assign_attrs(base_year=base, horizon=int(horizon),
+                               jump_off_year=int(inputs.attrs.get("jump_off_year",
+                                                                  inputs.attrs["last_observed_year"])))
+
+
+def yearend_population(result: xr.Dataset) -> xr.DataArray:
+    """Population at 31 December (region, year, draw), persons: 1 July plus half the
+    calendar year's births and deaths and half the step's net migration (NaN in the
+    horizon year, which has no step)."""
+    flows = (result["births_calendar"] - result["deaths_calendar"]
+             + result["net_migration"]).sum("sex", skipna=False)
+    total = result["population"].sum(("sex", "age")) + 0.5 * flows
+    return total.transpose("region", "year", "draw").assign_attrs(
+        units="persons", description="Population at 31 December of `year`")
+
+
+def _shared_over_regions(mx: xr.DataArray) -> xr.DataArray:
+    """``mx`` without its region dim when every region has the same rates (the projection
+    broadcasts it), which keeps draws of a national schedule small in memory."""
+    if "region" not in mx.dims or mx.sizes["region"] == 1:
+        return mx
+    first = mx.isel(region=0, drop=True)
+    return first if bool((mx == first).all()) else mx
+
+
+def _pick(da: xr.DataArray, regions: list[str]) -> xr.DataArray:
+    return da.sel(region=regions) if "region" in da.dims else da
+
+
+def _years_text(series: xr.DataArray) -> str:
+    years = series.dropna("observed_year")["observed_year"].values
+    return f"{years.min()}-{years.max()}" if len(years) else "no year"

@@ -11,7 +11,7 @@ concentrate.
 
 Consistency: the provinces are projected with one factor per step common to all of them,
 chosen so that provincial births sum to the national projection's births
-(``births_total`` of :func:`forecast.ccmpp.project`). With the national mortality schedule
+(``births_total`` of :func:`forecast.ccmpp.project`, by calendar year). With the national mortality schedule
 and sex ratio at birth for every province, provincial populations then sum to the national
 population up to the small differences of graduating each region's age groups separately.
 
@@ -76,7 +76,7 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()})
     if not others:
         return national
-    births_total = national["births"].sum("sex").sel(region=nation, drop=True)
+    births_total = national["births_calendar"].sum("sex").sel(region=nation, drop=True)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
                        births_total=births_total)
     return xr.concat([national, regional], dim="region", data_vars="all", coords="different",

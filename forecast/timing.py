@@ -6,10 +6,9 @@ of calendar year t and the first half of t+1, so:
 
 - the rate for step t is the mean of calendar years t and t+1 (with this convention WPP's own
   2015 population plus its births, deaths and migration reproduces its 2020 population);
-- a calendar-year flow (e.g. births in year Y) is the mean of steps Y-1 and Y: each step
-  contributes the half of its events that fall inside Y, assuming events are spread evenly
-  within a step. This smooths sharp one-year changes a little (China's 2016-17 birth peak by
-  up to a few per cent).
+- calendar-year births and deaths are computed directly from the year's rates and the
+  population at 1 July (:mod:`forecast.ccmpp`); averaging two steps instead would act as a
+  (1, 2, 1)/4 smoother and blunt a one-year spike by about a sixth.
 """
 
 from __future__ import annotations
@@ -38,15 +37,15 @@ def step_rates(calendar: xr.DataArray, steps: np.ndarray, hold_after: int | None
                                              "of year (mean of calendar years year and year + 1)")
 
 
-def calendar_from_steps(flow: xr.DataArray) -> xr.DataArray:
-    """Calendar-year totals from step totals: year Y = (step Y-1 + step Y) / 2.
-
-    The result has the years whose two steps are both present.
-    """
-    earlier = flow.isel(year=slice(0, -1))
-    later = flow.isel(year=slice(1, None))
-    calendar = 0.5 * (earlier.values + later.values)
-    return xr.DataArray(calendar, dims=flow.dims, coords={**{k: v for k, v in flow.coords.items()
-                                                             if "year" not in v.dims},
-                                                          "year": later["year"].values},
-                        attrs={**flow.attrs, "time": "calendar year"})
+def calendar_rates(calendar: xr.DataArray, years: np.ndarray, hold_after: int | None = None
+                   ) -> xr.DataArray:
+    """Calendar-year rates for ``years``: as observed, and the value of the last observed
+    year (or of ``hold_after``) for the years after it. Raises ValueError when ``years``
+    start before the data."""
+    observed = calendar["year"].values
+    last = int(observed.max()) if hold_after is None else int(hold_after)
+    years = np.asarray(years)
+    if years[0] < observed.min():
+        raise ValueError(f"rates start in {int(observed.min())}, after the first year {years[0]}")
+    held = calendar.sel(year=np.minimum(years, last)).assign_coords(year=years)
+    return held.assign_attrs(calendar.attrs, time="calendar year")

@@ -1,9 +1,10 @@
 """Every variable that flows between stages, declared once: name, dims, units, meaning.
 
 Stages check what they receive against this table (:func:`check`) and label what they
-return with it (:func:`annotate`). ``year`` means 1 July of that year for populations and,
-for rates and flows, the projection step from 1 July of ``year`` to 1 July of ``year + 1``,
-unless a variable says it is by calendar year.
+return with it (:func:`annotate`). ``year`` means 1 July of that year for populations, the
+calendar year for fertility, mortality and the sex ratio at birth, and, for net migration and
+the step flows, the projection step from 1 July of ``year`` to 1 July of ``year + 1``, unless
+a variable says otherwise.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ VARIABLES: dict[str, Variable] = {
                            "Population by completed age at 1 July of the base year; age 100 is 100+",
                            ("draw",)),
     "asfr": Variable(("region", "age", "year"), "births per woman per year",
-                     "Age-specific fertility rate by age of mother", ("draw",)),
+                     "Age-specific fertility rate by age of mother, calendar year", ("draw",)),
     "tfr": Variable(("region", "year"), "children per woman",
                     "Total fertility rate (sum of single-year ASFR)", ("draw",)),
     "srb": Variable(("region", "year"), "male births per female birth", "Sex ratio at birth",
                     ("draw",)),
     "mx": Variable(("region", "sex", "age", "year"), "deaths per person-year",
-                   "Central death rate by completed age; age 100 is 100+", ("draw",)),
+                   "Central death rate by completed age, calendar year; age 100 is 100+",
+                   ("draw",)),
     "net_migration": Variable(("region", "sex", "age", "year"), "persons per year",
                               "Net international migration by age (immigrants minus emigrants)",
                               ("draw",)),
@@ -45,6 +47,12 @@ VARIABLES: dict[str, Variable] = {
     "deaths": Variable(("region", "sex", "year"), "persons per year",
                        "Deaths from 1 July of year to 1 July of year + 1 (all ages, incl. "
                        "infants born in the step)", ("draw",)),
+    "births_calendar": Variable(("region", "sex", "year"), "persons per year",
+                                "Live births in calendar year `year` (that year's ASFR times "
+                                "the women at 1 July)", ("draw",)),
+    "deaths_calendar": Variable(("region", "sex", "year"), "persons per year",
+                                "Deaths in calendar year `year` (that year's death rates times "
+                                "the population at 1 July)", ("draw",)),
     "migration_clamped": Variable(("region", "sex", "year"), "persons per year",
                                   "Net emigration not applied because it exceeded the persons "
                                   "present (the projection never goes below zero)", ("draw",)),

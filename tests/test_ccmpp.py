@@ -98,12 +98,45 @@ def test_births_total_rakes_regions_to_a_national_total():
     regions = ("a", "b")
     pop = make_population(500.0, regions=regions)
     rates = make_rates(YEARS, regions=regions, asfr_level=0.04, mx_level=0.01)
-    target = xr.DataArray([1000.0, 2000.0, 3000.0], dims="year", coords={"year": YEARS})
+    calendar = np.append(YEARS, YEARS[-1] + 1)
+    target = xr.DataArray([1000.0, 2000.0, 3000.0, 4000.0], dims="year", coords={"year": calendar})
     ds = project(pop, **rates, births_total=target)
-    np.testing.assert_allclose(ds["births"].sum(("region", "sex")).sel(year=YEARS, draw=0), target)
+    np.testing.assert_allclose(ds["births_calendar"].sum(("region", "sex")).sel(draw=0), target)
+    # a step holds the second half of one calendar year's births and the first half of the next
+    np.testing.assert_allclose(ds["births"].sum(("region", "sex")).sel(draw=0, year=YEARS),
+                               [1500.0, 2500.0, 3500.0])
 
 
 def test_rates_with_wrong_dims_are_refused():
     rates = make_rates(YEARS)
     with pytest.raises(ValueError, match="unexpected dims"):
         project(make_population(1.0), **{**rates, "srb": rates["srb"].expand_dims(sex=["female"])})
+
+
+def test_calendar_births_and_deaths_equal_a_direct_hand_computation():
+    """Births of calendar year Y = sum over ages of that year's ASFR x the women at 1 July Y;
+    deaths = that year's death rates x the population at 1 July Y, both by sex with the year's
+    sex ratio at birth; a step's births are half of each of the two years it overlaps."""
+    rng = np.random.default_rng(3)
+    pop = make_population(rng.uniform(100, 1000, (1, 2, N)))
+    rates = make_rates(YEARS, asfr_level=0.04, mx_level=0.01)
+    rates["asfr"] = rates["asfr"] * xr.DataArray([1.0, 1.5, 0.5, 2.0], dims="year",
+                                                 coords={"year": rates["asfr"]["year"]})
+    rates["srb"] = rates["srb"] + xr.DataArray([0.0, 0.02, 0.04, 0.06], dims="year",
+                                               coords={"year": rates["srb"]["year"]})
+    ds = project(pop, **rates)
+    for year in rates["asfr"]["year"].values:
+        women = ds["population"].sel(region="a", sex="female", year=year, draw=0)
+        total = float((rates["asfr"].sel(region="a", year=year) * women).sum())
+        male = total * float(rates["srb"].sel(region="a", year=year)) / (
+            1 + float(rates["srb"].sel(region="a", year=year)))
+        births = ds["births_calendar"].sel(region="a", year=year, draw=0)
+        np.testing.assert_allclose(float(births.sel(sex="male")), male, rtol=1e-12)
+        np.testing.assert_allclose(float(births.sum("sex")), total, rtol=1e-12)
+        people = ds["population"].sel(region="a", year=year, draw=0)
+        np.testing.assert_allclose(ds["deaths_calendar"].sel(region="a", year=year, draw=0),
+                                   (rates["mx"].sel(region="a", year=year) * people).sum("age")
+                                   .transpose("sex"), rtol=1e-12)
+    steps = ds["births"].sel(region="a", draw=0, year=YEARS).sum("sex").values
+    calendar = ds["births_calendar"].sel(region="a", draw=0).sum("sex").values
+    np.testing.assert_allclose(steps, 0.5 * (calendar[:-1] + calendar[1:]), rtol=1e-12)

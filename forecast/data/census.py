@@ -12,14 +12,16 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.common import SEX, cached, config_int, finish, year_column
-from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_wpp_population,
-                               wpp_region_rates)
+from forecast.data.nbs import OBSERVED_FILE, observed_series
+from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_asfr,
+                               read_wpp_population, wpp_region_rates)
 from forecast.errors import InputError, problem, raise_if
 from forecast.graduation import AGES, graduate_counts
 from forecast.paths import DATA_DIR
 from forecast.tables import (Column, check_age_groups, fmt_number, read_table, require_values,
                              shortest)
 from forecast.variables import SEXES
+from forecast.young_ages import rebuild_from_births
 
 CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
 #: The census reference date, 1 November 2020, is this many years after 1 July 2020.
@@ -130,7 +132,9 @@ def _check_census_sums(table: pd.DataFrame, path: Path) -> None:
 
 def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,
                       until: int | None = None, national_rates: str = "CHN",
-                      data_dir: str | Path | None = None) -> xr.Dataset:
+                      data_dir: str | Path | None = None,
+                      observed_file: str | Path | None = OBSERVED_FILE,
+                      young_ages: dict | None = None) -> xr.Dataset:
     """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
 
     The census is aligned to 1 July 2020, the start of the projection's annual steps, by
@@ -153,6 +157,15 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     must hold the nation and all 31 provinces (GB/T 2260 codes and names, see
     :data:`PROVINCES`), whose rows must add up to the national rows by sex and age group
     within :data:`CENSUS_SUM_TOLERANCE`; every count must lie in :data:`CENSUS_COUNT_RANGE`.
+
+    ``observed_file`` (relative to ``data_dir``, or absolute; None for none) holds the
+    national series the projection is calibrated to (:mod:`forecast.data.nbs`), returned as
+    ``observed_births``, ``observed_deaths`` and ``observed_population_yearend``
+    (observed_year). With it, ``young_ages`` (``from_births``, ``max_age``,
+    ``undercount_threshold``; :func:`forecast.young_ages.rebuild_from_births`) rebuilds the
+    young ages from the observed births, reported in attrs ``young_ages_report``; attrs
+    ``jump_off_year`` is the last year with observed rates or births, after which the
+    forecast starts.
     """
     from forecast.subnational import child_woman_ratio_factor
 
@@ -174,6 +187,16 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     wpp_pop_path = data_dir / WPP_POPULATION
     wpp_pop = read_wpp_population(wpp_pop_path)
     wpp_pop = wpp_pop[(wpp_pop["region"] == national_rates) & (wpp_pop["year"] == CENSUS_YEAR)]
+    observed = None
+    if observed_file:
+        observed_path = Path(observed_file)
+        observed_path = observed_path if observed_path.is_absolute() else data_dir / observed_path
+        observed = observed_series(observed_path, national_rates, until)
+    wpp_last = int(read_asfr(data_dir / WPP_ASFR)["year"].max())
+    observed_last = (int(observed["observed_births"].dropna("observed_year")["observed_year"].max())
+                     if observed is not None else wpp_last)
+    if until is not None and wpp_last < until <= observed_last:
+        until = wpp_last  # rates end with WPP; the observed births of later years calibrate
     rates = wpp_region_rates(national_rates, until, CENSUS_YEAR, data_dir)
     until = rates.attrs["until"]
 
@@ -193,6 +216,11 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         aligned[0] = aligned[1:].sum(0)
     population = xr.DataArray(aligned, dims=("region", "sex", "age"),
                               coords={"region": codes, "sex": list(SEXES), "age": AGES})
+    young = {"from_births": True, "max_age": 4, "undercount_threshold": 0.01, **(young_ages or {})}
+    report = None
+    if observed is not None and young["from_births"]:
+        population, report = _young_ages_from_births(population, counts, starts, observed, rates,
+                                                     young)
 
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
@@ -211,12 +239,44 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "per woman 15-49) of the region over the nation's"))
     ds["net_migration_total"].attrs["method"] = "national WPP total shared by population"
     files = [path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+    jump_off = until
+    if observed is not None:
+        ds = ds.merge(observed.drop_attrs())
+        files.append(Path(observed.attrs["source_file"]))
+        jump_off = max(until, observed_last)
+        ds.attrs.update(observed_births_derived=observed.attrs["births_derived"],
+                        observed_deaths_derived=observed.attrs["deaths_derived"])
+    if report is not None:
+        ds.attrs["young_ages_report"] = report.round(6).to_dict("records")
     ds = finish(ds, CENSUS_YEAR, until, files,
                  "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
                  f"national rates ({national_rates})")
     return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01",
+                           jump_off_year=int(jump_off),
                            tfr_target=national_rates,
                            report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
+
+
+def _young_ages_from_births(population: xr.DataArray, counts: np.ndarray, starts: np.ndarray,
+                            observed: xr.Dataset, rates: xr.Dataset, young: dict) -> tuple:
+    """Young ages rebuilt from the observed births (:func:`rebuild_from_births`): the
+    nation's census groups below 10, WPP's sex ratio at birth, its latest period mortality."""
+    young_groups = np.flatnonzero(starts < 10)
+    ends = np.append(starts[1:], np.inf)[young_groups].astype(int)
+    census_groups = xr.DataArray(counts[0][:, young_groups], dims=("sex", "group"),
+                                 coords={"sex": list(SEXES)})
+    births = observed["observed_births"].rename(observed_year="year").dropna("year")
+    try:
+        return rebuild_from_births(
+            population, census_groups, starts[young_groups], ends, births, rates["srb"],
+            rates["mx"].isel(period=-1, drop=True).transpose("sex", "age"),
+            base_time=CENSUS_YEAR + 0.5, census_time=CENSUS_YEAR + 10 / 12, nation=NATION_CODE,
+            max_age=int(young["max_age"]),
+            undercount_threshold=float(young["undercount_threshold"]))
+    except ValueError as err:
+        raise InputError(problem(observed.attrs["source_file"], "year", None, str(err),
+                                 "observed births for every year of the cohorts aged 0-9 at "
+                                 "the census (or data.young_ages.from_births=false)")) from err
 
 
 def _split_open_group(counts: np.ndarray, starts: np.ndarray, wpp_pop: pd.DataFrame, path: Path

@@ -87,7 +87,7 @@ def read_wpp_population(path: Path) -> pd.DataFrame:
 
 
 @cached
-def _read_asfr(path: Path) -> pd.DataFrame:
+def read_asfr(path: Path) -> pd.DataFrame:
     table = read_table(path, [
         Column("region"), year_column(), Column("age_group"),
         Column("asfr", "nonnegative", meaning="births per woman per year", limits=ASFR_RANGE)],
@@ -164,7 +164,7 @@ def wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path)
     resolved ``until`` is in the result's attrs.
     """
     asfr_path, mx_path, vital_path = (data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL))
-    all_asfr = _read_asfr(asfr_path)
+    all_asfr = read_asfr(asfr_path)
     until = check_years(first, until, int(all_asfr["year"].max()), asfr_path)
     asfr_table = select(all_asfr, asfr_path, "region", region, "a WPP region code")
     asfr = _asfr_years(asfr_table, asfr_path, region, until, first)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from forecast.timing import step_rates
+from forecast.timing import calendar_rates
 
 
 class ConstantFertility:
     """ASFR and sex ratio at birth as observed, then constant after the last observed year.
 
-    The step starting 1 July of year t takes the mean of calendar years t and t+1
-    (:func:`forecast.timing.step_rates`).
+    Rates are by calendar year (:func:`forecast.timing.calendar_rates`).
     """
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
-        """ASFR (region, age, year) and SRB (region, year) for each step in ``steps``."""
+    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.Dataset:
+        """ASFR (region, age, year) and SRB (region, year) for the calendar ``years``."""
         last = inputs.attrs["last_observed_year"]
-        return xr.Dataset({"asfr": step_rates(inputs["asfr"], steps, last),
-                           "srb": step_rates(inputs["srb"], steps, last)})
+        return xr.Dataset({"asfr": calendar_rates(inputs["asfr"], years, last),
+                           "srb": calendar_rates(inputs["srb"], years, last)})

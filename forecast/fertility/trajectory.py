@@ -16,7 +16,7 @@ import xarray as xr
 
 from forecast.fertility.schedule import AgeSchedule
 from forecast.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
-from forecast.timing import step_rates
+from forecast.timing import calendar_rates
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ class TfrTrajectoryFertility:
         last = int(pool["year"].max())
         return pool.sel(year=slice(last - self.window + 1, last))
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
-        """ASFR (region, age, year, draw) and SRB (region, year) for each step in ``steps``."""
+    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.Dataset:
+        """ASFR (region, age, year, draw) and SRB (region, year) for the calendar ``years``."""
         last = int(inputs.attrs["last_observed_year"])
-        future = np.arange(last + 1, int(steps[-1]) + 2)
+        future = np.arange(last + 1, int(years[-1]) + 1)
         target = inputs.attrs["tfr_target"]
         if len(future):
             log.info("Forecasting TFR with %s (%d draws)", type(self).__name__, self.draws)
@@ -70,11 +70,12 @@ class TfrTrajectoryFertility:
                                                                               drop=True)
         else:
             tfr = None
-        return self.rates_from_tfr(inputs, steps, tfr)
+        return self.rates_from_tfr(inputs, years, tfr)
 
-    def rates_from_tfr(self, inputs: xr.Dataset, steps: np.ndarray,
+    def rates_from_tfr(self, inputs: xr.Dataset, years: np.ndarray,
                        tfr: xr.DataArray | None) -> xr.Dataset:
-        """Rates for ``steps`` given national TFR draws (year, draw) after the last observation."""
+        """Rates for the calendar ``years`` given national TFR draws (year, draw) after the
+        last observation."""
         base, last = int(inputs.attrs["base_year"]), int(inputs.attrs["last_observed_year"])
         regions = list(inputs["region"].values)
         national = inputs.attrs.get("national_region", regions[0])
@@ -96,5 +97,5 @@ class TfrTrajectoryFertility:
         else:
             asfr = national_asfr.expand_dims(region=regions)
         asfr = asfr.transpose("region", "age", "year", "draw")
-        return xr.Dataset({"asfr": step_rates(asfr, steps),
-                           "srb": step_rates(inputs["srb"], steps, last)})
+        return xr.Dataset({"asfr": calendar_rates(asfr, years),
+                           "srb": calendar_rates(inputs["srb"], years, last)})

@@ -73,30 +73,37 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
     step_window = {"year": slice(None, end - 1)}
     part = {k: (v.sel(step_window) if k == "net_migration" else v.sel(window))
             for k, v in rates.items()}
+    level_years = {"fertility": 1, "mortality": 3, **(level_years or {})}
+    flows = {"fertility": "births", "mortality": "deaths"}
     factors = {"fertility": xr.ones_like(part["asfr"].isel(age=0, drop=True)),
                "mortality": xr.ones_like(part["mx"].isel(sex=0, age=0, drop=True))}
+
+    def extended(name, wanted):
+        # unobserved years follow the observed ones in every round, as they will in the run
+        return _extend(factors[name], targets[flows[name]]["year"].values, wanted,
+                       int(level_years[name]))
+
     before = None
     for _ in range(MAX_ROUNDS):
-        result = project(population, **{**part, "asfr": part["asfr"] * factors["fertility"],
-                                        "mx": part["mx"] * factors["mortality"]})
+        window_years = part["asfr"]["year"].values
+        result = project(population, **{**part,
+                                        "asfr": part["asfr"] * extended("fertility", window_years),
+                                        "mx": part["mx"] * extended("mortality", window_years)})
         projected = {flow: result[f"{flow}_calendar"].sum(("region", "sex"))
                      for flow in ("births", "deaths")}
         before = before or projected
         worst = 0.0
-        for flow, factor in (("births", "fertility"), ("deaths", "mortality")):
+        for name, flow in flows.items():
             ratio = (targets[flow] / projected[flow].sel(year=targets[flow]["year"]))
-            factors[factor] = _drop_region(factors[factor] * ratio.reindex(year=factors[factor]["year"],
-                                                                          fill_value=1.0))
+            factors[name] = _drop_region(extended(name, window_years)
+                                         * ratio.reindex(year=window_years, fill_value=1.0))
             worst = max(worst, float(np.abs(ratio - 1.0).max()) if ratio.size else 0.0)
         if worst < TOLERANCE:
             break
     else:
         raise RuntimeError(f"calibration did not converge in {MAX_ROUNDS} rounds "
                            f"(largest miss {worst:.2e})")
-    level_years = {"fertility": 1, "mortality": 3, **(level_years or {})}
-    out = {name: _extend(f, targets[flow]["year"].values, years, int(level_years[name]))
-           for name, f, flow in (("fertility", factors["fertility"], "births"),
-                                 ("mortality", factors["mortality"], "deaths"))}
+    out = {name: extended(name, years) for name in flows}
     for flow in ("births", "deaths"):
         out[f"{flow}_before"] = before[flow].reindex(year=years)
     return xr.Dataset(out).assign_attrs(method="uniform factors per observed year "

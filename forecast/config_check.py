@@ -223,6 +223,15 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
     fertility = c.mapping("fertility", conf.get("fertility", _MISSING))
     if fertility is not None:
         _check_fertility(c, "fertility", fertility, seed)
+    mortality = conf.get("mortality")
+    if isinstance(mortality, Mapping):
+        _check_mortality(c, mortality, fertility)
+    calibration = conf.get("calibration")
+    if calibration is not None:
+        calibration = c.mapping("calibration", calibration)
+        for key in ("fertility_level_years", "mortality_level_years"):
+            if calibration is not None and key in calibration:
+                c.whole(f"calibration.{key}", calibration[key], 1)
     migration = conf.get("migration")
     if isinstance(migration, Mapping):
         _check_migration(c, migration)
@@ -245,10 +254,58 @@ def _check_data(c: "_Checker", data: Mapping) -> int | None:
     if target.endswith("load_china_census"):
         c.text("data.national_rates", data.get("national_rates", "CHN"))
         _check_regions(c, data.get("regions"), data_dir)
+        _check_observed(c, data, data_dir)
     elif target.endswith("load_wpp"):
         c.text("data.region", data.get("region", _MISSING),
                hint=" (a WPP region code such as JPN)")
     return base
+
+
+def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None:
+    """data.observed_file (null, or a file relative to the data folder or absolute) and the
+    data.young_ages options."""
+    observed = data.get("observed_file")
+    if observed is not None:
+        c.text("data.observed_file", observed)
+        if isinstance(observed, str) and observed.strip():
+            path = Path(observed) if Path(observed).is_absolute() else (data_dir or DATA_DIR) / observed
+            if not path.is_file():
+                c.add("data.observed_file", observed, f"null or an existing CSV file ({path} "
+                      "not found; relative paths are read from the data folder)")
+    young = data.get("young_ages")
+    if young is None:
+        return
+    young = c.mapping("data.young_ages", young)
+    if young is None:
+        return
+    if "from_births" in young:
+        c.boolean("data.young_ages.from_births", young["from_births"])
+    if "max_age" in young:
+        age = c.whole("data.young_ages.max_age", young["max_age"], 4, 9)
+        if age is not None and age not in (4, 9):
+            c.add("data.young_ages.max_age", age, "4 (census groups 0 and 1-4) or 9 (to 5-9)")
+    if "undercount_threshold" in young:
+        c.number("data.young_ages.undercount_threshold", young["undercount_threshold"], 0, 1,
+                 hi_open=True)
+
+
+def _check_mortality(c: "_Checker", node: Mapping, fertility: Mapping | None) -> None:
+    """Rules for the options a mortality config has (Lee-Carter's; only those present)."""
+    if "draws" in node:
+        draws = c.whole("mortality.draws", node["draws"], 1)
+        wanted = _as_whole((fertility or {}).get("draws", 1))
+        if draws is not None and wanted is not None and draws != wanted:
+            c.add("mortality.draws", draws, f"the fertility model's draws ({wanted}); leave it "
+                  "at its default ${oc.select:fertility.draws,1}")
+    if "fit_from" in node:
+        year = c.whole("mortality.fit_from", node["fit_from"], 1950, 2010,
+                       what="a WPP period start year 1950, 1955, ..., 2010")
+        if year is not None and year % 5:
+            c.add("mortality.fit_from", year, "a WPP period start year 1950, 1955, ..., 2010")
+    if "sex_correlation" in node:
+        c.number("mortality.sex_correlation", node["sex_correlation"], -1, 1)
+    if "drift_uncertainty" in node:
+        c.boolean("mortality.drift_uncertainty", node["drift_uncertainty"])
 
 
 def _check_regions(c: "_Checker", regions, data_dir: Path | None) -> None:
@@ -294,6 +351,15 @@ def _check_fertility(c: "_Checker", prefix: str, node: Mapping, seed) -> None:
     if has("window"):
         c.whole(at("window"), node["window"], MIN_WINDOW,
                 what=f"a whole number of observed years >= {MIN_WINDOW}")
+    if has("dragon_year"):
+        c.boolean(at("dragon_year"), node["dragon_year"])
+    if has("calendar_regions"):
+        regions = node["calendar_regions"]
+        if not (isinstance(regions, list) and regions
+                and all(isinstance(r, str) and r.strip() for r in regions)
+                and len(set(regions)) == len(regions)):
+            c.add(at("calendar_regions"), regions, "a non-empty list of distinct WPP region "
+                  "codes, e.g. [CHN, HKG, MAC, TWN]")
     if has("random_seed") and node["random_seed"] != seed:  # ${seed} is checked as seed
         c.whole(at("random_seed"), node["random_seed"], 0, SEED_MAX)
     if has("order"):

@@ -27,6 +27,7 @@ from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FOR
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
                               netcdf_writer)
+from forecast.observed_years import life_expectancy_summary, observed_comparison
 from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.projection import checked_horizon, project_inputs
 from forecast.run_folder import RunFolder
@@ -74,7 +75,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
                                                                      "migration"))
-    projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon)
+    projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
+                                level_years=_level_years(cfg))
     projection = projection.assign_attrs(scenario=cfg.scenario,
                                          source=inputs.attrs["description"],
                                          data_sha256=inputs.attrs["data_sha256"],
@@ -101,8 +103,15 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
                  "sha256": inputs.attrs["data_sha256"],
                  "files": [_relative(p) for p in inputs.attrs["source_files"]],
                  "base_year": inputs.attrs["base_year"],
-                 "last_observed_year": inputs.attrs["last_observed_year"]},
+                 "last_observed_year": inputs.attrs["last_observed_year"],
+                 "jump_off_year": projection.attrs["jump_off_year"]},
         "fertility_diagnostics": diagnostics,
+        "mortality_diagnostics": getattr(mortality, "diagnostics", {}),
+        "observed_years": observed_comparison(
+            projection, inputs, inputs.attrs.get("national_region", names and next(iter(names)))),
+        "young_ages": inputs.attrs.get("young_ages_report", []),
+        "life_expectancy_at_birth": life_expectancy_summary(
+            projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),
         "projection": {"regions": int(projection.sizes["region"]),
                        "draws": int(projection.sizes["draw"]),
                        "stored": cfg.output.projection,
@@ -118,6 +127,13 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     writers[RUN_JSON] = json_writer(metadata)
     return writers
+
+
+def _level_years(cfg: DictConfig) -> dict[str, int]:
+    """Years whose mean calibration factor the forecast keeps (config ``calibration``)."""
+    node = cfg.get("calibration") or {}
+    return {"fertility": int(node.get("fertility_level_years", 1)),
+            "mortality": int(node.get("mortality_level_years", 3))}
 
 
 def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:

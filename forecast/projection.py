@@ -10,6 +10,7 @@ import xarray as xr
 from forecast.ccmpp import project
 from forecast.errors import InputError
 from forecast.data import config_int
+from forecast.lifetable import life_table
 from forecast.subnational import project_with_nation
 from forecast.calibration import apply_factors, calibration_factors
 
@@ -69,6 +70,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     if "report_regions" in inputs.attrs:
         result = result.sel(region=list(inputs.attrs["report_regions"]))
     result["population_yearend"] = yearend_population(result)
+    result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
     if factors is not None:
         result["calibration_fertility"] = factors["fertility"].assign_attrs(
             units="1", description="Factor on the year's ASFR that reproduces observed births")
@@ -97,6 +99,15 @@ def yearend_population(result: xr.Dataset) -> xr.DataArray:
     total = result["population"].sum(("sex", "age")) + 0.5 * flows
     return total.transpose("region", "year", "draw").assign_attrs(
         units="persons", description="Population at 31 December of `year`")
+
+
+def life_expectancy(mx: xr.DataArray) -> xr.DataArray:
+    """Period life expectancy at birth (sex, year[, draw]), years, of the national death
+    rates the projection used (after calibration)."""
+    mx = mx.isel(region=0, drop=True) if "region" in mx.dims else mx
+    e0 = life_table(mx.transpose(..., "sex", "age"))["ex"].sel(age=0, drop=True)
+    return e0.assign_attrs(units="years", description="Period life expectancy at birth of the "
+                           "national death rates, calendar year")
 
 
 def _shared_over_regions(mx: xr.DataArray) -> xr.DataArray:

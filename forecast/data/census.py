@@ -187,17 +187,20 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     wpp_pop_path = data_dir / WPP_POPULATION
     wpp_pop = read_wpp_population(wpp_pop_path)
     wpp_pop = wpp_pop[(wpp_pop["region"] == national_rates) & (wpp_pop["year"] == CENSUS_YEAR)]
-    observed = None
+    wpp_last = int(read_asfr(data_dir / WPP_ASFR)["year"].max())
+    # rates end with WPP; observed births of later years (up to until) calibrate those years
+    rates = wpp_region_rates(national_rates, None if until is None else min(until, wpp_last),
+                             CENSUS_YEAR, data_dir)
+    observed, observed_last = None, wpp_last
     if observed_file:
         observed_path = Path(observed_file)
         observed_path = observed_path if observed_path.is_absolute() else data_dir / observed_path
         observed = observed_series(observed_path, national_rates, until)
-    wpp_last = int(read_asfr(data_dir / WPP_ASFR)["year"].max())
-    observed_last = (int(observed["observed_births"].dropna("observed_year")["observed_year"].max())
-                     if observed is not None else wpp_last)
-    if until is not None and wpp_last < until <= observed_last:
-        until = wpp_last  # rates end with WPP; the observed births of later years calibrate
-    rates = wpp_region_rates(national_rates, until, CENSUS_YEAR, data_dir)
+        observed_last = int(observed["observed_births"].dropna("observed_year")["observed_year"].max())
+    if until is not None and until > max(wpp_last, observed_last):
+        raise InputError(problem(data_dir / WPP_ASFR, "year", None, until, (
+            f"data.until no later than {max(wpp_last, observed_last)}, the last year with "
+            "rates or observed births")))
     until = rates.attrs["until"]
 
     codes = [NATION_CODE] + provinces

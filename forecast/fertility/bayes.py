@@ -21,6 +21,31 @@ with the horizon. Student-t shocks absorb one-off jumps (zodiac years, policy ch
 2020 pandemic) without inflating σ for every year. Forecasts simulate the same equations
 forward from the last observed change, one path per posterior draw.
 
+Optional dragon-year term (``dragon_year=True``; off by default). In populations that
+follow the Chinese calendar (``calendar_regions``, by default mainland China, Hong Kong,
+Macao and Taiwan) births rise in a year of the dragon (1952, 1964, ..., 2012, 2024, 2036:
+every 12 years; the lunar year starts in late January or February, so the calendar year
+is used). The term is a one-year level effect δ_c on log TFR on top of the process above,
+which then describes the underlying series x:
+
+.. math::
+
+    y_{c,t} &= x_{c,t} + \\delta_c D_t, \\qquad D_t = 1 \\text{ in a dragon year, else } 0 \\\\
+    d_{c,t} &= d^*_{c,t} + \\delta_c\\,(D_t - D_{t-1}), \\qquad
+    d^*_{c,t} = x_{c,t} - x_{c,t-1} \\\\
+    d^*_{c,t} \\mid d^*_{c,t-1} &\\sim \\mathrm{StudentT}\\big(\\nu,\\;
+        \\mu_c + \\phi_c\\,(d^*_{c,t-1} - \\mu_c),\\; \\sigma_c\\big) \\\\
+    \\delta_c &= \\bar\\delta + \\tau_\\delta z^{\\delta}_c \\text{ (calendar regions)},
+    \\qquad \\delta_c = 0 \\text{ (all others)}
+
+so the dragon year's change is raised by δ_c, the next year's lowered by δ_c, and the
+momentum acts on the underlying change d* (not on the bump). δ_c is non-centred: a 30-year
+window holds two or three dragon years per population, too few to pin down τ_δ. Forecasts
+simulate x forward from its last value x_T = y_T - δ_c D_T and last change d*_T, and add
+δ_c D_t to each forecast year, so a forecast covering 2024 or 2036 has the bump and the
+fall after it. With the term off the model is exactly the one above (the same variables,
+posterior and random streams).
+
 Sampling coordinates (the model is the same either way, only the coordinates NUTS moves in
 differ; Papaspiliopoulos, Roberts & Sköld 2007): μ_c and φ_c are non-centred (the z above),
 since one series says little about them and their spreads may be near zero. log σ_c is
@@ -40,6 +65,12 @@ Priors (annual changes of log TFR):
   log_sigma_sd ~ HalfNormal(0.5).
 - nu ~ Gamma(2, 0.1): the Juárez-Steel prior for Student-t degrees of freedom (mean 20),
   heavy tails possible but not forced.
+- Dragon-year term only: dragon_mean ~ N(0, 0.1): the pooled bump in TFR within about
+  ±20 % a priori, centred on none, no sign imposed (the largest registered bumps are of
+  that order: Taiwan's TFR was 1.07 in 2011 and 1.27 in 2012; WPP 2024's smoother estimates
+  give 1.06 and 1.19); dragon_sd ~ HalfNormal(0.05): the calendar regions' bumps differ by
+  a few per cent (half the prior scale of the mean, so that four regions with two or
+  three dragon years each can share one estimate).
 
 References: Alkema et al. (2011), Probabilistic projections of the total fertility rate for
 all countries, *Demography* 48(3); Ševčíková, Raftery & Gerland (2018), *Demographic
@@ -69,6 +100,12 @@ log = logging.getLogger(__name__)
 #: Parameters whose convergence is reported.
 HYPER = ["drift_mean", "drift_sd", "ar_mean", "ar_sd", "log_sigma_mean", "log_sigma_sd", "nu"]
 PER_REGION = ["drift", "ar", "sigma"]
+#: ... and, with the dragon-year term, its parameters.
+DRAGON = ["dragon_mean", "dragon_sd", "dragon"]
+#: The calendar regions of the dragon-year term unless configured otherwise.
+CALENDAR_REGIONS = ["CHN", "HKG", "MAC", "TWN"]
+#: A year of the dragon; they recur every 12 years.
+DRAGON_YEAR = 2012
 RHAT_MAX = 1.01
 ESS_MIN = 400
 
@@ -86,6 +123,10 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     nuts_sampler : ``"pymc"`` or ``"nutpie"``
     progressbar : show sampling progress
     priors : overrides of :attr:`default_priors`, e.g. ``{"drift_sd": ["HalfNormal", {"sigma": 0.02}]}``
+    dragon_year : add the dragon-year level effect on log TFR (module docstring); off by
+        default, and then the model is exactly the one without it
+    calendar_regions : pool regions (WPP codes) that have the dragon-year effect; the
+        others have none. Each must be in the pool the model is fitted to.
     """
 
     default_priors = {
@@ -96,12 +137,17 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "log_sigma_mean": ("Normal", {"mu": float(np.log(0.03)), "sigma": 1.0}),
         "log_sigma_sd": ("HalfNormal", {"sigma": 0.5}),
         "nu": ("Gamma", {"alpha": 2.0, "beta": 0.1}),
+        # used only with dragon_year=True
+        "dragon_mean": ("Normal", {"mu": 0.0, "sigma": 0.1}),
+        "dragon_sd": ("HalfNormal", {"sigma": 0.05}),
     }
 
     def __init__(self, draws: int = 1000, samples: int = 2000, tune: int = 1000,
                  chains: int = 2, cores: int = 2, target_accept: float = 0.95,
                  nuts_sampler: str = "pymc",
-                 progressbar: bool = True, priors: dict | None = None, **kwargs):
+                 progressbar: bool = True, priors: dict | None = None,
+                 dragon_year: bool = False, calendar_regions: list[str] | None = None,
+                 **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.samples = int(samples)
         self.tune, self.chains, self.cores = int(tune), int(chains), int(cores)
@@ -109,6 +155,13 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         self.nuts_sampler = nuts_sampler
         self.progressbar = bool(progressbar)
         self.priors = {**self.default_priors, **{k: tuple(v) for k, v in (priors or {}).items()}}
+        self.dragon_year = bool(dragon_year)
+        regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
+        if self.dragon_year and (not regions or len(set(regions)) != len(regions)
+                                 or not all(isinstance(r, str) and r for r in regions)):
+            raise ValueError(f"calendar_regions: got {regions!r}; expected a non-empty list "
+                             "of distinct WPP region codes, e.g. ['CHN', 'HKG', 'MAC', 'TWN']")
+        self.calendar_regions = [str(r) for r in regions]
         self.idata: az.InferenceData | None = None
 
     # ------------------------------------------------------------------ model
@@ -116,10 +169,26 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         dist, params = self.priors[name]
         return getattr(pm, dist)(name, **dict(params), **kwargs)
 
-    def build(self, log_tfr: np.ndarray, regions: list[str]) -> pm.Model:
-        """The PyMC model for log TFR (region, year) of the training window."""
+    def calendar_in(self, regions: list[str]) -> list[str]:
+        """The calendar regions, in ``regions``' order; raise if one is not among them."""
+        missing = [r for r in self.calendar_regions if r not in regions]
+        if missing:
+            raise ValueError(f"calendar_regions: {missing} not in the TFR pool "
+                             f"({', '.join(regions)}); expected pool regions only")
+        return [r for r in regions if r in self.calendar_regions]
+
+    def build(self, log_tfr: np.ndarray, regions: list[str],
+              years: np.ndarray | None = None) -> pm.Model:
+        """The PyMC model for log TFR (region, year) of the training window; ``years`` (the
+        window's calendar years) are needed only with the dragon-year term."""
         change = np.diff(log_tfr, axis=1)
-        with pm.Model(coords={"pool_region": regions}) as model:
+        coords = {"pool_region": regions}
+        if self.dragon_year:
+            if years is None or len(years) != log_tfr.shape[1]:
+                raise ValueError("the dragon-year term needs the calendar year of every column")
+            calendar = self.calendar_in(regions)
+            coords["calendar_region"] = calendar
+        with pm.Model(coords=coords) as model:
             drift_mean, drift_sd = self._prior("drift_mean"), self._prior("drift_sd")
             ar_mean, ar_sd = self._prior("ar_mean"), self._prior("ar_sd")
             ls_mean, ls_sd = self._prior("log_sigma_mean"), self._prior("log_sigma_sd")
@@ -135,7 +204,19 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             else:
                 log_sigma = ls_mean + ls_sd * pm.Normal("z_sigma", 0.0, 1.0, dims="pool_region")
             sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma), dims="pool_region")
-            expected = drift[:, None] + ar[:, None] * (change[:, :-1] - drift[:, None])
+            if self.dragon_year:
+                dragon_mean, dragon_sd = self._prior("dragon_mean"), self._prior("dragon_sd")
+                z_dragon = pm.Normal("z_dragon", 0.0, 1.0, dims="calendar_region")
+                dragon = pm.Deterministic("dragon", dragon_mean + dragon_sd * z_dragon,
+                                          dims="calendar_region")
+                member = np.array([[float(r == c) for c in calendar] for r in regions])
+                # δ_c (D_t - D_{t-1}) for each change; d* = d - that
+                bump = pm.math.dot(member, dragon)[:, None] * dragon_steps(years)[None, :]
+                underlying = change - bump
+                expected = (drift[:, None] + ar[:, None] * (underlying[:, :-1] - drift[:, None])
+                            + bump[:, 1:])
+            else:
+                expected = drift[:, None] + ar[:, None] * (change[:, :-1] - drift[:, None])
             pm.StudentT("change", nu=nu, mu=expected, sigma=sigma[:, None],
                         observed=change[:, 1:])
         return model
@@ -144,12 +225,15 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         """Sample the posterior from the training window of ``pool`` (pool_region, year)."""
         window = self.training_window(pool)
         regions = [str(r) for r in window["pool_region"].values]
-        model = self.build(np.log(window.values), regions)
+        # years only with the term, so that subclasses' build(log_tfr, regions) still work
+        years = (window["year"].values,) if self.dragon_year else ()
+        model = self.build(np.log(window.values), regions, *years)
         per_chain = max(self.samples, -(-self.draws // self.chains))
         start = time.perf_counter()
-        log.info("Sampling the TFR model: %d populations, %d-%d, %d chains x (%d tune + %d draws)",
-                 len(regions), int(window["year"].min()), int(window["year"].max()), self.chains,
-                 self.tune, per_chain)
+        log.info("Sampling the TFR model: %d populations, %d-%d, %d chains x (%d tune + %d "
+                 "draws)%s", len(regions), int(window["year"].min()), int(window["year"].max()),
+                 self.chains, self.tune, per_chain,
+                 ", with the dragon-year term" if self.dragon_year else "")
         with model:
             idata = pm.sample(draws=per_chain, tune=self.tune, chains=self.chains,
                               cores=self.cores, target_accept=self.target_accept,
@@ -157,7 +241,10 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                               nuts_sampler=self.nuts_sampler, compute_convergence_checks=False,
                               **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
         check_complete(idata, self.chains, per_chain)
-        self.diagnostics = convergence(idata, time.perf_counter() - start)
+        names = HYPER + PER_REGION + (DRAGON if self.dragon_year else [])
+        self.diagnostics = convergence(idata, time.perf_counter() - start, names)
+        if self.dragon_year:
+            self.diagnostics["dragon_effect"] = dragon_summary(idata)
         self.idata = idata
         return idata
 
@@ -167,7 +254,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         """Posterior predictive TFR paths for ``targets``; one path per posterior draw."""
         idata = self.fit(pool)
         window = self.training_window(pool)
-        post = az.extract(idata, var_names=["drift", "ar", "sigma", "nu"])  # sample dim last
+        names = ["drift", "ar", "sigma", "nu"] + (["dragon"] if self.dragon_year else [])
+        post = az.extract(idata, var_names=names)  # sample dim last
         take = np.linspace(0, post.sizes["sample"] - 1, self.draws).round().astype(int)
         post = post.isel(sample=take)
         years = np.asarray(years)
@@ -180,12 +268,49 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
             y = np.log(window.sel(pool_region=target).values)
             p = post.sel(pool_region=target)
-            paths.append(simulate_paths(y[-1], y[-1] - y[-2], p["drift"].values, p["ar"].values,
-                                        p["sigma"].values, post["nu"].values, len(years), rng))
+            y_last, change_last, level = y[-1], y[-1] - y[-2], None
+            if self.dragon_year and target in self.calendar_regions:
+                # the underlying series x = y - δ D and its change d*, then δ D_t added back
+                delta = post["dragon"].sel(calendar_region=target).values
+                seen = is_dragon_year(window["year"].values[-2:]).astype(float)
+                y_last = y[-1] - delta * seen[1]
+                change_last = (y[-1] - y[-2]) - delta * (seen[1] - seen[0])
+                level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
+            paths.append(simulate_paths(y_last, change_last, p["drift"].values, p["ar"].values,
+                                        p["sigma"].values, post["nu"].values, len(years), rng,
+                                        level=level))
         return xr.DataArray(np.stack(paths), dims=("pool_region", "year", "draw"),
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
                             attrs={"units": "children per woman"})
+
+
+def is_dragon_year(years) -> np.ndarray:
+    """D_t: whether each calendar year is a year of the dragon (2012, every 12 years)."""
+    return (np.asarray(years, dtype=int) - DRAGON_YEAR) % 12 == 0
+
+
+def dragon_steps(years) -> np.ndarray:
+    """D_t - D_{t-1} for the annual changes of ``years`` (length ``len(years) - 1``):
+    +1 into a dragon year, -1 out of it, 0 otherwise."""
+    return np.diff(is_dragon_year(years).astype(float))
+
+
+def dragon_summary(idata: az.InferenceData) -> dict:
+    """Posterior mean and central 95 % interval of δ̄ (``dragon_mean``), τ_δ (``dragon_sd``)
+    and each calendar region's δ_c (``dragon``), on log TFR."""
+    post = idata.posterior
+
+    def stats(values) -> dict:
+        values = np.ravel(values)
+        lo, hi = np.quantile(values, [0.025, 0.975])
+        return {"mean": round(float(values.mean()), 5), "lower_95": round(float(lo), 5),
+                "upper_95": round(float(hi), 5)}
+
+    return {"dragon_mean": stats(post["dragon_mean"].values),
+            "dragon_sd": stats(post["dragon_sd"].values),
+            "dragon": {str(c): stats(post["dragon"].sel(calendar_region=c).values)
+                       for c in post["calendar_region"].values}}
 
 
 def centre_log_sigma(change: np.ndarray) -> bool:
@@ -229,10 +354,15 @@ def check_complete(idata: az.InferenceData, chains: int, per_chain: int) -> None
                           f"draws of {chains} x {per_chain} asked for); nothing written")
 
 
-def simulate_paths(y_last: float, change_last: float, drift: np.ndarray, ar: np.ndarray,
-                   sigma: np.ndarray, nu: np.ndarray, steps: int, rng: np.random.Generator
-                   ) -> np.ndarray:
-    """TFR paths (year, draw) from the model's equations, one per parameter draw."""
+def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
+                   sigma: np.ndarray, nu: np.ndarray, steps: int, rng: np.random.Generator,
+                   level: np.ndarray | None = None) -> np.ndarray:
+    """TFR paths (year, draw) from the model's equations, one per parameter draw.
+
+    ``y_last`` and ``change_last`` (scalars or one per draw) are the last log TFR and its
+    change of the process that the AR equation drives; ``level`` (year, draw), if given, is
+    added to log TFR in each simulated year without entering that process (the dragon-year
+    term: the last values are then those of the underlying series x and d*)."""
     n = drift.shape[0]
     y = np.full(n, y_last)
     change = np.full(n, change_last)
@@ -240,13 +370,15 @@ def simulate_paths(y_last: float, change_last: float, drift: np.ndarray, ar: np.
     for k in range(steps):
         change = drift + ar * (change - drift) + sigma * rng.standard_t(nu)
         y = y + change
-        out[k] = np.exp(y)
+        out[k] = np.exp(y) if level is None else np.exp(y + level[k])
     return out
 
 
-def convergence(idata: az.InferenceData, seconds: float) -> dict:
-    """R-hat, bulk and tail ESS (worst over parameters), divergences; warnings when poor."""
-    names = HYPER + PER_REGION
+def convergence(idata: az.InferenceData, seconds: float, names: list[str] | None = None
+                ) -> dict:
+    """R-hat, bulk and tail ESS (worst over ``names``, by default :data:`HYPER` and
+    :data:`PER_REGION`), divergences; warnings when poor."""
+    names = HYPER + PER_REGION if names is None else names
     rhat = az.rhat(idata, var_names=names)
     ess_bulk = az.ess(idata, var_names=names, method="bulk")
     ess_tail = az.ess(idata, var_names=names, method="tail")

@@ -1,0 +1,67 @@
+"""What a planner checks first: the projection against the published figures of the years
+already observed, and the calibration factors that made them agree (for ``run.json``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+#: Largest relative differences accepted in the observed years (planners' check).
+TOLERANCES = {"births": 0.005, "deaths": 0.02, "population_yearend": 0.003}
+
+
+def observed_comparison(projection: xr.Dataset, inputs: xr.Dataset, region: str) -> dict:
+    """Per observed year from the base year to the jump-off: observed and projected (median
+    over draws) national births, deaths (persons per calendar year) and population at 31
+    December (persons), their relative difference, whether it is within
+    :data:`TOLERANCES`, and the year's calibration factors."""
+    if "observed_births" not in inputs:
+        return {}
+    nation = projection.sel(region=region)
+    projected = {"births": nation["births_calendar"].sum("sex"),
+                 "deaths": nation["deaths_calendar"].sum("sex"),
+                 "population_yearend": nation["population_yearend"]}
+    years = [int(y) for y in inputs["observed_year"].values
+             if projection.attrs["base_year"] <= y <= projection.attrs["jump_off_year"]
+             and y in projection["year"].values]
+    rows = {}
+    for year in years:
+        row = {}
+        for name, series in projected.items():
+            observed = float(inputs[f"observed_{name}"].sel(observed_year=year))
+            value = float(series.sel(year=year).median("draw"))
+            if np.isnan(observed) or np.isnan(value):
+                continue
+            difference = value / observed - 1.0
+            row[name] = {"observed": round(observed), "projected": round(value),
+                         "difference_percent": round(100 * difference, 3),
+                         "within_tolerance": bool(abs(difference) <= TOLERANCES[name])}
+        for name, flow in (("fertility", "births"), ("mortality", "deaths")):
+            if f"calibration_{name}" in projection:
+                row.setdefault(flow, {})
+                row[flow]["calibration_factor"] = round(float(
+                    projection[f"calibration_{name}"].sel(year=year).median()), 6)
+                row[flow]["uncalibrated"] = round(float(
+                    projection[f"{flow}_uncalibrated"].sel(year=year).median()))
+        rows[str(year)] = row
+    return {"tolerance_percent": {k: 100 * v for k, v in TOLERANCES.items()},
+            "years": rows,
+            "births_derived_from_crude_rate": inputs.attrs.get("observed_births_derived", []),
+            "deaths_derived_from_crude_rate": inputs.attrs.get("observed_deaths_derived", [])}
+
+
+def life_expectancy_summary(projection: xr.Dataset, years: list[int]) -> dict:
+    """Life expectancy at birth (years) by sex in ``years``: median and 80 % interval."""
+    e0 = projection["life_expectancy"]
+    out = {}
+    for year in years:
+        if year not in e0["year"].values:
+            continue
+        one = e0.sel(year=year)
+        q = one.quantile([0.1, 0.5, 0.9], dim="draw") if "draw" in one.dims else None
+        out[str(year)] = {str(s): ({"median": round(float(q.sel(sex=s, quantile=0.5)), 2),
+                                    "lower_80": round(float(q.sel(sex=s, quantile=0.1)), 2),
+                                    "upper_80": round(float(q.sel(sex=s, quantile=0.9)), 2)}
+                                   if q is not None else round(float(one.sel(sex=s)), 2))
+                          for s in one["sex"].values}
+    return out

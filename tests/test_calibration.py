@@ -1,0 +1,156 @@
+"""Calibration to observed years, the observed-series input, and the default run against NBS."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast.calibration import calibration_factors
+from forecast.ccmpp import project
+from forecast.data import load_china_census
+from forecast.errors import InputError
+from forecast.fertility.baseline import RandomWalkDrift
+from forecast.fertility.constant import ConstantFertility
+from forecast.lee_carter import LeeCarterMortality
+from forecast.migration import ZeroMigration
+from forecast.projection import project_inputs
+from tests.conftest import make_population, make_rates
+
+STEPS = np.arange(2020, 2026)
+CALENDAR = np.append(STEPS, STEPS[-1] + 1)
+
+
+def _observed(births: dict, deaths: dict) -> xr.Dataset:
+    years = sorted(set(births) | set(deaths))
+    return xr.Dataset({
+        "observed_births": ("observed_year", [births.get(y, np.nan) for y in years]),
+        "observed_deaths": ("observed_year", [deaths.get(y, np.nan) for y in years]),
+    }, coords={"observed_year": years})
+
+
+def _synthetic(draws: int = 1):
+    rng = np.random.default_rng(11)
+    pop = make_population(rng.uniform(5e3, 2e4, (1, 2, 101)))
+    rates = make_rates(STEPS, asfr_level=0.05, mx_level=0.01, migration=5.0)
+    if draws > 1:  # fertility differs by draw in the later years, as a forecast does
+        spread = xr.DataArray(rng.uniform(0.7, 1.3, (len(CALENDAR), draws)),
+                              dims=("year", "draw"), coords={"year": CALENDAR,
+                                                             "draw": np.arange(draws)})
+        rates["asfr"] = rates["asfr"] * spread.where(spread["year"] > 2022, 1.0)
+    return pop, rates
+
+
+def test_calibration_reproduces_hand_made_observed_series_exactly():
+    pop, rates = _synthetic()
+    births = {2020: 40_000.0, 2021: 36_000.0, 2022: 41_000.0}
+    deaths = {2020: 20_000.0, 2021: 25_000.0, 2022: 21_000.0, 2023: 30_000.0}
+    factors = calibration_factors(pop, rates, _observed(births, deaths))
+    scaled = {**rates, "asfr": rates["asfr"] * factors["fertility"],
+              "mx": rates["mx"] * factors["mortality"]}
+    result = project(pop, **scaled)
+    got_births = result["births_calendar"].sum("sex").isel(region=0, draw=0)
+    got_deaths = result["deaths_calendar"].sum("sex").isel(region=0, draw=0)
+    for year, value in births.items():
+        assert float(got_births.sel(year=year)) == pytest.approx(value, rel=1e-9)
+    for year, value in deaths.items():
+        assert float(got_deaths.sel(year=year)) == pytest.approx(value, rel=1e-9)
+    # later years keep the last fertility factor and the mean of the last three mortality ones
+    fert, mort = factors["fertility"].squeeze(), factors["mortality"].squeeze()
+    assert np.allclose(fert.sel(year=slice(2023, None)), float(fert.sel(year=2022)))
+    assert np.allclose(mort.sel(year=slice(2024, None)),
+                       float(mort.sel(year=[2021, 2022, 2023]).mean()))
+    # the identity of every step still holds with the calibrated rates
+    pops = result["population"].sum(("sex", "age")).isel(region=0, draw=0).values
+    flows = (result["births"] - result["deaths"] + result["net_migration"]).sum("sex")
+    np.testing.assert_allclose(pops[1:], pops[:-1] + flows.isel(region=0, draw=0)
+                               .sel(year=STEPS).values, rtol=1e-12)
+
+
+def test_each_draw_is_calibrated_to_the_observed_years():
+    pop, rates = _synthetic(draws=5)
+    births = {2021: 38_000.0, 2023: 37_000.0}  # 2023: the draws' fertility differs
+    factors = calibration_factors(pop, rates, _observed(births, {2022: 22_000.0}))
+    result = project(pop, **{**rates, "asfr": rates["asfr"] * factors["fertility"],
+                             "mx": rates["mx"] * factors["mortality"]})
+    got = result["births_calendar"].sum("sex").isel(region=0)
+    np.testing.assert_allclose(got.sel(year=2023), 37_000.0, rtol=1e-9)
+    assert float(got.sel(year=2025).std()) > 0  # draws still differ after the observed years
+    start = result["population"].sum(("sex", "age")).isel(region=0, year=slice(0, -1))
+    flows = (result["births"] - result["deaths"] + result["net_migration"]).sum("sex")
+    np.testing.assert_allclose(result["population"].sum(("sex", "age")).isel(region=0, year=slice(1, None)).values,
+                               (start + flows.isel(region=0).sel(year=STEPS)).values, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def census():
+    return load_china_census(regions=["440000"])
+
+
+def test_census_inputs_reproduce_nbs_with_improving_mortality(census):
+    result = project_inputs(census, ConstantFertility(), LeeCarterMortality(draws=1),
+                            ZeroMigration(), 2030)
+    nation = result.sel(region="000000", draw=0)
+    for year in (2021, 2022, 2023):
+        observed = census.sel(observed_year=year)
+        assert float(nation["births_calendar"].sum("sex").sel(year=year)) == pytest.approx(
+            float(observed["observed_births"]), rel=0.005)
+        assert float(nation["deaths_calendar"].sum("sex").sel(year=year)) == pytest.approx(
+            float(observed["observed_deaths"]), rel=0.02)
+        assert float(nation["population_yearend"].sel(year=year)) == pytest.approx(
+            float(observed["observed_population_yearend"]), rel=0.003)
+    e0 = result["life_expectancy"].sel(draw=0)
+    assert bool((e0.sel(year=2030) > e0.sel(year=2024)).all())
+    assert result.attrs["jump_off_year"] == 2023
+
+
+def _with_row(data_dir, **row):
+    path = data_dir / "china_nbs_observed.csv"
+    table = pd.read_csv(path, dtype=str)
+    table = pd.concat([table, pd.DataFrame([{"region": "CHN", "source": "test", **row}])])
+    table.to_csv(path, index=False)
+
+
+def test_an_extra_observed_year_moves_the_jump_off_and_is_reproduced(data_dir):
+    _with_row(data_dir, year="2024", indicator="births", value="9540000", unit="persons")
+    inputs = load_china_census(regions=["440000"], data_dir=data_dir)
+    assert inputs.attrs["jump_off_year"] == 2024 and inputs.attrs["last_observed_year"] == 2023
+    model = RandomWalkDrift(draws=20, random_seed=5)
+    result = project_inputs(inputs, model, LeeCarterMortality(draws=20), ZeroMigration(), 2028)
+    births = result["births_calendar"].sum("sex").sel(region="000000")
+    np.testing.assert_allclose(births.sel(year=2024), 9_540_000.0, rtol=1e-9)  # every draw
+    assert float(births.sel(year=2026).std()) > 0  # the forecast starts after 2024
+    deaths = result["deaths_calendar"].sum("sex").sel(region="000000")
+    assert float(deaths.sel(year=2024).std()) == pytest.approx(0.0, abs=1e-6)
+    assert float(deaths.sel(year=2026).std()) > 0
+
+
+def test_observed_rows_in_another_unit_are_refused(data_dir):
+    _with_row(data_dir, year="2024", indicator="births", value="954", unit="10k persons")
+    with pytest.raises(InputError, match=r'china_nbs_observed.csv, column "unit", row 223.*'
+                                         r'"persons" for indicator births'):
+        load_china_census(data_dir=data_dir)
+
+
+def test_until_cuts_the_observed_series(census):
+    cut = load_china_census(regions=["440000"], until=2021)
+    assert int(cut["observed_year"].max()) == 2021 and cut.attrs["jump_off_year"] == 2021
+
+
+def test_default_run_reports_the_observed_years_within_tolerance(tmp_path):
+    from tests.test_run import _forecast
+
+    out = tmp_path / "run"
+    _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=tmp_path, few_draws=False)
+    meta = json.loads((out / "run.json").read_text())
+    years = meta["observed_years"]["years"]
+    assert sorted(years) == ["2020", "2021", "2022", "2023"]
+    for year, row in years.items():
+        for name in ("births", "deaths", "population_yearend"):
+            assert row[name]["within_tolerance"], (year, name, row[name])
+    assert meta["data"]["jump_off_year"] == 2023
+    assert {r["age_group"] for r in meta["young_ages"]} == {"0", "1-4", "5-9"}
+    assert set(meta["life_expectancy_at_birth"]["2035"]) == {"female", "male"}

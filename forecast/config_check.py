@@ -291,7 +291,8 @@ def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None
 
 def _check_mortality(c: "_Checker", node: Mapping, fertility: Mapping | None) -> None:
     """Rules for the options a mortality config has (Lee-Carter's; only those present)."""
-    if "draws" in node:
+    if "draws" in node and node["draws"] != (fertility or {}).get("draws", 1):
+        # the default interpolates fertility.draws, whose own rule reports a bad value
         draws = c.whole("mortality.draws", node["draws"], 1)
         wanted = _as_whole((fertility or {}).get("draws", 1))
         if draws is not None and wanted is not None and draws != wanted:

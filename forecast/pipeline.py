@@ -108,7 +108,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
         "fertility_diagnostics": diagnostics,
         "mortality_diagnostics": getattr(mortality, "diagnostics", {}),
         "observed_years": observed_comparison(
-            projection, inputs, inputs.attrs.get("national_region", names and next(iter(names)))),
+            projection, inputs, inputs.attrs.get("national_region", str(inputs["region"].values[0]))),
         "young_ages": inputs.attrs.get("young_ages_report", []),
         "life_expectancy_at_birth": life_expectancy_summary(
             projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),

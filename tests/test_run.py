@@ -65,7 +65,7 @@ def test_planner_table_columns_regions_and_indicators(default_run):
     pop = table[table["indicator"] == "population"]
     assert sorted(pop["year"].unique()) == list(range(2020, 2036))
     births = table[table["indicator"] == "births"]
-    assert sorted(births["year"].unique()) == list(range(2021, 2036))
+    assert sorted(births["year"].unique()) == list(range(2020, 2036))
     assert set(table.loc[table["indicator"] == "births", "unit"]) == {"persons per year"}
     check_quantile_order(table)
     assert table[["median", "lower_95"]].notna().all().all()

@@ -55,7 +55,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     factors = None
     if "observed_births" in inputs:
         log.info("Calibrating to the observed births and deaths of %s",
-                 _years_text(inputs["observed_births"]))
+                 _years_text(inputs["observed_births"], base, horizon))
         factors = calibration_factors(population.sel(region=[national]),
                                       {k: _pick(v, [national]) for k, v in rates.items()},
                                       inputs[["observed_births", "observed_deaths"]],
@@ -123,6 +123,7 @@ def _pick(da: xr.DataArray, regions: list[str]) -> xr.DataArray:
     return da.sel(region=regions) if "region" in da.dims else da
 
 
-def _years_text(series: xr.DataArray) -> str:
+def _years_text(series: xr.DataArray, first: int, last: int) -> str:
     years = series.dropna("observed_year")["observed_year"].values
+    years = years[(years >= first) & (years <= last)]
     return f"{years.min()}-{years.max()}" if len(years) else "no year"

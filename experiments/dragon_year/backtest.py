@@ -3,7 +3,7 @@ scored on the regions that follow the Chinese calendar.
 
     nice -n 10 .venv/bin/python experiments/dragon_year/backtest.py         # about 13 minutes
     nice -n 10 .venv/bin/python experiments/dragon_year/backtest.py --samples 1000 --out /tmp/x
-    .venv/bin/python experiments/dragon_year/backtest.py --smoke --out /tmp/smoke  # a minute
+    .venv/bin/python experiments/dragon_year/backtest.py --smoke    # a minute, to a temp folder
 
 Both variants are configs/fertility/bayes.yaml with the same sampler settings (the file's
 own: 2 chains x (1,000 tuning + 2,000 kept draws); 500 draws per forecast) and seed;
@@ -21,6 +21,7 @@ import argparse
 import json
 import logging
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=HERE / "results")
     args = p.parse_args()
     if args.smoke:
+        if args.out == HERE / "results":  # never overwrite the recorded results
+            args.out = Path(tempfile.gettempdir()) / "dragon_year_smoke"
         args.first_origin, args.last_origin, args.max_horizon = 1999, 2000, 3
         args.draws, args.samples, args.tune, args.chains, args.cores = 40, 40, 40, 1, 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

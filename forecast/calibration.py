@@ -71,7 +71,7 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
     end = max(last, int(years[0]) + 1)  # the projection needs one step at least
     window = {"year": slice(None, end)}
     step_window = {"year": slice(None, end - 1)}
-    part = {k: (v.sel(step_window) if k == "net_migration" else v.sel(window))
+    part = {k: (v.sel(step_window) if k.startswith("net_migration") else v.sel(window))
             for k, v in rates.items()}
     level_years = {"fertility": 1, "mortality": 3, **(level_years or {})}
     flows = {"fertility": "births", "mortality": "deaths"}

@@ -46,7 +46,9 @@ _MALE = SEXES.index("male")
 
 
 def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb: xr.DataArray,
-            net_migration: xr.DataArray, births_total: xr.DataArray | None = None) -> xr.Dataset:
+            net_migration: xr.DataArray, births_total: xr.DataArray | None = None,
+            net_migration_rate: xr.DataArray | None = None,
+            migration_total: xr.DataArray | None = None) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -64,6 +66,14 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         Calendar-year births (years as ``asfr``): when given, each year's births are scaled
         by one factor common to all regions so that they sum to it (used to hold
         sub-national projections to a national one).
+    net_migration_rate : (sex, age, year[, region, draw]), per person per step, optional
+        Net migrants as a share of the population at the start of the step, added to
+        ``net_migration``: flows that follow the cohorts they come from.
+    migration_total : (sex, age, year[, draw]), persons per step, optional
+        Net migrants that the regions must add up to at every sex and age in each step
+        (the nation's): the difference is shared out in proportion to each region's
+        absolute flow (by population where no region has a flow), as migration between
+        regions nets to zero at every age.
 
     Returns
     -------
@@ -83,7 +93,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         raise ValueError(f"net_migration.year must be consecutive years; got {steps}")
     years = np.append(steps, steps[-1] + 1)
     regions = population["region"].values
-    draws = _draw_coord(population, asfr, mx, srb, net_migration, births_total)
+    draws = _draw_coord(population, asfr, mx, srb, net_migration, births_total,
+                        net_migration_rate, migration_total)
     coords = {"region": regions, "draw": draws, "sex": list(SEXES), "age": np.arange(MAX_AGE + 1)}
 
     def arr(da, dims, wanted=years):
@@ -93,6 +104,9 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     F = arr(asfr, ("year", "region", "draw", "age"))
     SRB = arr(srb, ("year", "region", "draw"))
     MIG = arr(net_migration, ("year",) + _STATE, steps)
+    RATE = None if net_migration_rate is None else arr(net_migration_rate, ("year",) + _STATE, steps)
+    MTOTAL = (None if migration_total is None
+              else arr(migration_total, ("year", "draw", "sex", "age"), steps))
     TOTAL = None if births_total is None else arr(births_total, ("year", "draw"))
     P = np.broadcast_to(arr(population, _STATE), tuple(len(coords[d]) for d in _STATE)).copy()
     if np.any(P < 0) or not np.all(np.isfinite(P)):
@@ -108,7 +122,9 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
     for i in range(n):
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
-        P, step_flows, births_next = _step(P, sx, sb, MIG[i], calendar["births"][i], F[i + 1],
+        mig = _migrants(P, MIG[i], None if RATE is None else RATE[i],
+                        None if MTOTAL is None else MTOTAL[i])
+        P, step_flows, births_next = _step(P, sx, sb, mig, calendar["births"][i], F[i + 1],
                                            SRB[i + 1], None if TOTAL is None else TOTAL[i + 1])
         pops[i + 1] = P
         calendar["births"][i + 1] = births_next
@@ -130,6 +146,19 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     if "region_name" in population.coords:
         ds = ds.assign_coords(region_name=population["region_name"])
     return ds
+
+
+def _migrants(P, counts, rate, total):
+    """Net migrants of a step (region, draw, sex, age): ``counts`` plus ``rate`` times the
+    population at the step's start, reconciled to ``total`` (draw, sex, age) when given."""
+    mig = np.broadcast_to(counts, P.shape) if rate is None else counts + rate * P
+    if total is None:
+        return mig
+    size = np.abs(mig)
+    scale = size.sum(0, keepdims=True)
+    weight = np.where(scale > 0, size / np.where(scale > 0, scale, 1.0),
+                      P / np.maximum(P.sum(0, keepdims=True), 1e-300))
+    return mig - (mig.sum(0) - total)[None] * weight
 
 
 def _survivorship(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -234,7 +234,7 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
                 c.whole(f"calibration.{key}", calibration[key], 1)
     migration = conf.get("migration")
     if isinstance(migration, Mapping):
-        _check_migration(c, migration)
+        _check_migration(c, migration, data_dir=_data_folder(conf))
     demand = conf.get("demand")
     if demand is not None:
         demand = c.mapping("demand", demand)
@@ -255,6 +255,7 @@ def _check_data(c: "_Checker", data: Mapping) -> int | None:
         c.text("data.national_rates", data.get("national_rates", "CHN"))
         _check_regions(c, data.get("regions"), data_dir)
         _check_observed(c, data, data_dir)
+        _check_provincial(c, data, data_dir)
     elif target.endswith("load_wpp"):
         c.text("data.region", data.get("region", _MISSING),
                hint=" (a WPP region code such as JPN)")
@@ -287,6 +288,31 @@ def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None
     if "undercount_threshold" in young:
         c.number("data.young_ages.undercount_threshold", young["undercount_threshold"], 0, 1,
                  hi_open=True)
+
+
+def _check_provincial(c: "_Checker", data: Mapping, data_dir: Path | None) -> None:
+    """data.province_observed_file and the data.provincial options."""
+    observed = data.get("province_observed_file")
+    if observed is not None:
+        c.text("data.province_observed_file", observed)
+        if isinstance(observed, str) and observed.strip():
+            path = Path(observed) if Path(observed).is_absolute() else (data_dir or DATA_DIR) / observed
+            if not path.is_file():
+                c.add("data.province_observed_file", observed, f"null or an existing CSV file "
+                      f"({path} not found; relative paths are read from the data folder)")
+    node = data.get("provincial")
+    if node is None:
+        return
+    node = c.mapping("data.provincial", node)
+    if node is None:
+        return
+    if "factor_years" in node:
+        c.whole("data.provincial.factor_years", node["factor_years"], 1, 15)
+    if "factor_trend" in node:
+        c.boolean("data.provincial.factor_trend", node["factor_trend"])
+    if "migration_from" in node:
+        c.whole("data.provincial.migration_from", node["migration_from"],
+                what="a whole-number year")
 
 
 def _check_mortality(c: "_Checker", node: Mapping, fertility: Mapping | None) -> None:
@@ -402,12 +428,33 @@ def _check_schedule(c: "_Checker", prefix: str, node: Mapping) -> None:
                   f"{hi:g}, e.g. [24.0, 34.0]")
 
 
-def _check_migration(c: "_Checker", node: Mapping) -> None:
+def _check_migration(c: "_Checker", node: Mapping, data_dir: Path | None = None) -> None:
     for key in ("a1", "alpha1", "a2", "alpha2", "mu2", "lambda2", "c"):
         if key in node:
             c.number(f"migration.{key}", node[key], 0)
     if "male_share" in node:
         c.number("migration.male_share", node["male_share"], 0, 1)
+    if "years" in node:
+        c.whole("migration.years", node["years"], 1)
+    if node.get("decay_years") is not None:
+        c.whole("migration.decay_years", node["decay_years"], 1, what="null or a whole number "
+                "of steps >= 1")
+    if str(node.get("_target_", "")).endswith("FileMigration"):
+        path = node.get("path")
+        if path is None or not str(path).strip():
+            c.add("migration.path", path, "a CSV of net migrants (region_code, year, "
+                  "net_migrants), e.g. migration.path=/plans/net_migrants.csv")
+        else:
+            full = Path(path) if Path(path).is_absolute() else (data_dir or DATA_DIR) / path
+            if not full.is_file():
+                c.add("migration.path", path, f"an existing CSV file ({full} not found; "
+                      "relative paths are read from the data folder)")
+
+
+def _data_folder(conf: Mapping) -> Path | None:
+    data = conf.get("data")
+    folder = data.get("data_dir") if isinstance(data, Mapping) else None
+    return Path(folder) if isinstance(folder, str) and folder.strip() else None
 
 
 #: Standards the demand stage reads (forecast.demand.demand_indicators).

@@ -1,4 +1,6 @@
-"""Migration models: each gives net migrants by sex and single year of age per step.
+"""Migration models: each gives net migrants by sex and single year of age per step:
+``zero``, ``wpp`` (the nation's WPP total shared by population), ``provincial_trend``
+(each province's own recent history, adding up to the nation) and ``file`` (a user's table).
 
 A model has ``rates(inputs, steps) -> xr.DataArray`` giving ``net_migration`` (region, sex,
 age, year[, draw]) in persons per year for the steps starting 1 July of each year in ``steps``.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.errors import InputError
 from forecast.graduation import AGES
 from forecast.timing import step_rates
 from forecast.variables import SEXES
@@ -62,3 +65,128 @@ class WppMigration:
                                  coords={"sex": list(SEXES)})
         age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
         return (totals * sex_share * age_share).transpose(..., "sex", "age", "year")
+
+
+def _national_steps(inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+    """The nation's net migrants per step (step), persons: WPP's national total."""
+    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    total = inputs["net_migration_total"].sel(region=nation, drop=True)
+    return step_rates(total, steps, inputs.attrs["last_observed_year"])
+
+
+class ProvincialTrendMigration(WppMigration):
+    """Net migration of each province from its own recent history, adding up to the nation.
+
+    Steps the provinces' published series cover (``province_net_migration`` of the census
+    inputs: demographic balance residuals, :mod:`forecast.provincial`) keep their estimate,
+    as counts. Later steps apply each province's mean net migration rate of its last
+    ``years`` observed steps to its projected population, with the age pattern of
+    :meth:`_age_weights` (Rogers-Castro times the base-year population, so the age-specific
+    rates are the Rogers-Castro schedule scaled to the province's rate): the flows follow
+    the province's own population, so a shrinking province sends fewer emigrants and no
+    cohort is emptied. With ``decay_years`` the rates fall linearly to zero over that many
+    steps after the last observed one. The nation's row is WPP's international total spread
+    the same way over the national population; the projection reconciles the provinces to
+    it by sex and age in every step and draw (:func:`forecast.ccmpp.project`,
+    ``migration_total``), since migration between provinces nets to zero at every age.
+
+    Returns a Dataset: ``net_migration`` (counts, persons per step) and
+    ``net_migration_rate`` (per person per step), both (region, sex, age, year).
+    """
+
+    def __init__(self, years: int = 5, decay_years: int | None = None, **age_pattern):
+        super().__init__(**age_pattern)
+        self.years = int(years)
+        self.decay_years = None if decay_years is None else int(decay_years)
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
+        if "province_net_migration" not in inputs:
+            raise InputError("config, migration: provincial_trend needs the provinces' "
+                             "observed series (data=china_census with data.province_observed_file"
+                             "); use migration=wpp or migration=zero for these data.")
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        provinces = [r for r in inputs["region"].values if r != nation]
+        observed = (inputs["province_net_migration"].rename(migration_step="year")
+                    .sel(region=provinces).drop_vars("region_name", errors="ignore"))
+        rate = (inputs["province_net_migration_rate"].rename(migration_step="year")
+                .sel(region=provinces).isel(year=slice(-self.years, None)).mean("year")
+                .drop_vars("region_name", errors="ignore"))
+        steps = np.asarray(steps)
+        last = int(observed["year"].max())
+        after = np.clip(steps - last, 0, None)
+        decay = (np.ones(len(steps)) if self.decay_years is None
+                 else np.clip(1.0 - after / max(self.decay_years, 1), 0.0, 1.0))
+        known = steps <= last
+        step = xr.DataArray(steps, dims="year", coords={"year": steps})
+        counts = observed.reindex(year=steps).where(step <= last, 0.0).fillna(0.0)
+        national = _national_steps(inputs, steps).drop_vars("region_name", errors="ignore")
+        totals = xr.concat([national.expand_dims(region=[nation]), counts], dim="region")
+        weight = self._age_weights(inputs, totals["region"].values)
+        flows = (totals * weight).transpose("region", "sex", "age", "year")
+        population = inputs["population"].sel(region=provinces).drop_vars("region_name",
+                                                                           errors="ignore")
+        by_age = (rate * population.sum(("sex", "age")) * weight.sel(region=provinces)
+                  / population.where(population > 0))
+        future = by_age.fillna(0.0) * xr.DataArray(np.where(known, 0.0, decay), dims="year",
+                                                   coords={"year": steps})
+        zero = xr.zeros_like(future.isel(region=0)).expand_dims(region=[nation])
+        rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year")
+        return xr.Dataset({
+            "net_migration": flows.assign_attrs(units="persons per step"),
+            "net_migration_rate": rates.assign_attrs(units="per person per step")})
+
+    def _spread(self, totals: xr.DataArray, inputs: xr.Dataset) -> xr.DataArray:
+        """Net migrants (region, sex, age, year) from totals (region, year): each region's
+        total spread over sex and age in proportion to the Rogers-Castro schedule times its
+        base-year population (the schedule describes rates by age, so a region's migrants
+        come from the ages it has: no net emigration from near-empty cohorts at 100+). The
+        nation's row is the sum of the other regions' when there are any, so the regions add
+        up to the nation at every age and sex."""
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        weight = self._age_weights(inputs, totals["region"].values)
+        flows = totals * weight
+        others = [r for r in flows["region"].values if r != nation]
+        if others and nation in flows["region"].values:
+            national = flows.sel(region=others).sum("region").expand_dims(region=[nation])
+            flows = xr.concat([national, flows.sel(region=others)], dim="region")
+        return flows.transpose("region", "sex", "age", "year")
+
+    def _age_weights(self, inputs: xr.Dataset, regions) -> xr.DataArray:
+        """Shares of a region's net migrants by sex and age (region, sex, age), summing to 1:
+        the Rogers-Castro schedule times the base-year population of each age."""
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
+        population = inputs["population"].sel(region=regions)
+        weight = sex_share * age_share * population / population.sum("age")
+        return (weight / weight.sum(("sex", "age"))).drop_vars("region_name", errors="ignore")
+
+
+class FileMigration(ProvincialTrendMigration):
+    """Net migrants by region and calendar year from a user's CSV, spread over sex and age
+    like :class:`ProvincialTrendMigration`.
+
+    The file (``path``, relative to the project's data folder or absolute) has columns
+    ``region, year, net_migrants`` (persons per calendar year, negative for net
+    emigration), a row for every region projected other than the nation and every year from
+    the base year to the horizon. A step takes the mean of its two calendar years. The
+    nation's row is optional: without it the nation's net migration is the sum of the
+    regions'; with it, the regions must add up to it within 0.1 % of their absolute flows.
+    """
+
+    def __init__(self, path: str, **age_pattern):
+        super().__init__(**age_pattern)
+        self.path = path
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+        from forecast.data.planning import load_net_migrants
+
+        if not self.path:
+            raise InputError("config, migration.path: got null; expected a CSV of net migrants "
+                             "(region_code, year, net_migrants).")
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        regions = [str(r) for r in inputs["region"].values]
+        years = np.arange(int(steps[0]), int(steps[-1]) + 2)
+        table = load_net_migrants(self.path, regions, nation, years,
+                                  inputs.attrs.get("data_dir"))
+        return self._spread(step_rates(table, steps), inputs)

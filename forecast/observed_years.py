@@ -65,3 +65,36 @@ def life_expectancy_summary(projection: xr.Dataset, years: list[int]) -> dict:
                                    if q is not None else round(float(one.sel(sex=s)), 2))
                           for s in one["sex"].values}
     return out
+
+
+#: Largest relative difference of a province's year-end population in the observed years
+#: that the planners' check accepts: the census base differs from NBS's revised provincial
+#: series by up to 0.5 % in 2020, and births and deaths are the model's, not published.
+PROVINCE_TOLERANCE = 0.02
+
+
+def provincial_comparison(projection: xr.Dataset, inputs: xr.Dataset) -> dict:
+    """Per province and observed year from the base year: published and projected (median
+    over draws) population at 31 December (persons) and their relative difference."""
+    if "observed_province_population_yearend" not in inputs:
+        return {}
+    observed = inputs["observed_province_population_yearend"]
+    years = [int(y) for y in observed["observed_year"].values
+             if projection.attrs["base_year"] <= y < projection.attrs["horizon"]]
+    rows = {}
+    for code in observed["region"].values:
+        if code not in projection["region"].values:
+            continue
+        row = {}
+        for year in years:
+            published = float(observed.sel(region=code, observed_year=year))
+            value = float(projection["population_yearend"].sel(region=code, year=year)
+                          .median("draw"))
+            if np.isnan(published) or np.isnan(value):
+                continue
+            difference = value / published - 1.0
+            row[str(year)] = {"observed": round(published), "projected": round(value),
+                              "difference_percent": round(100 * difference, 3),
+                              "within_tolerance": bool(abs(difference) <= PROVINCE_TOLERANCE)}
+        rows[str(code)] = row
+    return {"tolerance_percent": 100 * PROVINCE_TOLERANCE, "population_yearend": rows}

@@ -27,7 +27,8 @@ from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FOR
                               POSTERIOR_NC,
                               PROJECTION_NC, RUN_JSON, csv_writer, idata_writer, json_writer,
                               netcdf_writer)
-from forecast.observed_years import life_expectancy_summary, observed_comparison
+from forecast.observed_years import (life_expectancy_summary, observed_comparison,
+                                     provincial_comparison)
 from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.projection import checked_horizon, project_inputs
 from forecast.run_folder import RunFolder
@@ -110,6 +111,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
         "observed_years": observed_comparison(
             projection, inputs, inputs.attrs.get("national_region", str(inputs["region"].values[0]))),
         "young_ages": inputs.attrs.get("young_ages_report", []),
+        "provinces": {"history": inputs.attrs.get("provincial_report", []),
+                      "observed_years": provincial_comparison(projection, inputs)},
         "life_expectancy_at_birth": life_expectancy_summary(
             projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),
         "projection": {"regions": int(projection.sizes["region"]),

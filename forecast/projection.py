@@ -47,9 +47,12 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
     years, steps = np.arange(base, horizon + 1), np.arange(base, horizon)
     fert = fertility.rates(inputs, years)
+    migrants = migration.rates(inputs, steps)
+    if isinstance(migrants, xr.DataArray):
+        migrants = xr.Dataset({"net_migration": migrants})
     rates = {"asfr": fert["asfr"], "srb": fert["srb"],
              "mx": _shared_over_regions(mortality.rates(inputs, years)),
-             "net_migration": migration.rates(inputs, steps)}
+             **{k: v for k, v in migrants.data_vars.items()}}
     population = inputs["population"]
     national = inputs.attrs.get("national_region", str(population["region"].values[0]))
     factors = None

@@ -1,10 +1,10 @@
 """Sub-national projections held consistent with the nation.
 
-Provincial fertility starts from the national schedule scaled by a factor from the census:
-the child-woman ratio (children aged 0-4 per woman aged 15-49) of the province over the
-nation's. The ratio is a census-only fertility indicator (Rele 1967): children under 5
-reflect the last five years' births per woman of childbearing age, so its relative level
-approximates relative TFR without registered births. It also reflects infant and child
+Provincial fertility starts from the national schedule scaled by a factor: the province's
+observed births over the births its women would have at the national rates
+(:mod:`forecast.provincial`). A region without observed births falls back on the census
+child-woman ratio, age-standardised the same way (:func:`child_woman_ratio_factor`; Rele
+1967): children under 5 reflect the last five years' births, but also infant and child
 mortality and the migration of children apart from their mothers (children left with
 grandparents in the province of origin), so it understates fertility where adult migrants
 concentrate.
@@ -27,44 +27,54 @@ import xarray as xr
 
 from forecast.ccmpp import project
 from forecast.errors import InputError, problem, raise_if
-from forecast.variables import SEXES
 
 
-def child_woman_ratio_factor(counts: np.ndarray, starts: np.ndarray, codes: list[str],
-                             nation: str, source: str = "census") -> xr.DataArray:
-    """Relative child-woman ratio by region.
+def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, nation: str,
+                             source: str = "census") -> xr.DataArray:
+    """Age-standardised child-woman ratio by region, relative to the nation's: the fallback
+    fertility level of a region without observed births.
+
+    The children aged 0-4 of each region are compared with the children its women would
+    have at the national age-specific rates (indirect standardisation, as for births in
+    :func:`forecast.provincial.indirect_standardisation`), so that a region with many women
+    at the peak childbearing ages is not read as a region of high fertility:
+
+    .. math:: \\alpha_r = \\frac{C_r / \\sum_x f_x W_{r,x}}{C_n / \\sum_x f_x W_{n,x}}
 
     Parameters
     ----------
-    counts : array (region, sex, group), persons; sexes ordered female, male
-    starts : array (group,), first age of each group
-    codes : region codes along the first axis; ``nation`` is one of them
+    population : (region, sex, age), persons by single year of age
+    asfr : (age), national births per woman per year (e.g. of the years before the census)
+    nation : the region code of the nation
 
     Returns
     -------
-    DataArray (region), dimensionless: (C/W)_region / (C/W)_nation with C persons aged 0-4
-    and W women aged 15-49.
+    DataArray (region), dimensionless; 1 for the nation.
     """
-    starts = np.asarray(starts)
-    children = counts[:, :, starts < 5].sum((1, 2))
-    women = counts[:, SEXES.index("female"), (starts >= 15) & (starts < 50)].sum(-1)
-    raise_if([problem(source, "value", None, f"{w:g} women aged 15-49 in region {c}",
-                      "a positive number of women of childbearing age")
-              for c, w in zip(codes, women) if not w > 0])
-    ratio = children / women
-    factor = ratio / ratio[codes.index(nation)]
-    if not np.all(np.isfinite(factor)) or not factor[codes.index(nation)] > 0:
+    children = population.sel(age=population["age"] < 5).sum(("sex", "age"))
+    women = population.sel(sex="female", drop=True)
+    expected = (asfr * women).sum("age")
+    codes = [str(c) for c in population["region"].values]
+    raise_if([problem(source, "value", None, f"{e:g} expected births in region {c}",
+                      "women of childbearing age in every region")
+              for c, e in zip(codes, expected.values) if not e > 0])
+    ratio = children / expected
+    national = float(ratio.sel(region=nation))
+    if not np.isfinite(national) or not national > 0:
         raise InputError(problem(source, "value", None, "no children aged 0-4 in the nation",
                                  "a positive national child-woman ratio"))
-    return xr.DataArray(factor, dims="region", coords={"region": codes})
+    return (ratio / national).assign_attrs(units="1", description=(
+        "age-standardised child-woman ratio relative to the nation's"))
 
 
 def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str
                         ) -> xr.Dataset:
     """Project the nation, then the other regions with births raked to the nation's.
 
-    ``rates`` holds ``asfr``, ``mx``, ``srb`` and ``net_migration`` as for
-    :func:`forecast.ccmpp.project`; ``population`` must hold the nation and all of its
+    ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
+    ``net_migration_rate`` as for :func:`forecast.ccmpp.project`; where ``net_migration`` has
+    a row for the nation, the other regions' net migrants are reconciled to it by sex and age
+    in every step (``migration_total``); ``population`` must hold the nation and all of its
     regions, since the other regions' births are scaled to add up to the nation's. Returns
     one Dataset with the nation first.
     """
@@ -77,8 +87,12 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     if not others:
         return national
     births_total = national["births_calendar"].sum("sex").sel(region=nation, drop=True)
+    # migration between regions nets to zero at every age: the regions' flows add up to the
+    # nation's by sex and age in every step (with the nation's row of the inputs)
+    migration_total = (rates["net_migration"].sel(region=nation, drop=True)
+                       if "region" in rates["net_migration"].dims else None)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
-                       births_total=births_total)
+                       births_total=births_total, migration_total=migration_total)
     return xr.concat([national, regional], dim="region", data_vars="all", coords="different",
                      compat="equals", join="outer")
 

@@ -104,6 +104,14 @@ PROBES = [
     (["data=wpp", "data.region=123"], "data.region", "123"),
     (["data=wpp", "data.base_year=null"], "data.base_year", "null"),
     (["migration=wpp", "migration.male_share=2"], "migration.male_share", "2"),
+    (["migration.years=0"], "migration.years", "0"),
+    (["migration.decay_years=-3"], "migration.decay_years", "-3"),
+    (["migration=file"], "migration.path", "null"),
+    (["migration=file", "migration.path=nowhere.csv"], "migration.path", "'nowhere.csv'"),
+    (["data.province_observed_file=missing.csv"], "data.province_observed_file", "'missing.csv'"),
+    (["data.provincial.factor_years=0"], "data.provincial.factor_years", "0"),
+    (["data.provincial.factor_trend=maybe"], "data.provincial.factor_trend", "'maybe'"),
+    (["data.provincial.migration_from=2010.5"], "data.provincial.migration_from", "2010.5"),
     (["demand.enabled=yes"], "demand.enabled", "'yes'"),
     (["demand.childcare_gap_basis=bogus"], "demand.childcare_gap_basis", "'bogus'"),
     (["demand.surplus_margin=-0.1"], "demand.surplus_margin", "-0.1"),
@@ -220,8 +228,13 @@ def test_the_check_runs_before_anything_else_in_the_pipeline(tmp_path):
 # --------------------------------------------------------------------------- shipped configs
 
 @pytest.mark.parametrize("group, option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
-def test_every_shipped_option_passes(group, option, plenty_of_memory):
-    check_config(_compose([f"{group}={option}"]))
+def test_every_shipped_option_passes(group, option, plenty_of_memory, tmp_path):
+    extra = []
+    if (group, option) == ("migration", "file"):  # a user's table: the option needs its path
+        table = tmp_path / "net_migrants.csv"
+        table.write_text("region_code,year,net_migrants\n110000,2020,-1000\n", encoding="utf-8")
+        extra = [f"migration.path={table}"]
+    check_config(_compose([f"{group}={option}", *extra]))
 
 
 @pytest.mark.parametrize("fertility", FERTILITY)

@@ -24,7 +24,8 @@ def test_default_config_composes():
     assert cfg.horizon == 2035
     assert cfg.data._target_.endswith("load_china_census")
     assert cfg.fertility._target_.endswith("HierarchicalTFR") and cfg.task == "project"
-    assert cfg.migration._target_.endswith("ZeroMigration")
+    assert cfg.migration._target_.endswith("ProvincialTrendMigration")
+    assert _compose(["migration=zero"]).migration._target_.endswith("ZeroMigration")
 
 
 @pytest.mark.parametrize("group,option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])

@@ -3,6 +3,7 @@
 
 - :mod:`forecast.data.wpp` — UN WPP 2024 (population, ASFR, death rates, vital series);
 - :mod:`forecast.data.census` — China's 2020 census by province;
+- :mod:`forecast.data.nbs` — NBS's published national and provincial series;
 - :mod:`forecast.data.planning` — supply of places and seats, planned new residents;
 - :mod:`forecast.data.moe` — the Ministry of Education's kindergarten statistics.
 
@@ -25,9 +26,15 @@ srb                  region, year               male births per female birth, ca
 net_migration_total  region, year               net migrants (persons per year), calendar year
 mx                   region, sex, age, period   deaths per person-year, 5-year period from 1 July
 births_observed      region, year               WPP births (persons per year), calendar year; WPP only
-fertility_factor     region                     provincial / national child-woman ratio; census only
+fertility_factor     region                     provincial fertility relative to the nation; census only
 tfr_pool             pool_region, year          TFR of all WPP regions (children per woman), calendar
 ==================== ========================== =================================================
+
+With the provincial series (census only, ``data.province_observed_file``) the inputs also
+hold ``province_net_migration`` (region, migration_step: net migrants per step from 1 July,
+persons; the nation's row its total), ``province_net_migration_rate`` (the same over the
+mid-year population) and ``observed_province_population_yearend`` (region, observed_year:
+NBS year-end population, persons), with attrs ``provincial_report``.
 
 Attributes: ``base_year``, ``last_observed_year``, ``tfr_target`` (the ``pool_region`` whose
 series is the national fertility of these inputs), ``national_region`` (census only),

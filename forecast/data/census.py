@@ -12,7 +12,8 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.common import SEX, cached, config_int, finish, year_column
-from forecast.data.nbs import OBSERVED_FILE, observed_series
+from forecast.data.nbs import (OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_series,
+                               province_series)
 from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_asfr,
                                read_wpp_population, wpp_region_rates)
 from forecast.errors import InputError, problem, raise_if
@@ -134,7 +135,9 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                       until: int | None = None, national_rates: str = "CHN",
                       data_dir: str | Path | None = None,
                       observed_file: str | Path | None = OBSERVED_FILE,
-                      young_ages: dict | None = None) -> xr.Dataset:
+                      young_ages: dict | None = None,
+                      province_observed_file: str | Path | None = PROVINCE_OBSERVED_FILE,
+                      provincial: dict | None = None) -> xr.Dataset:
     """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
 
     The census is aligned to 1 July 2020, the start of the projection's annual steps, by
@@ -149,8 +152,15 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     the same), so that the provinces add up to the nation at every age.
 
     Rates are China's national WPP series for every region, with provincial fertility scaled
-    by :func:`forecast.subnational.child_woman_ratio_factor`. International net migration is
-    shared among provinces in proportion to population (used only with ``migration=wpp``).
+    by a factor from the provinces' published births (``province_observed_file``, relative to
+    ``data_dir``; :func:`forecast.provincial.provincial_history`, indirect standardisation;
+    ``provincial``: ``factor_years``, ``factor_trend``, ``migration_from``); a province without
+    observed births (or with no file) falls back on the age-standardised census child-woman
+    ratio (:func:`forecast.subnational.child_woman_ratio_factor`). The same history gives each
+    province's net migration per step (``province_net_migration``, region x
+    ``migration_step``, the nation's row its national total; ``migration=provincial_trend``).
+    International net migration is also shared among provinces in proportion to population
+    (``net_migration_total``, used with ``migration=wpp``).
 
     All provinces are always loaded and projected (their births are raked to the nation's);
     ``regions`` selects the provinces reported, in attrs ``report_regions``. The census file
@@ -167,8 +177,6 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     ``jump_off_year`` is the last year with observed rates or births, after which the
     forecast starts.
     """
-    from forecast.subnational import child_woman_ratio_factor
-
     base_year = config_int("data.base_year", base_year)
     until = config_int("data.until", until, allow_none=True)
     data_dir = Path(data_dir) if data_dir else DATA_DIR
@@ -209,7 +217,6 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         .to_numpy() for s in SEXES]) for c in codes])
     counts, starts = _split_open_group(counts, np.sort(census["age_start"].unique()), wpp_pop,
                                        wpp_pop_path)
-    factor = child_woman_ratio_factor(counts, starts, codes, NATION_CODE, path)
     aligned = graduate_counts(counts, starts, shift=CENSUS_SHIFT_YEARS)
     latest_mx = rates["mx"].isel(period=-1).transpose("sex", "age").values
     aligned = aligned * np.exp(CENSUS_SHIFT_YEARS * latest_mx)[None]
@@ -219,12 +226,16 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         aligned[0] = aligned[1:].sum(0)
     population = xr.DataArray(aligned, dims=("region", "sex", "age"),
                               coords={"region": codes, "sex": list(SEXES), "age": AGES})
+    census_population = population
     young = {"from_births": True, "max_age": 4, "undercount_threshold": 0.01, **(young_ages or {})}
     report = None
     if observed is not None and young["from_births"]:
         population, report = _young_ages_from_births(population, counts, starts, observed, rates,
                                                      young)
 
+    history, factor, provincial_files = _provincial_inputs(
+        population, census_population, provinces, data_dir, province_observed_file, observed, rates, until,
+        national_rates, provincial or {}, path)
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
     ds = xr.Dataset({
@@ -238,13 +249,20 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "tfr_pool": rates["tfr_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
     ds["fertility_factor"].attrs.update(units="1", description=(
-        "Provincial fertility relative to the nation: census child-woman ratio (children 0-4 "
-        "per woman 15-49) of the region over the nation's"))
+        "Provincial fertility relative to the nation at the base year: observed over expected "
+        "births (indirect standardisation), or the age-standardised census child-woman ratio "
+        "where no births are observed"))
+    if history is not None:
+        ds["province_net_migration"] = history["net_migration"]
+        ds["province_net_migration_rate"] = history["net_migration_rate"]
+        ds["observed_province_population_yearend"] = history["yearend"]
+        ds.attrs["provincial_report"] = history.attrs["report"]
     ds["net_migration_total"].attrs["method"] = "national WPP total shared by population"
-    files = [path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+    files = ([path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
+             + provincial_files)
     jump_off = until
     if observed is not None:
-        ds = ds.merge(observed.drop_attrs())
+        ds = ds.merge(observed.drop_attrs(), join="outer")
         files.append(Path(observed.attrs["source_file"]))
         jump_off = max(until, observed_last)
         ds.attrs.update(observed_births_derived=observed.attrs["births_derived"],
@@ -258,6 +276,76 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                            jump_off_year=int(jump_off),
                            tfr_target=national_rates,
                            report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
+
+
+def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
+                       provinces: list[str], data_dir: Path, file: str | Path | None,
+                       observed: xr.Dataset | None, rates: xr.Dataset, until: int,
+                       national_rates: str, settings: dict, census_path: Path) -> tuple:
+    """The provinces' history (:func:`forecast.provincial.provincial_history`, None without
+    a provincial file), their fertility factors (region, the nation 1) and the files read.
+
+    Provinces without observed births take the age-standardised child-woman ratio of the
+    census (national ASFR of the five calendar years before it)."""
+    from forecast.provincial import provincial_history
+    from forecast.subnational import child_woman_ratio_factor
+    from forecast.timing import step_rates
+
+    settings = {"factor_years": 3, "factor_trend": False, "migration_from": 2011, **settings}
+    table = None
+    if file:
+        path = Path(file)
+        path = path if path.is_absolute() else data_dir / path
+        table = province_series(path, provinces, until).rename(observed_year="year")
+    first = min(CENSUS_YEAR - 4, int(table["year"].min()) if table is not None else CENSUS_YEAR)
+    national = wpp_region_rates(national_rates, until, first, data_dir)
+    recent = national["asfr"].sel(year=slice(CENSUS_YEAR - 4, CENSUS_YEAR)).mean("year")
+    cwr = child_woman_ratio_factor(census_population, recent, NATION_CODE, census_path)
+    if table is None:
+        return None, cwr, []
+    mx = rates["mx"].isel(period=-1, drop=True).transpose("sex", "age")
+    years = table["year"].values
+    missing = xr.DataArray(np.full(len(years), np.nan), dims="year", coords={"year": years})
+    flows = {k: observed[f"observed_{k}"].rename(observed_year="year") if observed is not None
+             else missing for k in ("births", "deaths")}
+    steps = np.arange(int(years[0]), int(years[-1]) + 1)
+    migration = step_rates(national["net_migration_total"], steps, national.attrs["until"])
+    history = provincial_history(
+        population.sel(region=provinces), table["province_crude_birth_rate"],
+        table["province_population_yearend"], national["asfr"], mx, flows["births"],
+        flows["deaths"], migration, CENSUS_YEAR, int(settings["factor_years"]),
+        bool(settings["factor_trend"]), int(settings["migration_from"]))
+    factor = history["fertility_factor"].reindex(region=[NATION_CODE] + provinces)
+    fallback = factor.isnull()
+    factor = factor.fillna(cwr).where(factor["region"] != NATION_CODE, 1.0)
+    net = history["net_migration"]
+    national_row = migration.sel(year=net["step"].values).rename(year="step")
+    net = xr.concat([national_row.expand_dims(region=[NATION_CODE]), net], dim="region")
+    midyear = history["midyear_population"].rename(year="step")
+    national_mid = midyear.sum("region").expand_dims(region=[NATION_CODE])
+    rate = net / xr.concat([national_mid, midyear], dim="region").sel(step=net["step"])
+    out = xr.Dataset({"yearend": table["province_population_yearend"].rename(
+                          year="observed_year"),
+                      "net_migration": net.rename(step="migration_step").assign_attrs(
+                          history["net_migration"].attrs),
+                      "net_migration_rate": rate.rename(step="migration_step").assign_attrs(
+                          units="per person per step", description="net migrants over the "
+                          "mid-year population")})
+    out.attrs["report"] = [{
+        "region": code,
+        "fertility_factor": round(float(factor.sel(region=code)), 4),
+        "fertility_method": ("census child-woman ratio, age-standardised" if bool(fallback.sel(region=code))
+                             else "indirect standardisation of observed births"),
+        "factor_history": {int(y): round(float(v), 4) for y, v in
+                           history["fertility_factor_history"].sel(region=code).dropna("year")
+                           .to_series().items() if y <= CENSUS_YEAR},
+        "crude_birth_rate": {int(y): float(v) for y, v in table["province_crude_birth_rate"]
+                             .sel(region=code).dropna("year").to_series().items()},
+        "child_woman_ratio_factor": round(float(cwr.sel(region=code)), 4),
+        "net_migration_per_1000": {int(y): round(1000 * float(v), 3) for y, v in
+                                   rate.sel(region=code).to_series().items()},
+    } for code in provinces]
+    return out, factor, [path]
 
 
 def _young_ages_from_births(population: xr.DataArray, counts: np.ndarray, starts: np.ndarray,

@@ -112,3 +112,74 @@ def observed_series(path: Path, region: str = "CHN", until: int | None = None) -
                                          "description": "NBS population at 31 December"}),
     }, coords=coords, attrs={"births_derived": derived["births"],
                              "deaths_derived": derived["deaths"], "source_file": str(path)})
+
+
+PROVINCE_OBSERVED_FILE = "china_nbs_province_observed.csv"
+#: Indicators of the provincial file that are used (others are refused as unknown there).
+PROVINCE_INDICATORS = ("crude_birth_rate", "population_yearend_total")
+
+
+def province_series(path: Path, provinces: list[str], until: int | None = None) -> xr.Dataset:
+    """Observed provincial series up to ``until`` (dims ``region``, ``observed_year``).
+
+    The file has the layout and checks of the national one (:func:`read_observed`), one
+    ``region`` per province under its GB/T 2260 code, with ``crude_birth_rate`` (per 1,000
+    population) and ``population_yearend_total`` (10k persons) rows. A region code that is
+    not one of ``provinces`` stops the run naming its row; a province may have no rows (its
+    fertility then falls back on the census). A province's year-end populations must run
+    without gaps, and every birth rate needs the populations of its year and the year before.
+
+    Returns ``province_crude_birth_rate`` (per 1,000) and ``province_population_yearend``
+    (persons at 31 December), NaN where not observed.
+    """
+    table = read_observed(path)
+    problems = []
+    unknown = table[~table["region"].isin(provinces)]
+    for code, rows in unknown.groupby("region", sort=False):
+        problems.append(problem(path, "region", int(rows["_row"].iloc[0]), code, (
+            "the GB/T 2260 code of one of the provinces projected (110000 ... 650000)"
+            + (f"; {len(rows)} rows have this code" if len(rows) > 1 else ""))))
+    other = table[~table["indicator"].isin(PROVINCE_INDICATORS)]
+    problems += [problem(path, "indicator", r, got, " or ".join(PROVINCE_INDICATORS)
+                         + " in the provincial file") for r, got in zip(other["_row"], other["indicator"])]
+    raise_if(problems)
+    if until is not None:
+        table = table[table["year"] <= until]
+    if table.empty:
+        raise InputError(problem(path, "year", None, "no rows", "provincial rows up to "
+                                 f"data.until={until}"))
+    years = np.arange(int(table["year"].min()), int(table["year"].max()) + 1)
+    cube = {}
+    for indicator in PROVINCE_INDICATORS:
+        rows = table[table["indicator"] == indicator]
+        cube[indicator] = (rows.pivot(index="region", columns="year", values="value")
+                           .reindex(index=provinces, columns=years))
+    yearend = cube["population_yearend_total"] * TEN_THOUSAND
+    for code, series in yearend.iterrows():
+        seen = series.dropna()
+        if len(seen) and len(seen) != seen.index.max() - seen.index.min() + 1:
+            gaps = sorted(set(range(seen.index.min(), seen.index.max() + 1)) - set(seen.index))
+            problems.append(problem(path, "year", None, ", ".join(map(str, gaps)), (
+                f"population_yearend_total of region {code} for every year from its first "
+                f"({seen.index.min()}) to its last ({seen.index.max()}): these are missing")))
+    rates = cube["crude_birth_rate"]
+    for code, series in rates.iterrows():
+        first, last = yearend.loc[code].first_valid_index(), yearend.loc[code].last_valid_index()
+        for year in series.dropna().index:
+            if first is not None and (year - 1 < first or year <= last):
+                continue  # before the population series starts: births not derived, not used
+            row = table[(table["region"] == code) & (table["year"] == year)
+                        & (table["indicator"] == "crude_birth_rate")]["_row"].iloc[0]
+            problems.append(problem(path, "year", int(row), year, (
+                f"population_yearend_total rows of region {code} for {year - 1} and {year}, "
+                "the mean population that turns its crude birth rate into births")))
+    raise_if(problems)
+    coords = {"region": list(provinces), "observed_year": years}
+    return xr.Dataset({
+        "province_crude_birth_rate": (("region", "observed_year"), rates.to_numpy(float),
+                                      {"units": PER_THOUSAND,
+                                       "description": "NBS provincial crude birth rate"}),
+        "province_population_yearend": (("region", "observed_year"), yearend.to_numpy(float),
+                                        {"units": "persons", "description": "NBS provincial "
+                                         "year-end resident population"}),
+    }, coords=coords, attrs={"source_file": str(path)})

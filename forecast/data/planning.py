@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -109,3 +110,61 @@ def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Pat
                                 "year": wide.columns.to_numpy(int)},
                         attrs={"units": "persons", "source_file": str(path)})
 
+
+
+#: Net migrants of one region in a year: 10 million either way is more than any Chinese
+#: province has gained or lost in a year (Guangdong, the largest gain, about 2 million).
+NET_MIGRANTS_RANGE = (-1e7, 1e7)
+#: The regions of a net-migrants file must add up to its national row within this share of
+#: their absolute flows.
+NET_MIGRANTS_SUM_TOLERANCE = 0.001
+
+
+def load_net_migrants(file: str | Path, regions: list[str], nation: str, years,
+                      data_dir: str | Path | None = None) -> xr.DataArray:
+    """A user's net migrants by region and calendar year (``migration=file``).
+
+    CSV columns ``region_code, year, net_migrants`` (persons per calendar year; negative =
+    net emigration). Every region of ``regions`` other than ``nation`` needs a row for each
+    of ``years``; a national row is optional (default: the regions' sum) and must otherwise
+    equal their sum within :data:`NET_MIGRANTS_SUM_TOLERANCE` of their absolute flows.
+    Returns a DataArray (region, year), persons per year, the nation first.
+    """
+    path = Path(file)
+    if not path.is_absolute():
+        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    table = read_table(path, [Column("region_code"), year_column(),
+                              Column("net_migrants", "number", meaning="persons per year",
+                                     limits=NET_MIGRANTS_RANGE)],
+                       key=["region_code", "year"])
+    problems = [problem(path, "region_code", r, c, "a region code of the projection ("
+                        + ", ".join(regions[:5]) + ", ...)")
+                for r, c in zip(table["_row"], table["region_code"]) if c not in regions]
+    raise_if(problems)
+    years = [int(y) for y in years]
+    wide = table.pivot(index="region_code", columns="year", values="net_migrants")
+    others = [r for r in regions if r != nation] or [nation]
+    for code in others:
+        have = set(wide.columns[wide.loc[code].notna()]) if code in wide.index else set()
+        missing = [y for y in years if y not in have]
+        if missing:
+            problems.append(problem(path, "year", None, ", ".join(map(str, missing)), (
+                f"a net_migrants row of region {code} for every year {years[0]}-{years[-1]}")))
+    raise_if(problems)
+    parts = wide.reindex(index=others, columns=years)
+    total = parts.sum() if others != [nation] else parts.loc[nation]
+    if nation in wide.index and others != [nation]:
+        given = wide.loc[nation].reindex(years)
+        gap = (given - total).abs()
+        allowed = NET_MIGRANTS_SUM_TOLERANCE * parts.abs().sum()
+        for year in [y for y in years if not np.isnan(given[y]) and gap[y] > allowed[y]]:
+            row = table[(table["region_code"] == nation) & (table["year"] == year)]["_row"].iloc[0]
+            problems.append(problem(path, "net_migrants", int(row), f"{given[year]:g}", (
+                f"the sum of the regions' net migrants in {year} ({total[year]:g}) within "
+                f"{100 * NET_MIGRANTS_SUM_TOLERANCE:g} % of their absolute flows")))
+        raise_if(problems)
+    values = np.vstack([total.to_numpy(float)[None], parts.to_numpy(float)]) if others != [nation] \
+        else total.to_numpy(float)[None]
+    codes = [nation] + (others if others != [nation] else [])
+    return xr.DataArray(values, dims=("region", "year"), coords={"region": codes, "year": years},
+                        attrs={"units": "persons per year", "source_file": str(path)})

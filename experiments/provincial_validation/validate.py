@@ -1,0 +1,171 @@
+"""Provincial validation: fertility levels and migration against the published series.
+
+Part 1 (fertility hind-cast): the provinces' factors from indirect standardisation
+(forecast.provincial) for 2005-2019; from each origin 2010-2016, each way of setting the level
+(last year, mean of 3 or 5 years, a 3- or 5-year trend) predicts the factors of the later
+years up to 2019, scored by the absolute relative error of the births it implies (births are
+proportional to the factor, with the province's women and the national rates of the year).
+The census child-woman ratios (2020, plain and age-standardised) are scored on the same years
+as references; they see the census, so they are not a true hind-cast.
+
+Part 2 (population, held out): from data up to 2020 (``data.until=2020``: the provinces'
+history stops at the step 2019-2020) project year-end populations 2021 and 2022 with
+provincial migration, WPP's national migration shared by population, and none; score
+against NBS's published provincial series.
+
+Part 3 (birth rates side by side): the provinces' crude birth rates relative to the nation,
+published for 2017-2019, against the projection's for 2020-2023 (calibrated national births,
+fertility factors from indirect standardisation, or the old census child-woman ratio).
+
+Run from the project root: .venv/bin/python experiments/provincial_validation/validate.py
+Writes results/*.csv (about one minute on 2 cores).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.data import NATION_CODE, PROVINCES, load_china_census
+from forecast.fertility.constant import ConstantFertility
+from forecast.lee_carter import LeeCarterMortality
+from forecast.migration import ProvincialTrendMigration, WppMigration, ZeroMigration
+from forecast.projection import project_inputs
+from forecast.provincial import level_factor
+
+OUT = Path(__file__).with_name("results")
+CODES = list(PROVINCES)
+LEVELS = {"last year": (1, False), "mean of 3 years": (3, False), "mean of 5 years": (5, False),
+          "3-year trend": (3, True), "5-year trend": (5, True)}
+
+
+def factor_history(inputs: xr.Dataset) -> xr.DataArray:
+    """Observed factors (region, year) as the run computes them (the inputs' report, as in
+    run.json)."""
+    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    return xr.DataArray(
+        [[report[c]["factor_history"].get(y, np.nan) for y in range(2005, 2020)]
+         for c in CODES], dims=("region", "year"),
+        coords={"region": CODES, "year": np.arange(2005, 2020)})
+
+
+def old_child_woman_ratio(inputs: xr.Dataset) -> xr.DataArray:
+    """The previous default: children 0-4 per woman 15-49 of the census, over the nation's."""
+    population = inputs["population"]
+    children = population.sel(age=slice(0, 4)).sum(("sex", "age"))
+    women = population.sel(sex="female", age=slice(15, 49)).sum("age")
+    ratio = children / women
+    return ratio / ratio.sel(region=NATION_CODE)
+
+
+def fertility_hindcast(inputs: xr.Dataset) -> pd.DataFrame:
+    history = factor_history(inputs)
+    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    references = {
+        "census child-woman ratio (plain)": old_child_woman_ratio(inputs).sel(region=CODES),
+        "census child-woman ratio (age-standardised)": xr.DataArray(
+            [report[c]["child_woman_ratio_factor"] for c in CODES], dims="region",
+            coords={"region": CODES})}
+    rows = []
+    for origin in range(2010, 2017):
+        past = history.sel(year=slice(None, origin))
+        for year in range(origin + 1, 2020):
+            observed = history.sel(year=year)
+            predictions = {name: level_factor(past, n, trend, at_year=year)
+                           for name, (n, trend) in LEVELS.items()} | references
+            for name, predicted in predictions.items():
+                error = predicted / observed - 1.0
+                rows += [{"origin": origin, "year": year, "h": year - origin, "method": name,
+                          "region": c, "abs_error_percent": 100 * abs(float(error.sel(region=c)))}
+                         for c in CODES]
+    return pd.DataFrame(rows)
+
+
+def population_holdout() -> pd.DataFrame:
+    """Year-end populations 2021-2022 from data up to 2020 (held out), and from all data
+    (the default run, whose history covers the steps to mid-2022)."""
+    published = load_china_census()["observed_province_population_yearend"]
+    rows = []
+    variants = (("held out", "provincial trend (default)", ProvincialTrendMigration()),
+                ("held out", "provincial trend, last 3 steps", ProvincialTrendMigration(years=3)),
+                ("held out", "provincial trend, decay over 5 steps",
+                 ProvincialTrendMigration(decay_years=5)),
+                ("held out", "WPP national, shared by population", WppMigration()),
+                ("held out", "zero", ZeroMigration()),
+                ("all data", "provincial trend (default)", ProvincialTrendMigration()))
+    for fit, label, migration in variants:
+        inputs = load_china_census(until=2020 if fit == "held out" else None)
+        result = project_inputs(inputs, ConstantFertility(), LeeCarterMortality(draws=1),
+                                migration, 2023).isel(draw=0)
+        for year in (2020, 2021, 2022):
+            projected = result["population_yearend"].sel(year=year, region=CODES)
+            observed = published.sel(observed_year=year, region=CODES)
+            rows += [{"data": fit, "migration": label, "year": year, "region": c,
+                      "name": PROVINCES[c],
+                      "observed": float(observed.sel(region=c)),
+                      "projected": float(projected.sel(region=c))} for c in CODES]
+    table = pd.DataFrame(rows)
+    table["difference_percent"] = 100 * (table["projected"] / table["observed"] - 1)
+    return table
+
+
+def birth_rates() -> pd.DataFrame:
+    inputs = load_china_census()
+    published = inputs["observed_province_population_yearend"]
+    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    rows = []
+    old = inputs.copy()
+    factor = old_child_woman_ratio(inputs)
+    old["asfr"] = inputs["asfr"].sel(region=NATION_CODE) * factor
+    for label, data in (("indirect standardisation", inputs), ("old child-woman ratio", old)):
+        result = project_inputs(data, ConstantFertility(), LeeCarterMortality(draws=1),
+                                ProvincialTrendMigration(), 2024).isel(draw=0)
+        births = result["births_calendar"].sum("sex")
+        population = result["population"].sum(("sex", "age"))
+        for year in range(2020, 2024):
+            cbr = 1000 * births.sel(year=year) / population.sel(year=year)
+            rows += [{"method": label, "year": year, "region": c,
+                      "crude_birth_rate": float(cbr.sel(region=c)),
+                      "relative": float(cbr.sel(region=c) / cbr.sel(region=NATION_CODE))}
+                     for c in CODES]
+    rates = pd.DataFrame(rows)
+    observed = []
+    for year in (2017, 2018, 2019):
+        mean_pop = 0.5 * (published.sel(observed_year=year) + published.sel(observed_year=year - 1))
+        cbr = xr.DataArray([report[c]["crude_birth_rate"][year] for c in CODES],
+                           dims="region", coords={"region": CODES})
+        nation = float((cbr * mean_pop.sel(region=CODES)).sum() / mean_pop.sel(region=CODES).sum())
+        observed += [{"method": "published", "year": year, "region": c,
+                      "crude_birth_rate": float(cbr.sel(region=c)),
+                      "relative": float(cbr.sel(region=c)) / nation} for c in CODES]
+    return pd.concat([pd.DataFrame(observed), rates], ignore_index=True)
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    inputs = load_china_census()
+    hindcast = fertility_hindcast(inputs)
+    hindcast.to_csv(OUT / "fertility_hindcast.csv", index=False, float_format="%.4f")
+    summary = (hindcast.groupby(["method"])["abs_error_percent"]
+               .agg(["mean", "median", lambda s: (s > 10).mean() * 100]).round(2))
+    summary.columns = ["mean_abs_error_percent", "median", "share_over_10_percent"]
+    by_h = hindcast.pivot_table(index="method", columns="h", values="abs_error_percent").round(2)
+    print(summary, by_h, sep="\n\n")
+    summary.to_csv(OUT / "fertility_hindcast_summary.csv")
+
+    population = population_holdout()
+    population.to_csv(OUT / "population_2021_2022.csv", index=False, float_format="%.3f")
+    print(population.assign(abs=population["difference_percent"].abs())
+          .groupby(["data", "migration", "year"])["abs"].agg(["mean", "max"]).round(2))
+
+    rates = birth_rates()
+    rates.to_csv(OUT / "birth_rates.csv", index=False, float_format="%.4f")
+    wide = rates.pivot_table(index="region", columns=["method", "year"], values="relative")
+    print(wide.round(2).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Provincial fertility levels and net migration from the provinces' published series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from forecast.ccmpp import project
+from forecast.data import NATION_CODE, PROVINCES, load_china_census
+from forecast.errors import InputError
+from forecast.graduation import AGES
+from forecast.paths import CONFIG_DIR as CONFIGS
+CONFIG_DIR = Path(CONFIGS)
+from forecast.projection import project_inputs
+from forecast.provincial import (indirect_standardisation, level_factor, net_migration_residual,
+                                 reconcile, survive_back)
+from forecast.subnational import child_woman_ratio_factor
+from forecast.variables import SEXES
+
+from tests.conftest import make_population, make_rates
+
+YEARS = [2018, 2019]
+
+
+def _by_region(values, regions, dims, coords):
+    return xr.DataArray(np.asarray(values, dtype=float), dims=dims,
+                        coords={"region": regions} | coords)
+
+
+def test_indirect_standardisation_two_provinces_by_hand():
+    """Two provinces, two ages, one year: expected births = national ASFR x women, factor =
+    (observed / expected) over the same ratio for their sum."""
+    asfr = xr.DataArray([[0.10], [0.05]], dims=("age", "year"),
+                        coords={"age": [25, 35], "year": [2019]})
+    women = _by_region([[[1000.0], [3000.0]], [[4000.0], [1000.0]]], ["a", "b"],
+                       ("region", "age", "year"), {"age": [25, 35], "year": [2019]})
+    births = _by_region([[200.0], [300.0]], ["a", "b"], ("region", "year"), {"year": [2019]})
+    out = indirect_standardisation(births, women, asfr)
+    # a: 0.1*1000 + 0.05*3000 = 250 expected; b: 0.1*4000 + 0.05*1000 = 450 expected
+    assert out["expected"].sel(year=2019).values.tolist() == pytest.approx([250.0, 450.0])
+    national = 500.0 / 700.0
+    assert out["factor"].sel(year=2019).values == pytest.approx([0.8 / national, (300 / 450) / national])
+    # the crude ratio of births per woman would rank them the other way round
+    assert 200 / 4000 < 300 / 5000 and out["factor"].sel(region="a") > out["factor"].sel(region="b")
+
+
+def test_a_province_identical_to_the_nation_has_factor_one():
+    """Province a is 30 % of the nation at every age and in births: factor 1, whatever the
+    other provinces do."""
+    rng = np.random.default_rng(7)
+    ages, years = np.arange(15, 50), [2017, 2018, 2019]
+    others = rng.uniform(1e3, 1e5, (2, len(ages), len(years)))
+    other_births = rng.uniform(1e3, 1e4, (2, len(years)))
+    women = np.concatenate([0.3 / 0.7 * others.sum(0, keepdims=True), others])
+    births = np.concatenate([0.3 / 0.7 * other_births.sum(0, keepdims=True), other_births])
+    asfr = xr.DataArray(rng.uniform(0.0, 0.1, (len(ages), len(years))), dims=("age", "year"),
+                        coords={"age": ages, "year": years})
+    coords = {"age": ages, "year": years}
+    out = indirect_standardisation(
+        _by_region(births, ["a", "b", "c"], ("region", "year"), {"year": years}),
+        _by_region(women, ["a", "b", "c"], ("region", "age", "year"), coords), asfr)
+    np.testing.assert_allclose(out["factor"].sel(region="a"), 1.0, rtol=1e-12)
+    assert not np.allclose(out["factor"].sel(region="b"), 1.0)
+
+
+def test_a_province_missing_in_a_year_gets_no_factor_for_it():
+    women = _by_region(np.ones((3, 1, 2)), ["a", "b", "c"], ("region", "age", "year"),
+                       {"age": [30], "year": [2018, 2019]})
+    births = _by_region([[1.0, np.nan], [1.0, 2.0], [1.0, 1.0]], ["a", "b", "c"],
+                        ("region", "year"), {"year": [2018, 2019]})
+    asfr = xr.DataArray([[1.0, 1.0]], dims=("age", "year"), coords={"age": [30], "year": [2018, 2019]})
+    factor = indirect_standardisation(births, women, asfr)["factor"]
+    assert factor.sel(year=2018).values.tolist() == pytest.approx([1.0, 1.0, 1.0])
+    # 2019: relative to b and c only (3 births for 2 expected)
+    assert np.isnan(factor.sel(region="a", year=2019))
+    assert factor.sel(region=["b", "c"], year=2019).values.tolist() == pytest.approx([4 / 3, 2 / 3])
+
+
+def test_level_factor_mean_and_trend():
+    history = _by_region([[np.nan, 1.0, 1.2, 1.4]], ["a"], ("region", "year"),
+                         {"year": [2016, 2017, 2018, 2019]})
+    assert float(level_factor(history, 3).item()) == pytest.approx(1.2)
+    assert float(level_factor(history, 2).item()) == pytest.approx(1.3)
+    # the line through 2017-2019 reaches 1.6 in 2020
+    assert float(level_factor(history, 3, trend=True, at_year=2020).item()) == pytest.approx(1.6)
+
+
+def test_zero_change_and_zero_natural_increase_gives_zero_net_migration():
+    """Province z: constant population, births = deaths. Its residual is zero and stays zero
+    after the provinces are reconciled to a national total their residuals miss."""
+    years = [2015, 2016, 2017, 2018]
+    mid = _by_region([[100.0, 100, 100, 100], [50, 55, 61, 60], [80, 76, 70, 71]],
+                     ["z", "p", "q"], ("region", "year"), {"year": years})
+    births = _by_region([[3.0, 2, 4, 1], [1, 1, 1, 1], [2, 2, 2, 2]], ["z", "p", "q"],
+                        ("region", "year"), {"year": years})
+    deaths = births.copy(data=births.values.copy())
+    deaths.loc[{"region": ["p", "q"]}] = 0.5
+    residual = net_migration_residual(mid, births, deaths)
+    assert residual.sel(region="z").values.tolist() == [0.0, 0.0, 0.0]
+    # p gains 5, 6, -1 less its natural increase of 0.5 a step
+    assert residual.sel(region="p").values.tolist() == pytest.approx([4.5, 5.5, -1.5])
+    national = xr.DataArray([-3.0, 2.0, 7.0], dims="year", coords={"year": years[:-1]})
+    net = reconcile(residual, national)
+    assert net.sel(region="z").values.tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose(net.sum("region"), national, rtol=1e-12)
+
+
+def test_survive_back_then_forward_gives_the_base_population():
+    """Surviving a population back k years and projecting it forward k steps with the same
+    death rates, no births and no migration returns it (ages k ... 98)."""
+    rng = np.random.default_rng(3)
+    base = make_population(rng.uniform(100, 1000, (2, len(SEXES), len(AGES))), regions=("a", "b"))
+    mx = xr.DataArray(np.full((len(SEXES), len(AGES)), 0.01) + 0.001 * AGES / 10,
+                      dims=("sex", "age"), coords={"sex": list(SEXES), "age": AGES})
+    k = 4
+    back = survive_back(base, mx, 2020, np.array([2020 - k])).isel(year=0, drop=True)
+    steps = np.arange(2020 - k, 2020)
+    rates = make_rates(steps, regions=("a", "b"))
+    rates["mx"] = rates["mx"] * 0 + mx
+    forward = project(back, **rates)["population"].sel(year=2020).isel(draw=0, drop=True)
+    np.testing.assert_allclose(forward.sel(age=slice(k, 98)), base.sel(age=slice(k, 98)),
+                               rtol=1e-10)
+
+
+def test_age_standardised_child_woman_ratio():
+    """Region b has twice a's women at every age and twice its children: factor 1, even
+    though its women are older; region c has the nation's women but half the children."""
+    values = np.zeros((3, len(SEXES), len(AGES)))
+    values[:, :, :5] = [[[10.0]], [[20.0]], [[5.0]]]
+    values[:, 0, 20:35] = [[100.0], [200.0], [100.0]]
+    values[1, 0, 35:40] = 0.0
+    population = make_population(values, regions=("000000", "b", "c"))
+    asfr = xr.DataArray(np.where((AGES >= 20) & (AGES < 35), 0.1, 0.0), dims="age",
+                        coords={"age": AGES})
+    factor = child_woman_ratio_factor(population, asfr, "000000")
+    assert factor.values.tolist() == pytest.approx([1.0, 1.0, 0.5])
+
+
+@pytest.fixture(scope="module")
+def census_inputs():
+    return load_china_census()
+
+
+def test_default_data_factors_and_method(census_inputs):
+    """Every province has observed births 2005-2019, so none falls back on the census, and
+    the factors hold the observed births of the last three years on average."""
+    report = {r["region"]: r for r in census_inputs.attrs["provincial_report"]}
+    assert set(report) == set(PROVINCES)
+    assert all(r["fertility_method"].startswith("indirect") for r in report.values())
+    factor = census_inputs["fertility_factor"]
+    assert float(factor.sel(region=NATION_CODE)) == 1.0
+    # Beijing, Shanghai and Tianjin have the lowest fertility; Guangxi and Shandong high
+    low = factor.sortby(factor).region.values[:4]
+    assert {"110000", "310000", "120000"} <= set(low)
+    assert float(factor.sel(region="450000")) > 1.2
+
+
+def _trend_model(**overrides):
+    return instantiate(OmegaConf.merge(
+        OmegaConf.load(CONFIG_DIR / "migration" / "provincial_trend.yaml"), overrides))
+
+
+def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_inputs):
+    steps = np.arange(2020, 2035)
+    out = _trend_model().rates(census_inputs, steps)
+    counts, rates = out["net_migration"], out["net_migration_rate"]
+    observed = census_inputs["province_net_migration"]
+    last = int(observed["migration_step"].max())
+    # observed steps: the estimated counts, no rates; the nation's row is WPP's total
+    np.testing.assert_allclose(
+        counts.sel(year=slice(None, last), region=list(PROVINCES)).sum(("sex", "age")),
+        observed.sel(migration_step=slice(2020, last), region=list(PROVINCES)), rtol=1e-9)
+    assert float(np.abs(rates.sel(year=slice(None, last))).max()) == 0.0
+    national = census_inputs["net_migration_total"].sel(region=NATION_CODE)
+    assert float(counts.sel(region=NATION_CODE, year=2030).sum()) == pytest.approx(
+        float(national.sel(year=2023)))
+    # later steps: the mean rate of the last five observed steps, by age per the schedule
+    recent = census_inputs["province_net_migration_rate"].isel(migration_step=slice(-5, None))
+    population = census_inputs["population"].sel(region=list(PROVINCES))
+    implied = (rates.sel(year=2030, region=list(PROVINCES)) * population).sum(("sex", "age"))
+    np.testing.assert_allclose(implied / population.sum(("sex", "age")),
+                               recent.sel(region=list(PROVINCES)).mean("migration_step"),
+                               rtol=1e-9)
+    assert float(rates.sel(region="330000", year=2030).sum()) > 0
+    assert float(rates.sel(region="230000", year=2030).sum()) < 0
+
+
+def test_decay_takes_the_provinces_rates_to_zero(census_inputs):
+    steps = np.arange(2020, 2035)
+    rates = _trend_model(decay_years=5).rates(census_inputs, steps)["net_migration_rate"]
+    held = _trend_model().rates(census_inputs, steps)["net_migration_rate"]
+    last = int(census_inputs["province_net_migration"]["migration_step"].max())
+    ratio = (rates / held.where(held != 0)).sel(region="230000")
+    # linear decay: 4/5 of the rate one step after the last observed one, none after five
+    assert float(ratio.sel(year=last + 1).max()) == pytest.approx(0.8)
+    assert float(np.abs(rates.sel(year=slice(last + 5, None))).max()) == 0.0
+
+
+def test_provinces_add_up_in_every_draw_with_migration(census_inputs):
+    """A projection with draws (Scale-AR(1) fertility) and provincial migration: population,
+    births and net migration of the provinces add up to the nation's in every draw."""
+    fertility = instantiate(OmegaConf.merge(
+        OmegaConf.load(CONFIG_DIR / "fertility" / "constant_tfr.yaml"),
+        {"draws": 8, "random_seed": 5}))
+    migration = instantiate(OmegaConf.load(CONFIG_DIR / "migration" / "provincial_trend.yaml"))
+    mortality = instantiate(OmegaConf.load(CONFIG_DIR / "mortality" / "constant.yaml"))
+    result = project_inputs(census_inputs, fertility, mortality, migration, 2035)
+    provinces = result.sel(region=list(PROVINCES)).sum("region", skipna=False)
+    nation = result.sel(region=NATION_CODE)
+    for name in ("population", "births_calendar", "net_migration"):
+        np.testing.assert_allclose(provinces[name], nation[name], rtol=1e-9, atol=1e-3)
+    assert float(result["migration_clamped"].sum()) == 0.0
+    # the draws differ (fertility), so the flows that follow the population differ too
+    flows = result["net_migration"].sel(region="230000", year=2034).sum("sex")
+    assert float(flows.max() - flows.min()) > 0
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_unknown_province_code_names_file_column_and_row(data_dir):
+    path = data_dir / "china_nbs_province_observed.csv"
+    with path.open("a", encoding="utf-8") as f:
+        f.write('990000,2019,crude_birth_rate,10,"per 1,000 population",test\n')
+    with pytest.raises(InputError) as err:
+        load_china_census(data_dir=data_dir)
+    text = str(err.value)
+    assert "china_nbs_province_observed.csv" in text and "region" in text
+    assert "990000" in text and "row 1149" in text
+
+
+def test_birth_rate_without_population_is_refused(data_dir):
+    path = data_dir / "china_nbs_province_observed.csv"
+    with path.open("a", encoding="utf-8") as f:
+        f.write('110000,2023,crude_birth_rate,6.0,"per 1,000 population",test\n')
+    with pytest.raises(InputError, match=r"population_yearend_total rows of region 110000 "
+                                         r"for 2022 and 2023"):
+        load_china_census(data_dir=data_dir)
+
+
+def test_a_gap_in_a_population_series_is_refused(data_dir):
+    path = data_dir / "china_nbs_province_observed.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [l for l in lines if not l.startswith("310000,2012,population_yearend_total")]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"310000.*these are missing"):
+        load_china_census(data_dir=data_dir)
+
+
+def test_a_province_without_births_falls_back_on_the_census(data_dir):
+    path = data_dir / "china_nbs_province_observed.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [l for l in lines if not l.startswith("540000,") or "population_yearend" in l]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    inputs = load_china_census(data_dir=data_dir)
+    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    assert report["540000"]["fertility_method"].startswith("census child-woman ratio")
+    assert float(inputs["fertility_factor"].sel(region="540000")) == pytest.approx(
+        report["540000"]["child_woman_ratio_factor"], abs=1e-4)
+    # the others keep their own births, relative to each other
+    assert report["110000"]["fertility_method"].startswith("indirect")
+
+
+def test_user_net_migrants_file(tmp_path, census_inputs):
+    rows = ["region_code,year,net_migrants"]
+    years = range(2020, 2026)
+    for code in PROVINCES:
+        rows += [f"{code},{y},{1000 if code == '440000' else -10}" for y in years]
+    path = _write(tmp_path / "migrants.csv", "\n".join(rows) + "\n")
+    cfg = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "migration" / "file.yaml"),
+                          {"path": str(path)})
+    flows = instantiate(cfg).rates(census_inputs, np.arange(2020, 2025)).sum(("sex", "age"))
+    assert float(flows.sel(region="440000", year=2022)) == pytest.approx(1000.0)
+    assert float(flows.sel(region=NATION_CODE, year=2022)) == pytest.approx(1000.0 - 300.0)
+    # a national row that is not the provinces' sum, and a missing year, are refused
+    _write(path, "\n".join(rows + [f"000000,2020,5000"]) + "\n")
+    with pytest.raises(InputError, match=r"net_migrants.*row 188.*sum of the regions"):
+        instantiate(cfg).rates(census_inputs, np.arange(2020, 2025))
+    _write(path, "\n".join(r for r in rows if not r.startswith("110000,2023")) + "\n")
+    with pytest.raises(InputError, match=r"region 110000 for every year 2020-2025"):
+        instantiate(cfg).rates(census_inputs, np.arange(2020, 2025))

@@ -436,6 +436,8 @@ def _check_migration(c: "_Checker", node: Mapping, data_dir: Path | None = None)
         c.number("migration.male_share", node["male_share"], 0, 1)
     if "years" in node:
         c.whole("migration.years", node["years"], 1)
+    if "scale" in node:
+        c.number("migration.scale", node["scale"], 0)
     if node.get("decay_years") is not None:
         c.whole("migration.decay_years", node["decay_years"], 1, what="null or a whole number "
                 "of steps >= 1")

@@ -84,8 +84,9 @@ class ProvincialTrendMigration(WppMigration):
     :meth:`_age_weights` (Rogers-Castro times the base-year population, so the age-specific
     rates are the Rogers-Castro schedule scaled to the province's rate): the flows follow
     the province's own population, so a shrinking province sends fewer emigrants and no
-    cohort is emptied. With ``decay_years`` the rates fall linearly to zero over that many
-    steps after the last observed one. The nation's row is WPP's international total spread
+    cohort is emptied. ``scale`` multiplies the rates (0.5: half the recent migration). With
+    ``decay_years`` the rates fall linearly to zero over that many steps after the last
+    observed one. The nation's row is WPP's international total spread
     the same way over the national population; the projection reconciles the provinces to
     it by sex and age in every step and draw (:func:`forecast.ccmpp.project`,
     ``migration_total``), since migration between provinces nets to zero at every age.
@@ -94,10 +95,12 @@ class ProvincialTrendMigration(WppMigration):
     ``net_migration_rate`` (per person per step), both (region, sex, age, year).
     """
 
-    def __init__(self, years: int = 5, decay_years: int | None = None, **age_pattern):
+    def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
+                 **age_pattern):
         super().__init__(**age_pattern)
         self.years = int(years)
         self.decay_years = None if decay_years is None else int(decay_years)
+        self.scale = float(scale)
 
     def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
         if "province_net_migration" not in inputs:
@@ -127,8 +130,8 @@ class ProvincialTrendMigration(WppMigration):
                                                                            errors="ignore")
         by_age = (rate * population.sum(("sex", "age")) * weight.sel(region=provinces)
                   / population.where(population > 0))
-        future = by_age.fillna(0.0) * xr.DataArray(np.where(known, 0.0, decay), dims="year",
-                                                   coords={"year": steps})
+        future = by_age.fillna(0.0) * xr.DataArray(np.where(known, 0.0, self.scale * decay),
+                                                   dims="year", coords={"year": steps})
         zero = xr.zeros_like(future.isel(region=0)).expand_dims(region=[nation])
         rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year")
         return xr.Dataset({

@@ -25,6 +25,9 @@ age *structure* in Y enters, so its level is that of the published population.
 
 .. math:: M_p(t) = N_p(t+1) - N_p(t) - \\tfrac12 (B_p(t) + B_p(t+1)) + \\tfrac12 (D_p(t) + D_p(t+1))
 
+The step out of the base year starts from the census population instead of N (the two
+differ by up to 1 %, e.g. Hubei, whose 2019 year-end figure predates the census), so that
+the projection meets the published population of the years after the census.
 Births are the crude birth rate times N where published, else the nation's observed births
 shared by the provinces' expected births times their fertility factor; deaths are the
 nation's observed deaths shared by expected deaths (national death rates applied to each
@@ -224,6 +227,14 @@ def provincial_history(population: xr.DataArray, crude_birth_rate: xr.DataArray,
     births = births * (nat_b / births.sum("region")).fillna(1.0)
     deaths = standardised_share(people, mx) * national_deaths.reindex(year=years)
     residual = net_migration_residual(midyear, births, deaths)
+    if base_year in years:
+        # from the base year on the projection starts from the census, not from the published
+        # mid-year population: the step out of the base year is measured from the census, so
+        # that the projection meets the published population of the next year
+        anchored = midyear.copy()
+        anchored.loc[{"year": base_year}] = population.sum(("sex", "age"))
+        residual = residual.where(residual["year"] < base_year,
+                                  net_migration_residual(anchored, births, deaths))
     residual = residual.sel(year=slice(int(migration_from), None))
     residual = residual.sel(year=residual.notnull().all("region"))
     steps = residual["year"].values

@@ -105,6 +105,7 @@ PROBES = [
     (["data=wpp", "data.base_year=null"], "data.base_year", "null"),
     (["migration=wpp", "migration.male_share=2"], "migration.male_share", "2"),
     (["migration.years=0"], "migration.years", "0"),
+    (["migration.scale=-0.5"], "migration.scale", "-0.5"),
     (["migration.decay_years=-3"], "migration.decay_years", "-3"),
     (["migration=file"], "migration.path", "null"),
     (["migration=file", "migration.path=nowhere.csv"], "migration.path", "'nowhere.csv'"),

@@ -199,6 +199,8 @@ def test_decay_takes_the_provinces_rates_to_zero(census_inputs):
     # linear decay: 4/5 of the rate one step after the last observed one, none after five
     assert float(ratio.sel(year=last + 1).max()) == pytest.approx(0.8)
     assert float(np.abs(rates.sel(year=slice(last + 5, None))).max()) == 0.0
+    half = _trend_model(scale=0.5).rates(census_inputs, steps)["net_migration_rate"]
+    np.testing.assert_allclose(half, 0.5 * held, rtol=1e-12)
 
 
 def test_provinces_add_up_in_every_draw_with_migration(census_inputs):
@@ -218,6 +220,24 @@ def test_provinces_add_up_in_every_draw_with_migration(census_inputs):
     # the draws differ (fertility), so the flows that follow the population differ too
     flows = result["net_migration"].sel(region="230000", year=2034).sum("sex")
     assert float(flows.max() - flows.min()) > 0
+
+
+def test_default_data_meet_the_published_provincial_populations(census_inputs):
+    """The observed steps' migration brings every province to its published year-end
+    population of 2020-2022 within the planners' tolerance (1 %; 2021 within 0.5 %)."""
+    from forecast.fertility.constant import ConstantFertility
+    from forecast.lee_carter import LeeCarterMortality
+    from forecast.migration import ProvincialTrendMigration
+    from forecast.observed_years import provincial_comparison
+
+    result = project_inputs(census_inputs, ConstantFertility(), LeeCarterMortality(draws=1),
+                            ProvincialTrendMigration(), 2024)
+    table = provincial_comparison(result, census_inputs)["population_yearend"]
+    assert set(table) == set(PROVINCES)
+    worst = {year: max(abs(row[year]["difference_percent"]) for row in table.values())
+             for year in ("2020", "2021", "2022")}
+    assert all(row[y]["within_tolerance"] for row in table.values() for y in worst), worst
+    assert worst["2021"] < 0.5, worst
 
 
 def _write(path, text):

@@ -16,7 +16,12 @@ import xarray as xr
 #: Indicator name -> (unit, meaning), in output order.
 INDICATORS: dict[str, tuple[str, str]] = {
     "births": ("persons per year", "Live births in the calendar year"),
+    "crude_birth_rate": ("births per 1,000 population",
+                         "Live births in the calendar year per 1,000 persons at 1 July"),
     "population": ("persons", "Total population at 1 July"),
+    "population_yearend": ("persons", "Total population at 31 December (as NBS publishes)"),
+    "net_migration": ("persons per year", "Net migrants from 1 July of the year to 1 July of "
+                      "the next (between provinces and from abroad)"),
     **{f"population_age_{a}": ("persons", f"Population aged {a} (completed years) at 1 July")
        for a in range(6)},
     "population_0_2": ("persons", "Population aged 0-2 at 1 July (under 3: childcare ages)"),
@@ -34,6 +39,9 @@ def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
     births = projection["births_calendar"].dropna("year", how="all")
     out = {"births": births.sum("sex"),
            "population": by_age.sum("age")}
+    out["crude_birth_rate"] = 1000.0 * out["births"] / out["population"]
+    out["population_yearend"] = projection["population_yearend"]
+    out["net_migration"] = projection["net_migration"].sum("sex", skipna=False)
     for a in range(6):
         out[f"population_age_{a}"] = by_age.sel(age=a, drop=True)
     out["population_0_2"] = by_age.sel(age=[0, 1, 2]).sum("age")
@@ -119,14 +127,17 @@ def _names(codes: pd.Series, region_names: dict[str, str]) -> pd.Series:
 
 #: Decimal places in the CSV files: counts, money and areas to 0.1, probabilities to 0.001.
 DECIMALS, PROBABILITY_DECIMALS = 1, 3
+#: Units written with other decimals than DECIMALS (rates as NBS publishes them).
+UNIT_DECIMALS = {"probability": PROBABILITY_DECIMALS, "births per 1,000 population": 2}
 
 
 def rounded_long(table: pd.DataFrame) -> pd.DataFrame:
     """The long table with values rounded for writing (see :data:`DECIMALS`)."""
     values = list(QUANTILES)
-    is_probability = (table["unit"] == "probability").to_numpy()[:, None]
-    rounded = np.where(is_probability, table[values].round(PROBABILITY_DECIMALS),
-                       table[values].round(DECIMALS))
+    rounded = table[values].round(DECIMALS).to_numpy(copy=True)
+    for unit, decimals in UNIT_DECIMALS.items():
+        rows = (table["unit"] == unit).to_numpy()
+        rounded[rows] = table.loc[rows, values].round(decimals).to_numpy()
     return table.assign(**{c: rounded[:, i] for i, c in enumerate(values)})
 
 

@@ -35,6 +35,7 @@ from forecast.lee_carter import LeeCarterMortality
 from forecast.migration import ProvincialTrendMigration, WppMigration, ZeroMigration
 from forecast.projection import project_inputs
 from forecast.provincial import level_factor
+from forecast.subnational import ANNUAL_RHO
 
 OUT = Path(__file__).with_name("results")
 CODES = list(PROVINCES)
@@ -76,6 +77,10 @@ def fertility_hindcast(inputs: xr.Dataset) -> pd.DataFrame:
             observed = history.sel(year=year)
             predictions = {name: level_factor(past, n, trend, at_year=year)
                            for name, (n, trend) in LEVELS.items()} | references
+            # what the projection does: the level, then the Scale-AR(1)'s expected path to 1
+            start = level_factor(past, 3)
+            predictions["mean of 3 years, reverting as the Scale-AR(1)"] = (
+                1 + ANNUAL_RHO ** (year - origin) * (start - 1))
             for name, predicted in predictions.items():
                 error = predicted / observed - 1.0
                 rows += [{"origin": origin, "year": year, "h": year - origin, "method": name,
@@ -93,6 +98,7 @@ def population_holdout() -> pd.DataFrame:
                 ("held out", "provincial trend, last 3 steps", ProvincialTrendMigration(years=3)),
                 ("held out", "provincial trend, decay over 5 steps",
                  ProvincialTrendMigration(decay_years=5)),
+                ("held out", "half the provincial trend", ProvincialTrendMigration(scale=0.5)),
                 ("held out", "WPP national, shared by population", WppMigration()),
                 ("held out", "zero", ZeroMigration()),
                 ("all data", "provincial trend (default)", ProvincialTrendMigration()))

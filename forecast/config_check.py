@@ -234,7 +234,7 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
                 c.whole(f"calibration.{key}", calibration[key], 1)
     migration = conf.get("migration")
     if isinstance(migration, Mapping):
-        _check_migration(c, migration, data_dir=_data_folder(conf))
+        _check_migration(c, migration)
     demand = conf.get("demand")
     if demand is not None:
         demand = c.mapping("demand", demand)
@@ -262,21 +262,28 @@ def _check_data(c: "_Checker", data: Mapping) -> int | None:
     return base
 
 
+def _optional_mapping(c: "_Checker", name: str, value) -> Mapping | None:
+    """``value`` when it is a mapping; None when absent (and when not a mapping, reported)."""
+    return None if value is None else c.mapping(name, value)
+
+
+def _check_optional_file(c: "_Checker", name: str, value, data_dir: Path | None) -> None:
+    """``value``: null, or a CSV file relative to the data folder or absolute."""
+    if value is None:
+        return
+    c.text(name, value)
+    if isinstance(value, str) and value.strip():
+        path = Path(value) if Path(value).is_absolute() else (data_dir or DATA_DIR) / value
+        if not path.is_file():
+            c.add(name, value, f"null or an existing CSV file ({path} not found; relative "
+                  "paths are read from the data folder)")
+
+
 def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None:
     """data.observed_file (null, or a file relative to the data folder or absolute) and the
     data.young_ages options."""
-    observed = data.get("observed_file")
-    if observed is not None:
-        c.text("data.observed_file", observed)
-        if isinstance(observed, str) and observed.strip():
-            path = Path(observed) if Path(observed).is_absolute() else (data_dir or DATA_DIR) / observed
-            if not path.is_file():
-                c.add("data.observed_file", observed, f"null or an existing CSV file ({path} "
-                      "not found; relative paths are read from the data folder)")
-    young = data.get("young_ages")
-    if young is None:
-        return
-    young = c.mapping("data.young_ages", young)
+    _check_optional_file(c, "data.observed_file", data.get("observed_file"), data_dir)
+    young = _optional_mapping(c, "data.young_ages", data.get("young_ages"))
     if young is None:
         return
     if "from_births" in young:
@@ -292,18 +299,9 @@ def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None
 
 def _check_provincial(c: "_Checker", data: Mapping, data_dir: Path | None) -> None:
     """data.province_observed_file and the data.provincial options."""
-    observed = data.get("province_observed_file")
-    if observed is not None:
-        c.text("data.province_observed_file", observed)
-        if isinstance(observed, str) and observed.strip():
-            path = Path(observed) if Path(observed).is_absolute() else (data_dir or DATA_DIR) / observed
-            if not path.is_file():
-                c.add("data.province_observed_file", observed, f"null or an existing CSV file "
-                      f"({path} not found; relative paths are read from the data folder)")
-    node = data.get("provincial")
-    if node is None:
-        return
-    node = c.mapping("data.provincial", node)
+    _check_optional_file(c, "data.province_observed_file", data.get("province_observed_file"),
+                         data_dir)
+    node = _optional_mapping(c, "data.provincial", data.get("provincial"))
     if node is None:
         return
     if "factor_years" in node:
@@ -428,7 +426,7 @@ def _check_schedule(c: "_Checker", prefix: str, node: Mapping) -> None:
                   f"{hi:g}, e.g. [24.0, 34.0]")
 
 
-def _check_migration(c: "_Checker", node: Mapping, data_dir: Path | None = None) -> None:
+def _check_migration(c: "_Checker", node: Mapping) -> None:
     for key in ("a1", "alpha1", "a2", "alpha2", "mu2", "lambda2", "c"):
         if key in node:
             c.number(f"migration.{key}", node[key], 0)
@@ -447,16 +445,7 @@ def _check_migration(c: "_Checker", node: Mapping, data_dir: Path | None = None)
             c.add("migration.path", path, "a CSV of net migrants (region_code, year, "
                   "net_migrants), e.g. migration.path=/plans/net_migrants.csv")
         else:
-            full = Path(path) if Path(path).is_absolute() else (data_dir or DATA_DIR) / path
-            if not full.is_file():
-                c.add("migration.path", path, f"an existing CSV file ({full} not found; "
-                      "relative paths are read from the data folder)")
-
-
-def _data_folder(conf: Mapping) -> Path | None:
-    data = conf.get("data")
-    folder = data.get("data_dir") if isinstance(data, Mapping) else None
-    return Path(folder) if isinstance(folder, str) and folder.strip() else None
+            _check_optional_file(c, "migration.path", path, None)  # project's data/ folder
 
 
 #: Standards the demand stage reads (forecast.demand.demand_indicators).

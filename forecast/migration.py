@@ -2,8 +2,10 @@
 ``zero``, ``wpp`` (the nation's WPP total shared by population), ``provincial_trend``
 (each province's own recent history, adding up to the nation) and ``file`` (a user's table).
 
-A model has ``rates(inputs, steps) -> xr.DataArray`` giving ``net_migration`` (region, sex,
-age, year[, draw]) in persons per year for the steps starting 1 July of each year in ``steps``.
+A model has ``rates(inputs, steps)`` giving ``net_migration`` (region, sex, age, year[, draw])
+in persons per step for the steps starting 1 July of each year in ``steps``: a DataArray, or a
+Dataset that may add ``net_migration_rate`` (the same dims, per person per step, applied to
+the population at the start of each step; :func:`forecast.ccmpp.project`).
 """
 
 from __future__ import annotations
@@ -74,7 +76,38 @@ def _national_steps(inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
     return step_rates(total, steps, inputs.attrs["last_observed_year"])
 
 
-class ProvincialTrendMigration(WppMigration):
+class PopulationWeightedMigration(WppMigration):
+    """Base of the regional migration models: net migrants of each region spread over sex
+    and age by the Rogers-Castro schedule times the region's base-year population."""
+
+    def _spread(self, totals: xr.DataArray, inputs: xr.Dataset) -> xr.DataArray:
+        """Net migrants (region, sex, age, year) from totals (region, year): each region's
+        total spread over sex and age in proportion to the Rogers-Castro schedule times its
+        base-year population (the schedule describes rates by age, so a region's migrants
+        come from the ages it has: no net emigration from near-empty cohorts at 100+). The
+        nation's row is the sum of the other regions' when there are any, so the regions add
+        up to the nation at every age and sex."""
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        weight = self._age_weights(inputs, totals["region"].values)
+        flows = totals * weight
+        others = [r for r in flows["region"].values if r != nation]
+        if others and nation in flows["region"].values:
+            national = flows.sel(region=others).sum("region").expand_dims(region=[nation])
+            flows = xr.concat([national, flows.sel(region=others)], dim="region")
+        return flows.transpose("region", "sex", "age", "year")
+
+    def _age_weights(self, inputs: xr.Dataset, regions) -> xr.DataArray:
+        """Shares of a region's net migrants by sex and age (region, sex, age), summing to 1:
+        the Rogers-Castro schedule times the base-year population of each age."""
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
+        population = inputs["population"].sel(region=regions)
+        weight = sex_share * age_share * population / population.sum("age")
+        return (weight / weight.sum(("sex", "age"))).drop_vars("region_name", errors="ignore")
+
+
+class ProvincialTrendMigration(PopulationWeightedMigration):
     """Net migration of each province from its own recent history, adding up to the nation.
 
     Steps the provinces' published series cover (``province_net_migration`` of the census
@@ -138,36 +171,10 @@ class ProvincialTrendMigration(WppMigration):
             "net_migration": flows.assign_attrs(units="persons per step"),
             "net_migration_rate": rates.assign_attrs(units="per person per step")})
 
-    def _spread(self, totals: xr.DataArray, inputs: xr.Dataset) -> xr.DataArray:
-        """Net migrants (region, sex, age, year) from totals (region, year): each region's
-        total spread over sex and age in proportion to the Rogers-Castro schedule times its
-        base-year population (the schedule describes rates by age, so a region's migrants
-        come from the ages it has: no net emigration from near-empty cohorts at 100+). The
-        nation's row is the sum of the other regions' when there are any, so the regions add
-        up to the nation at every age and sex."""
-        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
-        weight = self._age_weights(inputs, totals["region"].values)
-        flows = totals * weight
-        others = [r for r in flows["region"].values if r != nation]
-        if others and nation in flows["region"].values:
-            national = flows.sel(region=others).sum("region").expand_dims(region=[nation])
-            flows = xr.concat([national, flows.sel(region=others)], dim="region")
-        return flows.transpose("region", "sex", "age", "year")
 
-    def _age_weights(self, inputs: xr.Dataset, regions) -> xr.DataArray:
-        """Shares of a region's net migrants by sex and age (region, sex, age), summing to 1:
-        the Rogers-Castro schedule times the base-year population of each age."""
-        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
-                                 coords={"sex": list(SEXES)})
-        age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
-        population = inputs["population"].sel(region=regions)
-        weight = sex_share * age_share * population / population.sum("age")
-        return (weight / weight.sum(("sex", "age"))).drop_vars("region_name", errors="ignore")
-
-
-class FileMigration(ProvincialTrendMigration):
+class FileMigration(PopulationWeightedMigration):
     """Net migrants by region and calendar year from a user's CSV, spread over sex and age
-    like :class:`ProvincialTrendMigration`.
+    like :class:`PopulationWeightedMigration`.
 
     The file (``path``, relative to the project's data folder or absolute) has columns
     ``region, year, net_migrants`` (persons per calendar year, negative for net
@@ -190,6 +197,5 @@ class FileMigration(ProvincialTrendMigration):
         nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
         regions = [str(r) for r in inputs["region"].values]
         years = np.arange(int(steps[0]), int(steps[-1]) + 2)
-        table = load_net_migrants(self.path, regions, nation, years,
-                                  inputs.attrs.get("data_dir"))
+        table = load_net_migrants(self.path, regions, nation, years)
         return self._spread(step_rates(table, steps), inputs)

@@ -72,6 +72,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     log.info("Loading data (%s)", cfg.data._target_)
     inputs = instantiate(cfg.data)
+    _log_provinces(inputs)
     horizon = checked_horizon(inputs, cfg.horizon)
     demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
@@ -130,6 +131,18 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     writers[RUN_JSON] = json_writer(metadata)
     return writers
+
+
+def _log_provinces(inputs) -> None:
+    """One line on where the provinces' fertility levels and migration history come from."""
+    report = inputs.attrs.get("provincial_report")
+    if not report:
+        return
+    census = sum(r["fertility_method"].startswith("census") for r in report)
+    steps = inputs["province_net_migration"]["migration_step"].values
+    log.info("Provinces: fertility levels of %d from published births, %d from the census; "
+             "net migration estimated for the steps %d-%d", len(report) - census, census,
+             steps.min(), steps.max())
 
 
 def _level_years(cfg: DictConfig) -> dict[str, int]:

@@ -274,6 +274,16 @@ def test_a_gap_in_a_population_series_is_refused(data_dir):
         load_china_census(data_dir=data_dir)
 
 
+def test_a_province_without_populations_is_refused(data_dir):
+    path = data_dir / "china_nbs_province_observed.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [l for l in lines if not (l.startswith("460000,") and "population_yearend" in l)]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"region.*460000.*population_yearend_total rows for "
+                                         r"every province"):
+        load_china_census(data_dir=data_dir)
+
+
 def test_a_province_without_births_falls_back_on_the_census(data_dir):
     path = data_dir / "china_nbs_province_observed.csv"
     lines = path.read_text(encoding="utf-8").splitlines()

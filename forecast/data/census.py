@@ -234,8 +234,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                                                      young)
 
     history, factor, provincial_files = _provincial_inputs(
-        population, census_population, provinces, data_dir, province_observed_file, observed, rates, until,
-        national_rates, provincial or {}, path)
+        population, census_population, provinces, data_dir, province_observed_file, observed,
+        rates, until, national_rates, provincial or {}, path)
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
     ds = xr.Dataset({
@@ -331,10 +331,21 @@ def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray
                       "net_migration_rate": rate.rename(step="migration_step").assign_attrs(
                           units="per person per step", description="net migrants over the "
                           "mid-year population")})
-    out.attrs["report"] = [{
+    out.attrs["report"] = _provincial_report(history, table, factor, fallback, cwr, rate,
+                                             provinces)
+    return out, factor, [path]
+
+
+def _provincial_report(history: xr.Dataset, table: xr.Dataset, factor: xr.DataArray,
+                       fallback: xr.DataArray, cwr: xr.DataArray, rate: xr.DataArray,
+                       provinces: list[str]) -> list[dict]:
+    """One record per province for run.json: its fertility level and where it came from,
+    the yearly factors and published birth rates, and net migration per 1,000 by step."""
+    return [{
         "region": code,
         "fertility_factor": round(float(factor.sel(region=code)), 4),
-        "fertility_method": ("census child-woman ratio, age-standardised" if bool(fallback.sel(region=code))
+        "fertility_method": ("census child-woman ratio, age-standardised"
+                             if bool(fallback.sel(region=code))
                              else "indirect standardisation of observed births"),
         "factor_history": {int(y): round(float(v), 4) for y, v in
                            history["fertility_factor_history"].sel(region=code).dropna("year")
@@ -345,7 +356,6 @@ def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray
         "net_migration_per_1000": {int(y): round(1000 * float(v), 3) for y, v in
                                    rate.sel(region=code).to_series().items()},
     } for code in provinces]
-    return out, factor, [path]
 
 
 def _young_ages_from_births(population: xr.DataArray, counts: np.ndarray, starts: np.ndarray,

@@ -125,9 +125,10 @@ def province_series(path: Path, provinces: list[str], until: int | None = None) 
     The file has the layout and checks of the national one (:func:`read_observed`), one
     ``region`` per province under its GB/T 2260 code, with ``crude_birth_rate`` (per 1,000
     population) and ``population_yearend_total`` (10k persons) rows. A region code that is
-    not one of ``provinces`` stops the run naming its row; a province may have no rows (its
-    fertility then falls back on the census). A province's year-end populations must run
-    without gaps, and every birth rate needs the populations of its year and the year before.
+    not one of ``provinces`` stops the run naming its row. Every province needs year-end
+    populations, without gaps; a province may have no birth rates (its fertility then falls
+    back on the census), and every birth rate needs the populations of its year and the year
+    before.
 
     Returns ``province_crude_birth_rate`` (per 1,000) and ``province_population_yearend``
     (persons at 31 December), NaN where not observed.
@@ -155,6 +156,11 @@ def province_series(path: Path, provinces: list[str], until: int | None = None) 
         cube[indicator] = (rows.pivot(index="region", columns="year", values="value")
                            .reindex(index=provinces, columns=years))
     yearend = cube["population_yearend_total"] * TEN_THOUSAND
+    absent = [code for code in provinces if yearend.loc[code].isna().all()]
+    if absent:
+        problems.append(problem(path, "region", None, ", ".join(absent), (
+            "population_yearend_total rows for every province (its migration and the mean "
+            "population of its birth rates come from them)")))
     for code, series in yearend.iterrows():
         seen = series.dropna()
         if len(seen) and len(seen) != seen.index.max() - seen.index.min() + 1:

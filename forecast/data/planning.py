@@ -50,9 +50,7 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
 
     Returns a Dataset (region) of the counts plus ``reference_year``.
     """
-    path = Path(file)
-    if not path.is_absolute():
-        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    path = _in_data_folder(file, data_dir)
     table = read_table(path, [Column("region_code"), year_column("reference_year")]
                        + [Column(c, "nonnegative", meaning=u, limits=REGION_COUNT_RANGE)
                           for c, u in SUPPLY_COLUMNS.items()],
@@ -77,6 +75,12 @@ def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | Non
     return ds.assign_attrs(source_file=str(path), data_sha256=file_digest([path]))
 
 
+def _in_data_folder(file: str | Path, data_dir: str | Path | None) -> Path:
+    """``file`` as given when absolute, else in ``data_dir`` (default: the project's data/)."""
+    path = Path(file)
+    return path if path.is_absolute() else (Path(data_dir) if data_dir else DATA_DIR) / path
+
+
 def _check_national_row(table: pd.DataFrame, path: Path) -> None:
     """Log a warning when the national row is not the sum of the provinces (all 31 present)."""
     nation = table[table["region_code"] == NATION_CODE]
@@ -95,9 +99,7 @@ def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Pat
                        ) -> xr.DataArray:
     """Planned new residents (persons) by region and year: columns region_code, year,
     new_residents. Returns a DataArray (region, year); absent cells are zero."""
-    path = Path(file)
-    if not path.is_absolute():
-        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    path = _in_data_folder(file, data_dir)
     table = read_table(path, [Column("region_code"), year_column(),
                               Column("new_residents", "nonnegative", meaning="persons",
                                      limits=REGION_COUNT_RANGE)],
@@ -130,9 +132,7 @@ def load_net_migrants(file: str | Path, regions: list[str], nation: str, years,
     equal their sum within :data:`NET_MIGRANTS_SUM_TOLERANCE` of their absolute flows.
     Returns a DataArray (region, year), persons per year, the nation first.
     """
-    path = Path(file)
-    if not path.is_absolute():
-        path = (Path(data_dir) if data_dir else DATA_DIR) / path
+    path = _in_data_folder(file, data_dir)
     table = read_table(path, [Column("region_code"), year_column(),
                               Column("net_migrants", "number", meaning="persons per year",
                                      limits=NET_MIGRANTS_RANGE)],

@@ -299,8 +299,8 @@ def _check_observed(c: "_Checker", data: Mapping, data_dir: Path | None) -> None
 
 def _check_provincial(c: "_Checker", data: Mapping, data_dir: Path | None) -> None:
     """data.province_observed_file and the data.provincial options."""
-    _check_optional_file(c, "data.province_observed_file", data.get("province_observed_file"),
-                         data_dir)
+    for key in ("province_observed_file", "province_migrants_file"):
+        _check_optional_file(c, f"data.{key}", data.get(key), data_dir)
     node = _optional_mapping(c, "data.provincial", data.get("provincial"))
     if node is None:
         return
@@ -436,6 +436,9 @@ def _check_migration(c: "_Checker", node: Mapping) -> None:
         c.whole("migration.years", node["years"], 1)
     if "scale" in node:
         c.number("migration.scale", node["scale"], 0)
+    if node.get("exchange_years") is not None:
+        c.number("migration.exchange_years", node["exchange_years"], 1, lo_open=True,
+                 what="null or a number of years > 1")
     if node.get("decay_years") is not None:
         c.whole("migration.decay_years", node["decay_years"], 1, what="null or a whole number "
                 "of steps >= 1")

@@ -57,7 +57,9 @@ class WppMigration:
     def __init__(self, a1: float = 0.02, alpha1: float = 0.1, a2: float = 0.06,
                  alpha2: float = 0.1, mu2: float = 20.0, lambda2: float = 0.4, c: float = 0.003,
                  male_share: float = 0.5):
-        self.age_pattern = rogers_castro(AGES, a1, alpha1, a2, alpha2, mu2, lambda2, c)
+        self.schedule = {"a1": a1, "alpha1": alpha1, "a2": a2, "alpha2": alpha2, "mu2": mu2,
+                         "lambda2": lambda2, "c": c}
+        self.age_pattern = rogers_castro(AGES, **self.schedule)
         self.male_share = male_share
 
     def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
@@ -119,7 +121,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     the province's own population, so a shrinking province sends fewer emigrants and no
     cohort is emptied. ``scale`` multiplies the rates (0.5: half the recent migration). With
     ``decay_years`` the rates fall linearly to zero over that many steps after the last
-    observed one. The nation's row is WPP's international total spread
+    observed one. With ``exchange_years`` (and the census migrant stock in the inputs), the
+    turnover of each province's stock of migrants from other provinces is added
+    (:func:`forecast.provincial.stock_exchange`: young adults into the destinations, older
+    adults out, net zero for every province), as rates of the base-year population by age so
+    that it follows the cohorts, in full in the observed steps and with the same scale and
+    decay in the forecast steps. The nation's row is WPP's international total spread
     the same way over the national population; the projection reconciles the provinces to
     it by sex and age in every step and draw (:func:`forecast.ccmpp.project`,
     ``migration_total``), since migration between provinces nets to zero at every age.
@@ -129,11 +136,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     """
 
     def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
-                 **age_pattern):
+                 exchange_years: float | None = 7.0, **age_pattern):
         super().__init__(**age_pattern)
         self.years = int(years)
         self.decay_years = None if decay_years is None else int(decay_years)
         self.scale = float(scale)
+        self.exchange_years = None if exchange_years is None else float(exchange_years)
 
     def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
         if "province_net_migration" not in inputs:
@@ -142,34 +150,83 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
                              "); use migration=wpp or migration=zero for these data.")
         nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
         provinces = [r for r in inputs["region"].values if r != nation]
-        observed = (inputs["province_net_migration"].rename(migration_step="year")
-                    .sel(region=provinces).drop_vars("region_name", errors="ignore"))
-        rate = (inputs["province_net_migration_rate"].rename(migration_step="year")
-                .sel(region=provinces).isel(year=slice(-self.years, None)).mean("year")
-                .drop_vars("region_name", errors="ignore"))
         steps = np.asarray(steps)
-        last = int(observed["year"].max())
-        after = np.clip(steps - last, 0, None)
-        decay = (np.ones(len(steps)) if self.decay_years is None
-                 else np.clip(1.0 - after / max(self.decay_years, 1), 0.0, 1.0))
+        last = int(inputs["province_net_migration"]["migration_step"].max())
         known = steps <= last
-        step = xr.DataArray(steps, dims="year", coords={"year": steps})
-        counts = observed.reindex(year=steps).where(step <= last, 0.0).fillna(0.0)
-        national = _national_steps(inputs, steps).drop_vars("region_name", errors="ignore")
-        totals = xr.concat([national.expand_dims(region=[nation]), counts], dim="region")
-        weight = self._age_weights(inputs, totals["region"].values)
-        flows = (totals * weight).transpose("region", "sex", "age", "year")
+        decay = (np.ones(len(steps)) if self.decay_years is None
+                 else np.clip(1.0 - (steps - last) / max(self.decay_years, 1), 0.0, 1.0))
+        by_step = lambda values: xr.DataArray(values, dims="year", coords={"year": steps})  # noqa: E731
+        flows = self._observed_flows(inputs, nation, provinces, steps, known)
         population = inputs["population"].sel(region=provinces).drop_vars("region_name",
                                                                            errors="ignore")
-        by_age = (rate * population.sum(("sex", "age")) * weight.sel(region=provinces)
-                  / population.where(population > 0))
-        future = by_age.fillna(0.0) * xr.DataArray(np.where(known, 0.0, self.scale * decay),
-                                                   dims="year", coords={"year": steps})
+        multiplier = np.where(known, 0.0, self.scale * decay)
+        future = self._recent_rates(inputs, provinces, population) * by_step(multiplier)
+        if self.exchange_years is not None and "province_migrant_stock" in inputs:
+            # as rates of the base population by age, so that the flows follow the cohorts
+            exchange = self._exchange(inputs, provinces) / population.where(population > 0)
+            future = future + exchange.fillna(0.0) * by_step(np.where(known, 1.0, multiplier))
         zero = xr.zeros_like(future.isel(region=0)).expand_dims(region=[nation])
         rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year")
         return xr.Dataset({
             "net_migration": flows.assign_attrs(units="persons per step"),
             "net_migration_rate": rates.assign_attrs(units="per person per step")})
+
+    def _observed_flows(self, inputs: xr.Dataset, nation: str, provinces: list[str],
+                        steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
+        """Counts (region, sex, age, year): the nation's WPP total in every step, the
+        provinces' estimates in the observed steps (zero after them)."""
+        observed = (inputs["province_net_migration"].rename(migration_step="year")
+                    .sel(region=provinces).drop_vars("region_name", errors="ignore"))
+        mask = xr.DataArray(known, dims="year", coords={"year": steps})
+        counts = observed.reindex(year=steps).where(mask, 0.0).fillna(0.0)
+        national = _national_steps(inputs, steps).drop_vars("region_name", errors="ignore")
+        totals = xr.concat([national.expand_dims(region=[nation]), counts], dim="region")
+        weight = self._age_weights(inputs, totals["region"].values)
+        return (totals * weight).transpose("region", "sex", "age", "year")
+
+    def _recent_rates(self, inputs: xr.Dataset, provinces: list[str],
+                      population: xr.DataArray) -> xr.DataArray:
+        """Each province's mean net migration rate of its last ``years`` observed steps by
+        sex and age (region, sex, age), per person per step, with the age pattern of
+        :meth:`_age_weights`."""
+        rate = (inputs["province_net_migration_rate"].rename(migration_step="year")
+                .sel(region=provinces).isel(year=slice(-self.years, None)).mean("year")
+                .drop_vars("region_name", errors="ignore"))
+        weight = self._age_weights(inputs, provinces)
+        by_age = rate * population.sum(("sex", "age")) * weight / population.where(population > 0)
+        return by_age.fillna(0.0)
+
+    def exchange_arrivals(self) -> np.ndarray:
+        """Age distribution of the migrants who arrive in the exchange: the labour component
+        of the Rogers-Castro schedule alone (no childhood component: children of migrants
+        between provinces often stay behind, and their births are counted where they are
+        born; no constant term: no one moves at 100 for work or study)."""
+        return rogers_castro(AGES, **{**self.schedule, "a1": 0.0, "c": 0.0})
+
+    def _exchange(self, inputs: xr.Dataset, provinces: list[str]) -> xr.DataArray:
+        """The stock exchange between provinces by sex and age (region, sex, age), persons
+        per step, split between the sexes like the net flows."""
+        from forecast.provincial import stock_exchange
+
+        population = inputs["population"].sel(region=provinces).sum(("sex", "age"))
+        stock = inputs["province_migrant_stock"].sel(region=provinces)
+        by_age = stock_exchange(stock.drop_vars("region_name", errors="ignore"),
+                                population.drop_vars("region_name", errors="ignore"),
+                                self.exchange_arrivals(), self.exchange_years,
+                                national_survivors(inputs))
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        return (by_age * sex_share).transpose("region", "sex", "age")
+
+
+def national_survivors(inputs: xr.Dataset) -> np.ndarray:
+    """Life-table survivors l_x by single age (l_0 = 1) of the nation's latest death rates,
+    both sexes averaged."""
+    from forecast.lifetable import life_table
+
+    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    mx = inputs["mx"].sel(region=nation, drop=True).isel(period=-1, drop=True)
+    return life_table(mx.transpose("sex", "age"))["lx"].mean("sex").values
 
 
 class FileMigration(PopulationWeightedMigration):

@@ -255,3 +255,51 @@ def provincial_history(population: xr.DataArray, crude_birth_rate: xr.DataArray,
             "residual, reconciled to the national net migration")),
     })
 
+
+
+def stock_age_pattern(arrivals: np.ndarray, years_of_stay: float,
+                      survivors: np.ndarray | None = None) -> np.ndarray:
+    """Age distribution (sums to 1) of a stationary stock of migrants who arrive with the age
+    distribution ``arrivals`` (by single age), leave at a constant rate of 1 /
+    ``years_of_stay`` a year and, with ``survivors`` (life-table l_x by age), die at those
+    rates."""
+    stay = 1.0 - 1.0 / float(years_of_stay)
+    ages = np.arange(len(arrivals))
+    lived = np.clip(ages[:, None] - ages[None, :], 0, None)
+    kept = np.where(ages[:, None] >= ages[None, :], stay ** lived, 0.0)
+    if survivors is not None:
+        l = np.asarray(survivors, dtype=float)
+        kept = kept * np.where(ages[:, None] >= ages[None, :], l[:, None] / l[None, :], 0.0)
+    stock = kept @ np.asarray(arrivals, dtype=float)
+    return stock / stock.sum()
+
+
+def stock_exchange(stock: xr.DataArray, population: xr.DataArray, arrivals: np.ndarray,
+                   years_of_stay: float, survivors: np.ndarray | None = None) -> xr.DataArray:
+    """Migration between regions that keeps each region's stock of migrants from elsewhere
+    at its census level: net migrants by age a year (region, age), persons.
+
+    Each region's stock turns over in ``years_of_stay`` years on average: migrants arrive
+    with the age pattern ``arrivals`` and leave with the age pattern of the stock
+    (:func:`stock_age_pattern`), as many as arrive. A region holds more than its share of the
+    nation's migrant stock (by population) where it is a destination; the turnover of that
+    excess is a flow of young adults in and of older adults out there, and the reverse spread
+    over the others in proportion to population:
+
+    .. math:: X_{r,x} = \\frac{1}{D}\\,\\Big(S_r - P_r \\frac{\\sum_q S_q}{\\sum_q P_q}\\Big)
+              \\,\\big(a_x - s_x\\big)
+
+    with S the migrant stock, P the population, D ``years_of_stay``, a the arrivals' and s the
+    stock's age distribution (with ``survivors``, l_x: migrants also die, so few of the
+    stock, and few of those who leave, are very old). X sums to zero over regions at every age and over ages in every
+    region, so it moves people between ages and regions without changing any region's
+    total or the nation's age structure.
+
+    ``stock`` and ``population`` are (region) in persons.
+    """
+    pattern = np.asarray(arrivals, dtype=float) / np.sum(arrivals)
+    shape = pattern - stock_age_pattern(pattern, years_of_stay, survivors)
+    excess = stock - population * stock.sum() / population.sum()
+    ages = xr.DataArray(shape, dims="age", coords={"age": np.arange(len(shape))})
+    return (excess / float(years_of_stay) * ages).assign_attrs(
+        units="persons per year", description="exchange of migrants between regions by age")

@@ -167,7 +167,7 @@ def _trend_model(**overrides):
 
 def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_inputs):
     steps = np.arange(2020, 2035)
-    out = _trend_model().rates(census_inputs, steps)
+    out = _trend_model(exchange_years=None).rates(census_inputs, steps)
     counts, rates = out["net_migration"], out["net_migration_rate"]
     observed = census_inputs["province_net_migration"]
     last = int(observed["migration_step"].max())
@@ -190,16 +190,58 @@ def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_i
     assert float(rates.sel(region="230000", year=2030).sum()) < 0
 
 
+def test_stock_exchange_moves_people_between_ages_and_regions_only():
+    """The turnover of migrant stocks sums to zero over regions at every age and over ages in
+    every region; destinations (more than their share of the stock) gain young adults and
+    lose older ones, and a region holding exactly its share has none."""
+    from forecast.migration import rogers_castro
+    from forecast.provincial import stock_age_pattern, stock_exchange
+
+    arrivals = rogers_castro(AGES, 0.02, 0.1, 0.06, 0.1, 20.0, 0.4, 0.003)
+    stock = xr.DataArray([8e6, 1e6, 3e6], dims="region", coords={"region": ["d", "o", "n"]})
+    population = xr.DataArray([2e7, 5.5e7, 2.5e7], dims="region",
+                              coords={"region": ["d", "o", "n"]})
+    flows = stock_exchange(stock, population, arrivals, 8.0)
+    np.testing.assert_allclose(flows.sum("region"), 0.0, atol=1e-6)
+    np.testing.assert_allclose(flows.sum("age"), 0.0, atol=1e-6)
+    assert float(np.abs(flows.sel(region="n")).max()) < 1e-6  # 12 % of both stock and people
+    assert float(flows.sel(region="d", age=22)) > 0 > float(flows.sel(region="d", age=50))
+    assert float(flows.sel(region="o", age=22)) < 0 < float(flows.sel(region="o", age=50))
+    # the gross turnover is the excess stock over the years of stay
+    gross = flows.sel(region="d").clip(min=0).sum()
+    assert float(gross) < (8e6 - 2e7 * 12e6 / 1e8) / 8.0
+    # a stock that never leaves is older than its arrivals; one that leaves at once is not
+    mean_age = lambda p: float((p * AGES).sum())  # noqa: E731
+    assert mean_age(stock_age_pattern(arrivals, 20.0)) > mean_age(stock_age_pattern(arrivals, 2.0))
+    np.testing.assert_allclose(stock_age_pattern(arrivals, 1.0 + 1e-12), arrivals / arrivals.sum(),
+                               atol=1e-9)
+
+
+def test_exchange_keeps_observed_totals_and_brings_young_adults_to_destinations(census_inputs):
+    steps = np.arange(2020, 2035)
+    with_exchange = _trend_model().rates(census_inputs, steps)
+    without = _trend_model(exchange_years=None).rates(census_inputs, steps)
+    population = census_inputs["population"].sel(region=list(PROVINCES))
+    extra = (with_exchange["net_migration_rate"] - without["net_migration_rate"]).sel(
+        region=list(PROVINCES))
+    # net zero within every province on the base population, at every step
+    np.testing.assert_allclose((extra * population).sum(("sex", "age")), 0.0, atol=1e-3)
+    beijing = (extra * population).sel(region="110000", year=2030).sum("sex")
+    assert float(beijing.sel(age=slice(18, 26)).sum()) > 0 > float(beijing.sel(age=slice(35, 60)).sum())
+    henan = (extra * population).sel(region="410000", year=2030).sum("sex")
+    assert float(henan.sel(age=slice(18, 26)).sum()) < 0
+
+
 def test_decay_takes_the_provinces_rates_to_zero(census_inputs):
     steps = np.arange(2020, 2035)
-    rates = _trend_model(decay_years=5).rates(census_inputs, steps)["net_migration_rate"]
-    held = _trend_model().rates(census_inputs, steps)["net_migration_rate"]
+    rates = _trend_model(decay_years=5, exchange_years=None).rates(census_inputs, steps)["net_migration_rate"]
+    held = _trend_model(exchange_years=None).rates(census_inputs, steps)["net_migration_rate"]
     last = int(census_inputs["province_net_migration"]["migration_step"].max())
     ratio = (rates / held.where(held != 0)).sel(region="230000")
     # linear decay: 4/5 of the rate one step after the last observed one, none after five
     assert float(ratio.sel(year=last + 1).max()) == pytest.approx(0.8)
     assert float(np.abs(rates.sel(year=slice(last + 5, None))).max()) == 0.0
-    half = _trend_model(scale=0.5).rates(census_inputs, steps)["net_migration_rate"]
+    half = _trend_model(scale=0.5, exchange_years=None).rates(census_inputs, steps)["net_migration_rate"]
     np.testing.assert_allclose(half, 0.5 * held, rtol=1e-12)
 
 
@@ -272,6 +314,18 @@ def test_a_gap_in_a_population_series_is_refused(data_dir):
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"310000.*these are missing"):
         load_china_census(data_dir=data_dir)
+
+
+def test_migrant_stock_file_is_checked(data_dir):
+    path = data_dir / "china_census2020_province_migrants.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",8418418,", ",99999999,")  # Beijing: more migrants than people
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # and Xinjiang missing
+    with pytest.raises(InputError) as err:
+        load_china_census(data_dir=data_dir)
+    text = str(err.value)
+    assert "china_census2020_province_migrants.csv" in text
+    assert "migrants_from_other_provinces" in text and "row 3" in text and "99999999" in text
 
 
 def test_a_province_without_populations_is_refused(data_dir):

@@ -17,8 +17,15 @@ Part 3 (birth rates side by side): the provinces' crude birth rates relative to 
 published for 2017-2019, against the projection's for 2020-2023 (calibrated national births,
 fertility factors from indirect standardisation, or the old census child-woman ratio).
 
+Part 4 (years of stay of the migrant exchange): the provinces' net migration 2010-2020 by
+broad cohort from the 2010 and 2020 censuses (census survival with the national ratios, so
+the 2010 census's under-count of children and mortality cancel), against what the migration
+model implies over the decade: the provinces' estimated net migration 2011-2019 spread by the
+Rogers-Castro schedule, plus the turnover of their 2020 stocks of migrants from other
+provinces for a range of mean years of stay (forecast.provincial.stock_exchange).
+
 Run from the project root: .venv/bin/python experiments/provincial_validation/validate.py
-Writes results/*.csv (about one minute on 2 cores).
+Writes results/*.csv (about two minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -32,9 +39,11 @@ import xarray as xr
 from forecast.data import NATION_CODE, PROVINCES, load_china_census
 from forecast.fertility.constant import ConstantFertility
 from forecast.lee_carter import LeeCarterMortality
-from forecast.migration import ProvincialTrendMigration, WppMigration, ZeroMigration
+from forecast.migration import (ProvincialTrendMigration, WppMigration, ZeroMigration,
+                                national_survivors)
+from forecast.paths import DATA_DIR
 from forecast.projection import project_inputs
-from forecast.provincial import level_factor
+from forecast.provincial import level_factor, stock_exchange
 from forecast.subnational import ANNUAL_RHO
 
 OUT = Path(__file__).with_name("results")
@@ -150,6 +159,72 @@ def birth_rates() -> pd.DataFrame:
     return pd.concat([pd.DataFrame(observed), rates], ignore_index=True)
 
 
+#: Mean years of stay tried; None: no exchange.
+STAYS = [2, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30, None]
+#: Cohorts of the decade 2010-2020: ages in 2010 -> census age groups in 2020.
+COHORTS = {"aged 0-14 in 2010": ((0, 14), ["10-14", "15-19", "20-24"], "age_0_14_2010"),
+           "aged 15-59 in 2010": ((15, 59), [f"{a}-{a + 4}" for a in range(25, 70, 5)],
+                                  "age_15_59_2010")}
+
+
+def census_survival() -> pd.DataFrame:
+    """Net migration 2010-2020 by province and cohort (persons), from the 2010 broad age
+    shares of the prefecture bulletins and the 2020 census groups; provinces with a
+    prefecture missing in 2010 (other than one of fewer than 10,000 people) are left out."""
+    bulletins = pd.read_csv(DATA_DIR / "china_census_city_2010_2020_bulletins.csv",
+                            dtype={"province_code": str})
+    census = pd.read_csv(DATA_DIR / "china_census2020_pop_age_sex_province.csv",
+                         dtype={"region_code": str})
+    gaps = bulletins[bulletins[["popu_2010", "age_0_14_2010", "age_15_59_2010"]].isna().any(axis=1)
+                     & ~(bulletins["popu_2020"] < 10_000)]
+    complete = [c for c in CODES if c not in set(gaps["province_code"])]
+    rows = []
+    for label, (_, groups, share) in COHORTS.items():
+        start = (bulletins["popu_2010"] * bulletins[share] / 100).groupby(
+            bulletins["province_code"]).sum().reindex(CODES)
+        end = census[census["age_group"].isin(groups)].groupby("region_code")["value"].sum()
+        end = end.reindex(CODES)
+        ratio = end.sum() / start.sum()  # survival, under-count and international migration
+        rows += [{"cohort": label, "region": c, "start_2010": start[c], "end_2020": end[c],
+                  "net_migration": end[c] - ratio * start[c], "complete": c in complete}
+                 for c in CODES]
+    return pd.DataFrame(rows)
+
+
+def exchange_fit(inputs: xr.Dataset, observed: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Root mean square error over provinces and cohorts of the decade's net migration
+    implied by the model, for each mean years of stay."""
+    model = ProvincialTrendMigration()
+    arrivals = model.exchange_arrivals()
+    population = inputs["population"].sel(region=CODES)
+    weights = model._age_weights(inputs, CODES).sum("sex")
+    net = (inputs["province_net_migration"].sel(region=CODES, migration_step=slice(2011, 2019))
+           .mean("migration_step"))
+    stock = inputs["province_migrant_stock"].sel(region=CODES).drop_vars("region_name",
+                                                                          errors="ignore")
+    totals = population.sum(("sex", "age")).drop_vars("region_name", errors="ignore")
+    survivors = national_survivors(inputs)
+    fits, detail = [], []
+    for stay in STAYS:
+        flows = net * weights
+        if stay is not None:
+            flows = flows + stock_exchange(stock, totals, arrivals, stay, survivors)
+        for label, ((lo, hi), _, _) in COHORTS.items():
+            implied = sum(flows.sel(age=slice(lo + t, hi + t)).sum("age") for t in range(10))
+            part = observed[observed["cohort"] == label].set_index("region")
+            detail += [{"years_of_stay": stay, "cohort": label, "region": c,
+                        "observed": part.loc[c, "net_migration"],
+                        "implied": float(implied.sel(region=c)),
+                        "complete": bool(part.loc[c, "complete"])} for c in CODES]
+    detail = pd.DataFrame(detail)
+    used = detail[detail["complete"]]
+    for stay, rows in used.groupby("years_of_stay", dropna=False):
+        error = rows["implied"] - rows["observed"]
+        fits.append({"years_of_stay": stay, "rmse_persons": float(np.sqrt((error ** 2).mean())),
+                     "provinces": rows["region"].nunique()})
+    return pd.DataFrame(fits), detail
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     inputs = load_china_census()
@@ -166,6 +241,12 @@ def main() -> None:
     population.to_csv(OUT / "population_2021_2022.csv", index=False, float_format="%.3f")
     print(population.assign(abs=population["difference_percent"].abs())
           .groupby(["data", "migration", "year"])["abs"].agg(["mean", "max"]).round(2))
+
+    observed = census_survival()
+    fits, detail = exchange_fit(inputs, observed)
+    fits.to_csv(OUT / "exchange_fit.csv", index=False, float_format="%.1f")
+    detail.to_csv(OUT / "exchange_fit_provinces.csv", index=False, float_format="%.1f")
+    print(fits.round(0).to_string())
 
     rates = birth_rates()
     rates.to_csv(OUT / "birth_rates.csv", index=False, float_format="%.4f")

@@ -131,13 +131,50 @@ def _check_census_sums(table: pd.DataFrame, path: Path) -> None:
 
 
 
+PROVINCE_MIGRANTS = "china_census2020_province_migrants.csv"
+#: A region's total population: 2 billion persons is above any country's.
+TOTAL_RANGE = (0.0, 2e9)
+
+
+def read_province_migrants(path: Path, provinces: list[str]) -> xr.Dataset:
+    """The census count of each province's residents registered (户口) in another province.
+
+    Columns ``region_code, year, population_total, migrants_from_other_provinces`` (persons;
+    a national row 000000 is optional). Every province needs a row, no other code is
+    allowed, and the migrants cannot exceed the population. Returns ``population`` and
+    ``migrants`` (region) for the provinces, persons.
+    """
+    table = read_table(path, [
+        Column("region_code"), year_column(),
+        Column("population_total", "nonnegative", meaning="persons", limits=TOTAL_RANGE),
+        Column("migrants_from_other_provinces", "nonnegative", meaning="persons",
+               limits=TOTAL_RANGE)], key=["region_code"])
+    problems = [problem(path, "region_code", r, c, "a GB/T 2260 province code (110000 ... "
+                        f"650000) or {NATION_CODE}")
+                for r, c in zip(table["_row"], table["region_code"])
+                if c not in provinces and c != NATION_CODE]
+    problems += [problem(path, "migrants_from_other_provinces", r, shortest(m),
+                         f"at most the population_total of the row ({fmt_number(p)})")
+                 for r, m, p in zip(table["_row"], table["migrants_from_other_provinces"],
+                                    table["population_total"]) if m > p]
+    raise_if(problems)
+    require_values(table, path, "region_code", provinces, "a row for every province")
+    rows = table.set_index("region_code").loc[provinces]
+    return xr.Dataset({
+        "population": ("region", rows["population_total"].to_numpy(float)),
+        "migrants": ("region", rows["migrants_from_other_provinces"].to_numpy(float))},
+        coords={"region": provinces})
+
+
 def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_YEAR,
                       until: int | None = None, national_rates: str = "CHN",
                       data_dir: str | Path | None = None,
                       observed_file: str | Path | None = OBSERVED_FILE,
                       young_ages: dict | None = None,
                       province_observed_file: str | Path | None = PROVINCE_OBSERVED_FILE,
-                      provincial: dict | None = None) -> xr.Dataset:
+                      provincial: dict | None = None,
+                      province_migrants_file: str | Path | None = PROVINCE_MIGRANTS
+                      ) -> xr.Dataset:
     """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
 
     The census is aligned to 1 July 2020, the start of the projection's annual steps, by
@@ -160,7 +197,10 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     province's net migration per step (``province_net_migration``, region x
     ``migration_step``, the nation's row its national total; ``migration=provincial_trend``).
     International net migration is also shared among provinces in proportion to population
-    (``net_migration_total``, used with ``migration=wpp``).
+    (``net_migration_total``, used with ``migration=wpp``). ``province_migrants_file``
+    (:func:`read_province_migrants`; None for none) gives each province's census stock of
+    migrants from other provinces, ``province_migrant_stock`` (region), persons, whose
+    turnover ``migration=provincial_trend`` adds as an exchange between provinces.
 
     All provinces are always loaded and projected (their births are raked to the nation's);
     ``regions`` selects the provinces reported, in attrs ``report_regions``. The census file
@@ -257,6 +297,14 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         ds["province_net_migration_rate"] = history["net_migration_rate"]
         ds["observed_province_population_yearend"] = history["yearend"]
         ds.attrs["provincial_report"] = history.attrs["report"]
+    if province_migrants_file:
+        migrants_path = Path(province_migrants_file)
+        migrants_path = (migrants_path if migrants_path.is_absolute()
+                         else data_dir / migrants_path)
+        stock = read_province_migrants(migrants_path, provinces)
+        ds["province_migrant_stock"] = stock["migrants"].assign_attrs(
+            units="persons", description="census residents registered in another province")
+        provincial_files = provincial_files + [migrants_path]
     ds["net_migration_total"].attrs["method"] = "national WPP total shared by population"
     files = ([path, wpp_pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
              + provincial_files)

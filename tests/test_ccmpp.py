@@ -140,3 +140,31 @@ def test_calendar_births_and_deaths_equal_a_direct_hand_computation():
     steps = ds["births"].sel(region="a", draw=0, year=YEARS).sum("sex").values
     calendar = ds["births_calendar"].sel(region="a", draw=0).sum("sex").values
     np.testing.assert_allclose(steps, 0.5 * (calendar[:-1] + calendar[1:]), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pop=arrays(float, (3, 2, N), elements=st.floats(1e3, 1e5)),
+       rate=arrays(float, (3, 2, N), elements=st.floats(-0.2, 0.2)),
+       counts=arrays(float, (3, 2, N), elements=st.floats(-50, 50)),
+       total=arrays(float, (2, N), elements=st.floats(-100, 100)))
+def test_migration_rates_reconciled_to_a_total_keep_the_identity(pop, rate, counts, total):
+    """Flows from rates of the population at the start of each step, plus counts, reconciled
+    to a total at every sex and age: the regions' net migrants add up to the total in every
+    step, and P(t+1) = P(t) + B - D + M holds (cohorts of 1,000 or more: none is emptied)."""
+    regions = ("a", "b", "c")
+    rates = make_rates(YEARS, regions=regions, asfr_level=0.05, mx_level=0.01)
+    coords = {"region": list(regions), "sex": ["female", "male"], "age": AGES}
+    rates["net_migration"] = rates["net_migration"] + xr.DataArray(
+        counts, dims=("region", "sex", "age"), coords=coords)
+    rate_da = xr.DataArray(rate, dims=("region", "sex", "age"),
+                           coords=coords).expand_dims(year=YEARS)
+    target = xr.DataArray(total, dims=("sex", "age"),
+                          coords={k: coords[k] for k in ("sex", "age")}).expand_dims(year=YEARS)
+    ds = project(make_population(pop, regions=regions), **rates, net_migration_rate=rate_da,
+                 migration_total=target)
+    start, end, flows = _totals(ds)
+    np.testing.assert_allclose(end, start + flows, rtol=1e-10, atol=1e-6)
+    assert float(ds["migration_clamped"].sum()) == 0.0
+    applied = ds["net_migration"].sel(year=YEARS).sum("region").isel(draw=0)
+    np.testing.assert_allclose(applied, target.sum("age").transpose("sex", "year"),
+                               rtol=1e-9, atol=1e-6)

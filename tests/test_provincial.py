@@ -287,6 +287,12 @@ def _write(path, text):
     return path
 
 
+def _drop_lines(path, unwanted) -> None:
+    """Rewrite ``path`` without the lines for which ``unwanted(line)`` is true."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    _write(path, "\n".join(line for line in lines if not unwanted(line)) + "\n")
+
+
 def test_unknown_province_code_names_file_column_and_row(data_dir):
     path = data_dir / "china_nbs_province_observed.csv"
     with path.open("a", encoding="utf-8") as f:
@@ -308,10 +314,8 @@ def test_birth_rate_without_population_is_refused(data_dir):
 
 
 def test_a_gap_in_a_population_series_is_refused(data_dir):
-    path = data_dir / "china_nbs_province_observed.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [l for l in lines if not l.startswith("310000,2012,population_yearend_total")]
-    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    _drop_lines(data_dir / "china_nbs_province_observed.csv",
+                lambda line: line.startswith("310000,2012,population_yearend_total"))
     with pytest.raises(InputError, match=r"310000.*these are missing"):
         load_china_census(data_dir=data_dir)
 
@@ -329,20 +333,16 @@ def test_migrant_stock_file_is_checked(data_dir):
 
 
 def test_a_province_without_populations_is_refused(data_dir):
-    path = data_dir / "china_nbs_province_observed.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [l for l in lines if not (l.startswith("460000,") and "population_yearend" in l)]
-    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    _drop_lines(data_dir / "china_nbs_province_observed.csv",
+                lambda line: line.startswith("460000,") and "population_yearend" in line)
     with pytest.raises(InputError, match=r"region.*460000.*population_yearend_total rows for "
                                          r"every province"):
         load_china_census(data_dir=data_dir)
 
 
 def test_a_province_without_births_falls_back_on_the_census(data_dir):
-    path = data_dir / "china_nbs_province_observed.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [l for l in lines if not l.startswith("540000,") or "population_yearend" in l]
-    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    _drop_lines(data_dir / "china_nbs_province_observed.csv",
+                lambda line: line.startswith("540000,") and "population_yearend" not in line)
     inputs = load_china_census(data_dir=data_dir)
     report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
     assert report["540000"]["fertility_method"].startswith("census child-woman ratio")
@@ -364,7 +364,7 @@ def test_user_net_migrants_file(tmp_path, census_inputs):
     assert float(flows.sel(region="440000", year=2022)) == pytest.approx(1000.0)
     assert float(flows.sel(region=NATION_CODE, year=2022)) == pytest.approx(1000.0 - 300.0)
     # a national row that is not the provinces' sum, and a missing year, are refused
-    _write(path, "\n".join(rows + [f"000000,2020,5000"]) + "\n")
+    _write(path, "\n".join(rows + ["000000,2020,5000"]) + "\n")
     with pytest.raises(InputError, match=r"net_migrants.*row 188.*sum of the regions"):
         instantiate(cfg).rates(census_inputs, np.arange(2020, 2025))
     _write(path, "\n".join(r for r in rows if not r.startswith("110000,2023")) + "\n")

@@ -436,6 +436,8 @@ def _check_migration(c: "_Checker", node: Mapping) -> None:
         c.whole("migration.years", node["years"], 1)
     if "scale" in node:
         c.number("migration.scale", node["scale"], 0)
+    if "national" in node and str(node.get("_target_", "")).endswith("ProvincialTrendMigration"):
+        c.choice("migration.national", node["national"], ["zero", "wpp"])
     if node.get("exchange_years") is not None:
         c.number("migration.exchange_years", node["exchange_years"], 1, lo_open=True,
                  what="null or a number of years > 1")

@@ -126,18 +126,24 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     (:func:`forecast.provincial.stock_exchange`: young adults into the destinations, older
     adults out, net zero for every province), as rates of the base-year population by age so
     that it follows the cohorts, in full in the observed steps and with the same scale and
-    decay in the forecast steps. The nation's row is WPP's international total spread
-    the same way over the national population; the projection reconciles the provinces to
-    it by sex and age in every step and draw (:func:`forecast.ccmpp.project`,
-    ``migration_total``), since migration between provinces nets to zero at every age.
+    decay in the forecast steps. The nation's row is its net international migration: zero
+    by default (``national``), as NBS's published population implies (its year-end changes
+    equal births less deaths), or WPP's total (``national="wpp"``), spread the same way over
+    the national population; the projection reconciles the provinces to it by sex and age in
+    every step and draw (:func:`forecast.ccmpp.project`, ``migration_total``), since
+    migration between provinces nets to zero at every age.
 
     Returns a Dataset: ``net_migration`` (counts, persons per step) and
     ``net_migration_rate`` (per person per step), both (region, sex, age, year).
     """
 
     def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
-                 exchange_years: float | None = 7.0, **age_pattern):
+                 exchange_years: float | None = 7.0, national: str = "zero", **age_pattern):
         super().__init__(**age_pattern)
+        if national not in ("zero", "wpp"):
+            raise InputError(f"config, migration.national: got {national!r}; expected zero "
+                             "or wpp.")
+        self.national = national
         self.years = int(years)
         self.decay_years = None if decay_years is None else int(decay_years)
         self.scale = float(scale)
@@ -173,13 +179,16 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
 
     def _observed_flows(self, inputs: xr.Dataset, nation: str, provinces: list[str],
                         steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
-        """Counts (region, sex, age, year): the nation's WPP total in every step, the
-        provinces' estimates in the observed steps (zero after them)."""
+        """Counts (region, sex, age, year): the nation's net international migration in every
+        step (zero, or WPP's total), the provinces' estimates in the observed steps (zero
+        after them)."""
         observed = (inputs["province_net_migration"].rename(migration_step="year")
                     .sel(region=provinces).drop_vars("region_name", errors="ignore"))
         mask = xr.DataArray(known, dims="year", coords={"year": steps})
         counts = observed.reindex(year=steps).where(mask, 0.0).fillna(0.0)
         national = _national_steps(inputs, steps).drop_vars("region_name", errors="ignore")
+        if self.national == "zero":
+            national = xr.zeros_like(national)
         totals = xr.concat([national.expand_dims(region=[nation]), counts], dim="region")
         weight = self._age_weights(inputs, totals["region"].values)
         return (totals * weight).transpose("region", "sex", "age", "year")

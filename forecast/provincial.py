@@ -33,10 +33,11 @@ shared by the provinces' expected births times their fertility factor; deaths ar
 nation's observed deaths shared by expected deaths (national death rates applied to each
 province's census age structure, scaled to N). Both are raked to the nation's observed
 births and deaths where the nation has them. The provinces' residuals do not add up to the
-nation's net migration (the provincial and national series are not fully consistent; their
-difference changes by about 0.5 million a year before 2020), so the difference is shared
-out in proportion to each province's absolute residual: the provinces then sum to the
-national net migration in every step, and a province with no residual keeps none.
+nation's net migration (zero for migration between provinces; the provincial and national
+series are not fully consistent, their difference changing by about 0.5 million a year
+before 2020), so the difference is shared out in proportion to each province's absolute
+residual: the provinces then sum to the national net migration in every step, and a province
+with no residual keeps none.
 """
 
 from __future__ import annotations

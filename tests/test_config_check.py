@@ -106,6 +106,7 @@ PROBES = [
     (["migration=wpp", "migration.male_share=2"], "migration.male_share", "2"),
     (["migration.years=0"], "migration.years", "0"),
     (["migration.scale=-0.5"], "migration.scale", "-0.5"),
+    (["migration.national=un"], "migration.national", "'un'"),
     (["migration.exchange_years=1"], "migration.exchange_years", "1"),
     (["data.province_migrants_file=none.csv"], "data.province_migrants_file", "'none.csv'"),
     (["migration.decay_years=-3"], "migration.decay_years", "-3"),

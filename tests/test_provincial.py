@@ -171,13 +171,15 @@ def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_i
     counts, rates = out["net_migration"], out["net_migration_rate"]
     observed = census_inputs["province_net_migration"]
     last = int(observed["migration_step"].max())
-    # observed steps: the estimated counts, no rates; the nation's row is WPP's total
+    # observed steps: the estimated counts, no rates
     np.testing.assert_allclose(
         counts.sel(year=slice(None, last), region=list(PROVINCES)).sum(("sex", "age")),
         observed.sel(migration_step=slice(2020, last), region=list(PROVINCES)), rtol=1e-9)
     assert float(np.abs(rates.sel(year=slice(None, last))).max()) == 0.0
+    assert float(np.abs(counts.sel(region=NATION_CODE)).max()) == 0.0  # NBS: none abroad
     national = census_inputs["net_migration_total"].sel(region=NATION_CODE)
-    assert float(counts.sel(region=NATION_CODE, year=2030).sum()) == pytest.approx(
+    wpp = _trend_model(exchange_years=None, national="wpp").rates(census_inputs, steps)
+    assert float(wpp["net_migration"].sel(region=NATION_CODE, year=2030).sum()) == pytest.approx(
         float(national.sel(year=2023)))
     # later steps: the mean rate of the last five observed steps, by age per the schedule
     recent = census_inputs["province_net_migration_rate"].isel(migration_step=slice(-5, None))

@@ -337,8 +337,6 @@ def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray
     census (national ASFR of the five calendar years before it)."""
     from forecast.provincial import provincial_history
     from forecast.subnational import child_woman_ratio_factor
-    from forecast.timing import step_rates
-
     settings = {"factor_years": 3, "factor_trend": False, "migration_from": 2011, **settings}
     table = None
     if file:
@@ -356,8 +354,10 @@ def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray
     missing = xr.DataArray(np.full(len(years), np.nan), dims="year", coords={"year": years})
     flows = {k: observed[f"observed_{k}"].rename(observed_year="year") if observed is not None
              else missing for k in ("births", "deaths")}
+    # migration between provinces nets to zero, and NBS's published national population
+    # implies no net international migration (its year-end changes equal births - deaths)
     steps = np.arange(int(years[0]), int(years[-1]) + 1)
-    migration = step_rates(national["net_migration_total"], steps, national.attrs["until"])
+    migration = xr.DataArray(np.zeros(len(steps)), dims="year", coords={"year": steps})
     history = provincial_history(
         population.sel(region=provinces), table["province_crude_birth_rate"],
         table["province_population_yearend"], national["asfr"], mx, flows["births"],

@@ -322,6 +322,23 @@ def test_a_gap_in_a_population_series_is_refused(data_dir):
         load_china_census(data_dir=data_dir)
 
 
+def test_a_newly_published_year_extends_the_history(data_dir):
+    """A user adds 2023 year-end populations (here: 2022's, unchanged): the migration history
+    gains the step from mid-2022, whose residual is the natural decrease put back."""
+    path = data_dir / "china_nbs_province_observed.csv"
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if ",2022,population_yearend_total," in line]
+    assert len(rows) == len(PROVINCES)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n".join(r.replace(",2022,", ",2023,", 1) for r in rows) + "\n")
+    before = load_china_census()["province_net_migration"]
+    after = load_china_census(data_dir=data_dir)["province_net_migration"]
+    assert int(after["migration_step"].max()) == int(before["migration_step"].max()) + 1
+    np.testing.assert_allclose(after.sel(migration_step=before["migration_step"]), before,
+                               rtol=1e-9, atol=1e-6)
+    assert float(np.abs(after.isel(migration_step=-1)).sum()) > 0
+
+
 def test_migrant_stock_file_is_checked(data_dir):
     path = data_dir / "china_census2020_province_migrants.csv"
     lines = path.read_text(encoding="utf-8").splitlines()

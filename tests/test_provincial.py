@@ -389,3 +389,17 @@ def test_user_net_migrants_file(tmp_path, census_inputs):
     _write(path, "\n".join(r for r in rows if not r.startswith("110000,2023")) + "\n")
     with pytest.raises(InputError, match=r"region 110000 for every year 2020-2025"):
         instantiate(cfg).rates(census_inputs, np.arange(2020, 2025))
+
+
+def test_user_net_migrants_file_for_a_single_region(tmp_path):
+    """data=wpp: the file holds the one region's rows, spread over sex and age."""
+    from forecast.data import load_wpp
+
+    inputs = load_wpp(region="JPN", base_year=2015)
+    path = _write(tmp_path / "jpn.csv", "region_code,year,net_migrants\n"
+                  + "".join(f"JPN,{y},{100_000 + 1000 * (y - 2015)}\n" for y in range(2015, 2021)))
+    cfg = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "migration" / "file.yaml"),
+                          {"path": str(path)})
+    flows = instantiate(cfg).rates(inputs, np.arange(2015, 2020)).sum(("sex", "age"))
+    # a step takes the mean of its two calendar years
+    assert float(flows.sel(region="JPN", year=2016)) == pytest.approx(101_500.0)

@@ -141,8 +141,9 @@ def province_series(path: Path, provinces: list[str], until: int | None = None) 
             "the GB/T 2260 code of one of the provinces projected (110000 ... 650000)"
             + (f"; {len(rows)} rows have this code" if len(rows) > 1 else ""))))
     other = table[~table["indicator"].isin(PROVINCE_INDICATORS)]
-    problems += [problem(path, "indicator", r, got, " or ".join(PROVINCE_INDICATORS)
-                         + " in the provincial file") for r, got in zip(other["_row"], other["indicator"])]
+    wanted = " or ".join(PROVINCE_INDICATORS) + " in the provincial file"
+    problems += [problem(path, "indicator", r, got, wanted)
+                 for r, got in zip(other["_row"], other["indicator"])]
     raise_if(problems)
     if until is not None:
         table = table[table["year"] <= until]

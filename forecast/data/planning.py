@@ -115,7 +115,7 @@ def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Pat
 
 
 #: Net migrants of one region in a year: 10 million either way is more than any Chinese
-#: province has gained or lost in a year (Guangdong, the largest gain, about 2 million).
+#: province has gained or lost in a year (Guangdong's largest gains were under 2 million).
 NET_MIGRANTS_RANGE = (-1e7, 1e7)
 #: The regions of a net-migrants file must add up to its national row within this share of
 #: their absolute flows.
@@ -143,17 +143,21 @@ def load_net_migrants(file: str | Path, regions: list[str], nation: str, years,
     raise_if(problems)
     years = [int(y) for y in years]
     wide = table.pivot(index="region_code", columns="year", values="net_migrants")
-    others = [r for r in regions if r != nation] or [nation]
-    for code in others:
+    others = [r for r in regions if r != nation]
+    for code in others or [nation]:
         have = set(wide.columns[wide.loc[code].notna()]) if code in wide.index else set()
         missing = [y for y in years if y not in have]
         if missing:
             problems.append(problem(path, "year", None, ", ".join(map(str, missing)), (
                 f"a net_migrants row of region {code} for every year {years[0]}-{years[-1]}")))
     raise_if(problems)
+    if not others:  # the nation alone
+        return xr.DataArray(wide.loc[[nation], years].to_numpy(float), dims=("region", "year"),
+                            coords={"region": [nation], "year": years},
+                            attrs={"units": "persons per year", "source_file": str(path)})
     parts = wide.reindex(index=others, columns=years)
-    total = parts.sum() if others != [nation] else parts.loc[nation]
-    if nation in wide.index and others != [nation]:
+    total = parts.sum()
+    if nation in wide.index:
         given = wide.loc[nation].reindex(years)
         gap = (given - total).abs()
         allowed = NET_MIGRANTS_SUM_TOLERANCE * parts.abs().sum()
@@ -163,8 +167,7 @@ def load_net_migrants(file: str | Path, regions: list[str], nation: str, years,
                 f"the sum of the regions' net migrants in {year} ({total[year]:g}) within "
                 f"{100 * NET_MIGRANTS_SUM_TOLERANCE:g} % of their absolute flows")))
         raise_if(problems)
-    values = np.vstack([total.to_numpy(float)[None], parts.to_numpy(float)]) if others != [nation] \
-        else total.to_numpy(float)[None]
-    codes = [nation] + (others if others != [nation] else [])
+    values = np.vstack([total.to_numpy(float)[None], parts.to_numpy(float)])
+    codes = [nation] + others
     return xr.DataArray(values, dims=("region", "year"), coords={"region": codes, "year": years},
                         attrs={"units": "persons per year", "source_file": str(path)})

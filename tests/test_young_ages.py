@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from forecast.graduation import AGES
 from forecast.lifetable import andreev_kingkade_a0
 from forecast.variables import SEXES
+from forecast import young_ages
 from forecast.young_ages import (cohort_births, rebuild_young_ages, scale_regions,
                                  survived_cohorts)
 
@@ -59,9 +60,12 @@ def test_sexes_sum_to_births_and_srb_splits(births, srb, at):
     out = cohort_births(b, r, at, range(5))
     hi = at - np.arange(5)
     shares = np.clip(np.minimum(hi[:, None], years + 1) - np.maximum(hi[:, None] - 1, years), 0, 1)
-    np.testing.assert_allclose(out.sum("sex").values, shares @ b.values, rtol=RTOL)
+    # cohort_births ignores slivers of a year below _EPS (a time a hair past a year's start):
+    # up to that share of a year's births, relative to the cohort's
+    tolerance = 10 * young_ages._EPS * max(births) / min(births)
+    np.testing.assert_allclose(out.sum("sex").values, shares @ b.values, rtol=tolerance)
     np.testing.assert_allclose(out.sel(sex="male").values,
-                               shares @ (b.values * r.values / (1 + r.values)), rtol=RTOL)
+                               shares @ (b.values * r.values / (1 + r.values)), rtol=tolerance)
     assert list(out["sex"].values) == list(SEXES)
 
 

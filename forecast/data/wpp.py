@@ -11,7 +11,8 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.common import (SEX, SEX_OR_BOTH, THOUSAND, annual_series, cached,
-                                  check_years, config_int, finish, select, year_column)
+                                  check_years, config_int, file_digest, finish, select,
+                                  year_column)
 from forecast.errors import InputError, problem, raise_if
 from forecast.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
 from forecast.paths import DATA_DIR
@@ -256,3 +257,85 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
                  f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
     return ds.assign_attrs(tfr_target=region)
 
+
+
+WPP_VARIANTS = "wpp2024_china_projection_variants.csv"
+#: The published WPP 2024 projection variants a file may hold, in the Dataset's order.
+PROJECTION_VARIANTS = ("medium", "low", "high", "constant_fertility",
+                       "lower_80", "upper_80", "lower_95", "upper_95")
+#: Indicator -> (unit in the file, plausible range in that unit, factor to the Dataset's unit,
+#: the Dataset's unit). Ranges as for VITAL_RANGES; a population up to 2 billion (2e6
+#: thousands), above any country's [China, high variant 2024: 1,419,899].
+VARIANT_INDICATORS = {
+    "births": ("thousands", (0.0, 1e5), THOUSAND, "persons per year"),
+    "tfr": ("children per woman", (0.1, 10.0), 1.0, "children per woman"),
+    "population": ("thousands", (0.0, 2e6), THOUSAND, "persons"),
+}
+WPP_CITATION = ("United Nations, Department of Economic and Social Affairs, Population "
+                "Division (2024). World Population Prospects 2024. "
+                "© 2024 United Nations, CC BY 3.0 IGO.")
+
+
+@cached
+def _read_variants(path: Path) -> pd.DataFrame:
+    table = read_table(path, [
+        Column("region"), Column("region_name"), year_column(),
+        Column("indicator", allowed=frozenset(VARIANT_INDICATORS)),
+        Column("variant", allowed=frozenset(PROJECTION_VARIANTS)),
+        Column("value", "number"), Column("unit")],
+        key=["indicator", "variant", "year"])
+    problems = []
+    for indicator, (unit, _, _, _) in VARIANT_INDICATORS.items():
+        rows = table[(table["indicator"] == indicator) & (table["unit"] != unit)]
+        problems += [problem(path, "unit", r, got, f'"{unit}" for indicator {indicator}')
+                     for r, got in zip(rows["_row"], rows["unit"])]
+    problems += [problem(path, "value", r, shortest(v), "a number > 0")
+                 for r, v in zip(table["_row"], table["value"]) if not v > 0]
+    raise_if(problems)
+    check_limits_by(table, path, "value", "indicator",
+                    {k: (*limits, unit) for k, (unit, limits, _, _) in VARIANT_INDICATORS.items()})
+    first, last = int(table["year"].min()), int(table["year"].max())
+    gaps = {key: sorted(set(range(first, last + 1)) - set(rows["year"]))
+            for key, rows in table.groupby(["indicator", "variant"])}
+    raise_if([problem(path, "year", None, ", ".join(map(str, missing)),
+                      f"every year from {first} to {last} for indicator {indicator}, "
+                      f"variant {variant}") for (indicator, variant), missing in gaps.items()
+              if missing])
+    return table
+
+
+def wpp_variants(path: str | Path | None = None) -> xr.Dataset:
+    """The UN WPP 2024 published projection variants of one region (default: China,
+    ``data/wpp2024_china_projection_variants.csv``), to compare scenarios against.
+
+    Variables ``births`` (persons per year, calendar year), ``tfr`` (children per woman,
+    calendar year) and ``population`` (persons at 1 July), each with dims ``(variant, year)``;
+    ``variant`` holds the variants of the file, in the order of :data:`PROJECTION_VARIANTS`,
+    and an indicator the file has no rows for in a variant is NaN there (the shipped file has
+    births of the medium variant only: its source, the R package wpp2024, has no others). Raises :class:`InputError` naming file, column and row for a
+    missing column, a value that is not a finite number > 0 in its indicator's unit and range,
+    an unknown indicator or variant, a duplicate (indicator, variant, year) or a missing year.
+    """
+    path = Path(path) if path is not None else DATA_DIR / WPP_VARIANTS
+    table = _read_variants(path)
+    regions = table["region"].unique()
+    if len(regions) > 1:
+        raise InputError(problem(path, "region", None, ", ".join(sorted(regions)),
+                                 "one region per file"))
+    present = set(table["variant"])
+    variants = [v for v in PROJECTION_VARIANTS if v in present]
+    years = np.sort(table["year"].unique())
+    ds = xr.Dataset(coords={"variant": variants, "year": years})
+    for indicator, (_, _, factor, unit) in VARIANT_INDICATORS.items():
+        wide = (table[table["indicator"] == indicator]
+                .pivot(index="variant", columns="year", values="value")
+                .reindex(index=variants, columns=years))
+        ds[indicator] = xr.DataArray(wide.to_numpy(float) * factor, dims=("variant", "year"),
+                                     attrs={"units": unit})
+    ds["births"].attrs["time"] = ds["tfr"].attrs["time"] = "calendar year"
+    ds["population"].attrs["date"] = "1 July"
+    name = str(table["region_name"].iloc[0])
+    return ds.assign_attrs(
+        region=str(regions[0]), region_name=name, source=WPP_CITATION,
+        source_files=[str(path)], data_sha256=file_digest([path]),
+        description=f"UN WPP 2024 published projection variants, {name} ({regions[0]})")

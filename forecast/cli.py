@@ -4,6 +4,11 @@ Exit status: 0 when the run wrote its files; 2 for bad input or configuration (t
 names the file or option); 3 when the files could not be written; 128 + the signal number
 when the run was interrupted (130 for Ctrl-C, 143 for SIGTERM). On any failure nothing is
 written, and folders the run created for itself are removed.
+
+A sweep (``forecast -m ...``, Hydra's multirun) exits 0 when every member wrote its files
+and the sweep folder its combined files (:mod:`forecast.sweep`); when a member fails,
+Hydra reports that member's error (:class:`SweepMemberError`: its folder, overrides and
+the cause) and exits 1, and the members that finished keep their outputs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
@@ -54,14 +60,26 @@ class RunFolderCallback(Callback):
                                    "write to."))
 
 
+class SweepMemberError(RuntimeError):
+    """A member of a sweep failed (Hydra stops the sweep with it)."""
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    out_dir = Path(HydraConfig.get().runtime.output_dir).absolute()
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir).absolute()
+    overrides = list(hydra_cfg.overrides.task)
+    member = hydra_cfg.mode == RunMode.MULTIRUN
     previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
     try:
-        run(cfg, out_dir, overrides=list(HydraConfig.get().overrides.task))
+        run(cfg, out_dir, overrides=overrides, sweep_member=member)
     except BaseException as err:  # noqa: BLE001 - every failure leaves no trace
         _remove_created()
+        if member and isinstance(err, Exception):
+            _remove_if_empty(out_dir)
+            cause = _cause(err, InputError) or _cause(err, OutputError) or err
+            raise SweepMemberError(f"sweep member {out_dir.name} ({' '.join(overrides)}) "
+                                   f"failed: {type(cause).__name__}: {cause}") from err
         _exit_for(err)
         raise
     finally:
@@ -106,6 +124,14 @@ def _remove_created() -> None:
         except OSError:
             break  # not empty (another run's files) or already gone: keep it and its parents
     _created.clear()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a failed member's folder where it holds nothing."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _cause(err: BaseException | None, kind: type) -> BaseException | None:

@@ -215,8 +215,9 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
     horizon = c.whole("horizon", conf.get("horizon", _MISSING), what="a whole-number year")
     if horizon is not None and base is not None and horizon <= base:
         c.add("horizon", horizon, f"a year after the base year (data.base_year = {base})")
-    c.text("scenario", conf.get("scenario", _MISSING),
-           hint=" (quote a number: scenario=\"'2030'\")")
+    scenario = c.mapping("scenario", conf.get("scenario", _MISSING))
+    if scenario is not None:
+        _check_scenario(c, scenario, base, horizon)
     output = c.mapping("output", conf.get("output", _MISSING))
     if output is not None:
         c.choice("output.projection", output.get("projection", _MISSING), STORED)
@@ -424,6 +425,35 @@ def _check_schedule(c: "_Checker", prefix: str, node: Mapping) -> None:
                 or not (lo <= values[0] and values[1] <= hi)):
             c.add(f"{prefix}.mac_bounds", bounds, f"two increasing ages between {lo:g} and "
                   f"{hi:g}, e.g. [24.0, 34.0]")
+
+
+def _check_scenario(c: "_Checker", node: Mapping, base: int | None, horizon: int | None
+                    ) -> None:
+    """configs/scenario/ (forecast.scenario): name, kind and the sizes each kind uses."""
+    from forecast.scenario import KINDS
+
+    c.text("scenario.name", node.get("name", _MISSING),
+           hint=" (quote a number: scenario.name=\"'2030'\")")
+    kind = node.get("kind", "none")
+    c.choice("scenario.kind", kind, KINDS)
+    if kind == "shift":
+        c.number("scenario.shift", node.get("shift", _MISSING), -3, 3,
+                 what="a change of TFR in children per woman from -3 to 3")
+        c.whole("scenario.ramp_years", node.get("ramp_years", 1), 1)
+        phase = node.get("phase_in")
+        if phase is not None and not (isinstance(phase, (list, tuple)) and all(
+                (v := _as_number(w)) is not None and 0 <= v <= 1 for w in phase)):
+            c.add("scenario.phase_in", phase, "null or a list of shares from 0 to 1, one per "
+                  "year from scenario.start")
+    if kind == "follow":
+        c.text("scenario.reference", node.get("reference", _MISSING),
+               hint=" (a population of the TFR pool, e.g. KOR)")
+    start = node.get("start")
+    if start is not None and base is not None:
+        last = horizon if horizon is not None else 9999
+        c.whole("scenario.start", start, base + 1, last,
+                what=f"null or a year from {base + 1} to {last}")
+    c.number("scenario.migration_scale", node.get("migration_scale", 1.0), 0, 10)
 
 
 def _check_migration(c: "_Checker", node: Mapping) -> None:

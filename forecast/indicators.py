@@ -16,6 +16,8 @@ import xarray as xr
 #: Indicator name -> (unit, meaning), in output order.
 INDICATORS: dict[str, tuple[str, str]] = {
     "births": ("persons per year", "Live births in the calendar year"),
+    "tfr": ("children per woman", "Total fertility rate of the calendar year the projection "
+            "used (ASFR summed over age; a province's births are then raked to the nation's)"),
     "crude_birth_rate": ("births per 1,000 population",
                          "Live births in the calendar year per 1,000 persons at 1 July"),
     "population": ("persons", "Total population at 1 July"),
@@ -39,6 +41,7 @@ def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
     births = projection["births_calendar"].dropna("year", how="all")
     out = {"births": births.sum("sex"),
            "population": by_age.sum("age")}
+    out["tfr"] = projection["tfr"].sel(year=births["year"])
     out["crude_birth_rate"] = 1000.0 * out["births"] / out["population"]
     out["population_yearend"] = projection["population_yearend"]
     out["net_migration"] = projection["net_migration"].sum("sex", skipna=False)
@@ -128,7 +131,8 @@ def _names(codes: pd.Series, region_names: dict[str, str]) -> pd.Series:
 #: Decimal places in the CSV files: counts, money and areas to 0.1, probabilities to 0.001.
 DECIMALS, PROBABILITY_DECIMALS = 1, 3
 #: Units written with other decimals than DECIMALS (rates as NBS publishes them).
-UNIT_DECIMALS = {"probability": PROBABILITY_DECIMALS, "births per 1,000 population": 2}
+UNIT_DECIMALS = {"probability": PROBABILITY_DECIMALS, "births per 1,000 population": 2,
+                 "children per woman": 3}
 
 
 def rounded_long(table: pd.DataFrame) -> pd.DataFrame:

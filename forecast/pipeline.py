@@ -32,6 +32,10 @@ from forecast.observed_years import (life_expectancy_summary, observed_compariso
 from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.projection import checked_horizon, project_inputs
 from forecast.run_folder import RunFolder
+from forecast.scenario import Scenario
+from forecast.comparison import key_draws
+from forecast.figures import run_figures_writer
+from forecast.sweep import FIGURES, INDICATOR_DRAWS_NC
 
 #: Writes one output file to the path it is given.
 Writer = Callable[[Path], None]
@@ -39,17 +43,22 @@ Writer = Callable[[Path], None]
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None) -> list[Path]:
+def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
+        sweep_member: bool = False) -> list[Path]:
     """Run ``cfg.task``: ``project`` (:func:`run_projection`) or ``backtest``
-    (:func:`run_backtest`) and publish its files in ``out_dir``.
+    (:func:`run_backtest`) and publish its files in ``out_dir``; a projection that is a
+    member of a sweep also writes the draws of its key indicators (:mod:`forecast.sweep`).
 
     The run folder is checked (and its staging folder created) before any work; nothing
     is written unless every stage succeeds (:class:`forecast.run_folder.RunFolder`)."""
     check_config(cfg)  # every option (task, output.projection, ...) and the memory needed
     started = time.perf_counter()
     with RunFolder(out_dir, needed_bytes=output_bytes(cfg)) as folder:
-        stage = run_backtest if cfg.get("task", "project") == "backtest" else run_projection
-        written = folder.publish(stage(cfg, overrides))
+        if cfg.get("task", "project") == "backtest":
+            writers = run_backtest(cfg, overrides)
+        else:
+            writers = run_projection(cfg, overrides, sweep_member=sweep_member)
+        written = folder.publish(writers)
     log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
              time.perf_counter() - started)
     return written
@@ -65,9 +74,11 @@ def output_bytes(cfg: DictConfig) -> int:
     return int(1.5 * size.array_bytes / size.draws * stored) + 20 * 2**20
 
 
-def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Writer]:
+def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
+                   sweep_member: bool = False) -> dict[str, Writer]:
     """Load, project and summarise; the writers of ``forecast.csv``, ``demand.csv``,
-    ``projection.nc``, ``posterior.nc`` (Bayesian fertility only) and ``run.json``."""
+    ``projection.nc``, ``posterior.nc`` (Bayesian fertility only), ``figures/`` (unless
+    ``plots=false``), ``indicator_draws.nc`` (members of a sweep) and ``run.json``."""
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     log.info("Loading data (%s)", cfg.data._target_)
@@ -77,9 +88,10 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
     demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
                                                                      "migration"))
+    scenario = Scenario.from_config(cfg.get("scenario"))
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
-                                level_years=_level_years(cfg))
-    projection = projection.assign_attrs(scenario=cfg.scenario,
+                                level_years=_level_years(cfg), scenario=scenario)
+    projection = projection.assign_attrs(scenario=scenario.name,
                                          source=inputs.attrs["description"],
                                          data_sha256=inputs.attrs["data_sha256"],
                                          forecast_version=forecast.__version__)
@@ -94,7 +106,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
             {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
             | demand, names, bounds=("childcare_gap", "kindergarten_gap"))), decimals=None)
         indicators |= demand
-    table = summary_table(indicators, cfg.scenario, names)
+    table = summary_table(indicators, scenario.name, names)
     check_quantile_order(table)
     stored = projection if cfg.output.projection == "draws" else over_draws(projection)
     diagnostics = getattr(fertility, "diagnostics", {})
@@ -127,6 +139,10 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None) -> dict[
                PROJECTION_NC: netcdf_writer(stored)}
     if posterior is not None:
         writers[POSTERIOR_NC] = idata_writer(posterior)
+    if sweep_member:
+        writers[INDICATOR_DRAWS_NC] = netcdf_writer(key_draws(indicators, projection))
+    if cfg.get("plots", True):
+        writers[FIGURES] = run_figures_writer(projection, indicators, inputs)
     metadata["outputs"] = [*writers, RUN_JSON]
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     writers[RUN_JSON] = json_writer(metadata)

@@ -215,7 +215,8 @@ def _step_outline(values: np.ndarray, ages: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def fan_chart(draws: xr.DataArray, observed: xr.DataArray | pd.Series | None = None, *,
-              title: str, ylabel: str, scale: float = 1.0, ax: Axes | None = None) -> Figure:
+              title: str, ylabel: str, scale: float = 1.0, ax: Axes | None = None,
+              observed_label: str = LABEL_OBSERVED) -> Figure:
     """Fan chart of one series: median line, 80 % band (darker) and 95 % band (lighter).
 
     Parameters
@@ -231,6 +232,8 @@ def fan_chart(draws: xr.DataArray, observed: xr.DataArray | pd.Series | None = N
         Divisor of every value: 1e4 (:data:`PER_10K`) shows persons in 万人.
     ax : Axes, optional
         Draw into this Axes and return its figure; else a new Figure.
+    observed_label : str
+        Legend label of ``observed``.
 
     Returns
     -------
@@ -245,7 +248,7 @@ def fan_chart(draws: xr.DataArray, observed: xr.DataArray | pd.Series | None = N
         _tidy(ax)
         _draw_fan(ax, draws.dropna("year", how="all") / scale)
         if observed is not None:
-            _draw_observed(ax, observed / scale)
+            _draw_observed(ax, observed / scale, observed_label)
         ax.set_title(title, loc="left", fontfamily=_families())
         ax.set_ylabel(ylabel)
         ax.set_xlabel(LABEL_YEAR)
@@ -267,11 +270,11 @@ def _draw_fan(ax: Axes, draws: xr.DataArray, color: str = BLUE) -> None:
     ax.plot(years, band[0.5], color=color, linewidth=2.0, label=LABEL_MEDIAN)
 
 
-def _draw_observed(ax: Axes, observed: xr.DataArray) -> None:
+def _draw_observed(ax: Axes, observed: xr.DataArray, label: str = LABEL_OBSERVED) -> None:
     """Observed series (year) as black dots joined by a thin line; NaN years skipped."""
     kept = observed.dropna("year")
     ax.plot(kept["year"].values, kept.values, color="black", linewidth=0.9, marker="o",
-            markersize=3.5, label=LABEL_OBSERVED, zorder=3)
+            markersize=3.5, label=label, zorder=3)
 
 
 # ---------------------------------------------------------------- births and TFR
@@ -280,7 +283,7 @@ def _draw_observed(ax: Axes, observed: xr.DataArray) -> None:
 def births_tfr_fan(births: xr.DataArray, tfr: xr.DataArray,
                    observed_births: xr.DataArray | pd.Series | None = None,
                    observed_tfr: xr.DataArray | pd.Series | None = None, *,
-                   region_label: str) -> Figure:
+                   region_label: str, observed_tfr_label: str = LABEL_OBSERVED) -> Figure:
     """Two fan charts side by side: births (万人) and the total fertility rate.
 
     The TFR panel has dashed reference lines at 2.1 (更替水平, replacement) and 1.5 (警戒线).
@@ -295,6 +298,8 @@ def births_tfr_fan(births: xr.DataArray, tfr: xr.DataArray,
         Observed values in the same units (persons per year; children per woman).
     region_label : str
         E.g. ``"440000 广东省"`` (see :func:`region_label`).
+    observed_tfr_label : str
+        Legend label of ``observed_tfr`` (e.g. whose estimates they are).
 
     Returns
     -------
@@ -308,7 +313,7 @@ def births_tfr_fan(births: xr.DataArray, tfr: xr.DataArray,
         fan_chart(births, observed_births, title="出生人口 Births", ylabel=LABEL_BIRTHS,
                   scale=PER_10K, ax=left)
         fan_chart(tfr, observed_tfr, title="总和生育率 Total fertility rate",
-                  ylabel=LABEL_TFR, ax=right)
+                  ylabel=LABEL_TFR, ax=right, observed_label=observed_tfr_label)
         _tfr_references(right)
         fig.suptitle(f"{region_label}  出生人口与总和生育率 Births and TFR")
     return fig

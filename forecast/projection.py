@@ -11,6 +11,7 @@ from forecast.ccmpp import project
 from forecast.errors import InputError
 from forecast.data import config_int
 from forecast.lifetable import life_table
+from forecast.scenario import Scenario, apply_scenario
 from forecast.subnational import project_with_nation
 from forecast.calibration import apply_factors, calibration_factors
 
@@ -28,20 +29,25 @@ def checked_horizon(inputs: xr.Dataset, horizon) -> int:
 
 
 def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
-                   level_years: dict[str, int] | None = None) -> xr.Dataset:
+                   level_years: dict[str, int] | None = None,
+                   scenario: Scenario | None = None) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
     Fertility, mortality and the sex ratio at birth are taken by calendar year up to
     ``horizon``, net migration by step. Where the inputs hold observed national births and
     deaths (``observed_births``, ``observed_deaths``), the rates are first calibrated to
-    reproduce them (:mod:`forecast.calibration`; ``level_years`` as there). Regions with a ``national_region``
+    reproduce them (:mod:`forecast.calibration`; ``level_years`` as there); then the
+    ``scenario`` changes the calibrated rates (:mod:`forecast.scenario`; default: none).
+    Regions with a ``national_region``
     attribute are projected with births raked to the nation
     (:func:`forecast.subnational.project_with_nation`); where the inputs name
     ``report_regions``, only those are kept.
 
     Returns the :func:`forecast.ccmpp.project` Dataset (step flows NaN in the horizon year,
     which has no step) plus ``population_yearend`` (region, year, draw), persons at 31
-    December, and, when calibrated, ``calibration_fertility`` and ``calibration_mortality``
+    December, ``tfr`` (region, year, draw), children per woman, the total fertility rate the
+    projection used (ASFR summed over age; a region's births are then raked to the nation's),
+    and, when calibrated, ``calibration_fertility`` and ``calibration_mortality``
     (year[, draw]) with ``births_uncalibrated`` and ``deaths_uncalibrated`` (year[, draw]).
     """
     base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
@@ -64,6 +70,8 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
                                       inputs[["observed_births", "observed_deaths"]],
                                       level_years)
         rates = apply_factors(rates, factors)
+    if scenario is not None:
+        rates = apply_scenario(rates, inputs, scenario, national)
     log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
              base, horizon)
     if "national_region" in inputs.attrs and population.sizes["region"] > 1:
@@ -74,6 +82,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
         result = result.sel(region=list(inputs.attrs["report_regions"]))
     result["population_yearend"] = yearend_population(result)
     result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
+    result["tfr"] = total_fertility(rates["asfr"], result)
     if factors is not None:
         result["calibration_fertility"] = factors["fertility"].assign_attrs(
             units="1", description="Factor on the year's ASFR that reproduces observed births")
@@ -102,6 +111,17 @@ def yearend_population(result: xr.Dataset) -> xr.DataArray:
     total = result["population"].sum(("sex", "age")) + 0.5 * flows
     return total.transpose("region", "year", "draw").assign_attrs(
         units="persons", description="Population at 31 December of `year`")
+
+
+def total_fertility(asfr: xr.DataArray, result: xr.Dataset) -> xr.DataArray:
+    """The TFR (region, year, draw), children per woman, of the calendar-year ``asfr`` for
+    the regions and years of ``result``."""
+    tfr = asfr.sum("age").sel(region=result["region"].values, year=result["year"].values)
+    if "draw" not in tfr.dims:
+        tfr = tfr.expand_dims(draw=result["draw"].values)
+    return tfr.transpose("region", "year", "draw").assign_attrs(
+        units="children per woman", description="Total fertility rate of the calendar year "
+        "(ASFR summed over single ages)")
 
 
 def life_expectancy(mx: xr.DataArray) -> xr.DataArray:

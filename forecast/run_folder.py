@@ -34,7 +34,7 @@ from forecast.errors import InputError, OutputError
 #: Names a run may write into its folder (files, or folders such as figures/).
 RUN_OUTPUTS = frozenset({
     "forecast.csv", "demand.csv", "projection.nc", "posterior.nc", "run.json",
-    "backtest_scores.csv", "backtest_summary.csv", "figures",
+    "backtest_scores.csv", "backtest_summary.csv", "figures", "indicator_draws.nc",
 })
 _STAGING = re.compile(r"^\..+\.(staging|previous)-(\d+)-[0-9a-f]+$")
 #: Free space kept in reserve beyond a run's estimated output size (bytes).

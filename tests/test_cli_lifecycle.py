@@ -97,7 +97,8 @@ def test_a_rerun_without_demand_leaves_no_demand_table(tmp_path):
     assert (out / "demand.csv").is_file()
     second = _cli(f"hydra.run.dir={out}", *FAST, "demand=none", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["forecast.csv", "projection.nc", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "forecast.csv", "projection.nc",
+                                                     "run.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 

@@ -92,8 +92,16 @@ PROBES = [
     (["horizon=abc"], "horizon", "'abc'"),
     (["horizon=2030.5"], "horizon", "2030.5"),
     (["horizon=2020"], "horizon", "2020"),
-    (["scenario=''"], "scenario", "''"),
-    (["scenario=2030"], "scenario", "2030"),
+    (["scenario.name=''"], "scenario.name", "''"),
+    (["scenario.name=2030"], "scenario.name", "2030"),
+    (["scenario=low", "scenario.shift=five"], "scenario.shift", "'five'"),
+    (["scenario=low", "scenario.shift=4"], "scenario.shift", "4"),
+    (["scenario=low", "scenario.ramp_years=0"], "scenario.ramp_years", "0"),
+    (["scenario=low", "scenario.start=2020"], "scenario.start", "2020"),
+    (["scenario=low", "scenario.kind=double"], "scenario.kind", "'double'"),
+    (["scenario=korea_path", "scenario.reference=''"], "scenario.reference", "''"),
+    (["scenario=migration_half", "scenario.migration_scale=-1"], "scenario.migration_scale",
+     "-1"),
     (["output.projection=all"], "output.projection", "'all'"),
     (["data.regions=440000"], "data.regions", "440000"),
     (["data.regions=[4400]"], "data.regions", "4400"),
@@ -254,7 +262,8 @@ def test_the_readme_examples_pass(plenty_of_memory):
                        "horizon=2020"],
                       ["fertility.draws=2000", "output.projection=draws"],
                       ["demand=guangdong"], ["demand.subsidy.amount_per_child_per_year.value=5000"],
-                      ["scenario=plan_b"]):
+                      ["scenario.name=plan_b"], ["scenario=high"],
+                      ["scenario=policy_effect", "scenario.shift=0.1"]):
         assert config_problems(_compose(overrides)) == [], overrides
 
 

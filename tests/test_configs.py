@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 
 from forecast.cli import CONFIG_DIR
 
-GROUPS = ["data", "fertility", "mortality", "migration", "experiment"]
+GROUPS = ["data", "fertility", "mortality", "migration", "scenario", "experiment"]
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((Path(CONFIG_DIR) / g).glob("*.yaml"))]
 
 
@@ -31,8 +31,11 @@ def test_default_config_composes():
 @pytest.mark.parametrize("group,option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_every_option_composes_and_instantiates(group, option):
     cfg = _compose([f"{group}={option}"])
-    if group == "experiment":
-        assert cfg.task == "backtest" and cfg.backtest.models
+    if group == "experiment":  # a backtest, or a sweep of scenarios with a summary
+        assert (cfg.task == "backtest" and cfg.backtest.models) or cfg.sweep.report
+        return
+    if group == "scenario":
+        assert cfg.scenario.name.startswith(option)
         return
     assert "_target_" in cfg[group]
     if group != "data":  # models are cheap to build; data loaders are exercised elsewhere

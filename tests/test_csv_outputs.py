@@ -58,7 +58,7 @@ def injected_run(tmp_path_factory):
         census.loc[census["region_code"] == code, "province"] = name
     census.to_csv(data / CENSUS_POPULATION, index=False)
     out = root / "run"
-    _forecast(out, "fertility=constant", f"data.data_dir={data}", "scenario='=1+1'")
+    _forecast(out, "fertility=constant", f"data.data_dir={data}", "scenario.name='=1+1'")
     return out
 
 

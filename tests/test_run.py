@@ -44,7 +44,8 @@ def default_run(tmp_path_factory):
 
 def test_writes_the_output_files_and_nothing_else(default_run):
     names = sorted(p.name for p in default_run.iterdir())
-    assert names == ["demand.csv", "forecast.csv", "posterior.nc", "projection.nc", "run.json"]
+    assert names == ["demand.csv", "figures", "forecast.csv", "posterior.nc", "projection.nc",
+                     "run.json"]
 
 
 def test_planner_table_columns_regions_and_indicators(default_run):
@@ -110,13 +111,21 @@ def test_deterministic_run_keeps_the_accounting_identity(tmp_path):
     np.testing.assert_allclose(change, flows, rtol=1e-9, atol=1e-3)
 
 
+def test_figures_of_the_nation_and_the_provinces_gaps(default_run):
+    figures = sorted(p.name for p in (default_run / "figures").iterdir())
+    assert figures == ["births_tfr_000000.png", "childcare_gap_2030.png",
+                       "kindergarten_gap_2030.png", "pyramid_000000.png"]
+    for name in figures:
+        assert (default_run / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_run_metadata(default_run):
     meta = json.loads((default_run / "run.json").read_text(encoding="utf-8"))
     assert meta["version"] and meta["seed"] == 20240601
     diag = meta["fertility_diagnostics"]
     assert {"rhat_max", "ess_bulk_min", "ess_tail_min", "divergences"} <= set(diag)
     assert meta["outputs"] == ["forecast.csv", "demand.csv", "projection.nc", "posterior.nc",
-                               "run.json"]
+                               "figures", "run.json"]
     assert len(meta["data"]["sha256"]) == 64
     assert meta["config"]["horizon"] == 2035
     assert meta["wall_time_seconds"] > 0

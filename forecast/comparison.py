@@ -20,7 +20,8 @@ from forecast.indicators import QUANTILES, region_names
 
 #: Indicators compared across scenarios (those a run has: the gaps need a supply table).
 COMPARED = ("births", "tfr", "population", "population_0_2", "population_3_5",
-            "childcare_places_need_willingness", "childcare_gap", "kindergarten_gap",
+            "childcare_places_need_willingness", "childcare_gap", "kindergarten_supply",
+            "kindergarten_gap",
             "toddler_places_from_idle_seats", "subsidy_budget")
 #: The comparison table's columns (see README → Outputs → Sweeps).
 DIFF_COLUMNS = [f"diff_{q}" for q in QUANTILES]

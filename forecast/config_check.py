@@ -218,6 +218,11 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
     scenario = c.mapping("scenario", conf.get("scenario", _MISSING))
     if scenario is not None:
         _check_scenario(c, scenario, base, horizon)
+    if "plots" in conf:
+        c.boolean("plots", conf["plots"])
+    sweep = _optional_mapping(c, "sweep", conf.get("sweep"))
+    if sweep is not None:
+        _check_sweep(c, sweep)
     output = c.mapping("output", conf.get("output", _MISSING))
     if output is not None:
         c.choice("output.projection", output.get("projection", _MISSING), STORED)
@@ -454,6 +459,16 @@ def _check_scenario(c: "_Checker", node: Mapping, base: int | None, horizon: int
         c.whole("scenario.start", start, base + 1, last,
                 what=f"null or a year from {base + 1} to {last}")
     c.number("scenario.migration_scale", node.get("migration_scale", 1.0), 0, 10)
+
+
+def _check_sweep(c: "_Checker", node: Mapping) -> None:
+    """sweep.reference (a scenario name or null) and sweep.report (forecast.sweep_reports)."""
+    from forecast.sweep_reports import REPORTS
+
+    if node.get("reference") is not None:
+        c.text("sweep.reference", node["reference"], hint=" (a member's scenario.name)")
+    if node.get("report") is not None:
+        c.choice("sweep.report", node["report"], list(REPORTS))
 
 
 def _check_migration(c: "_Checker", node: Mapping) -> None:

@@ -107,6 +107,12 @@ def _style() -> Iterator[None]:
         yield
 
 
+def style() -> contextlib.AbstractContextManager:
+    """The context of :func:`_style`, for callers that add text or legends to a returned
+    figure (``with plots.style(): ax.legend(...)``) so that Chinese renders there too."""
+    return _style()
+
+
 def _families() -> list[str]:
     """Font families of every text: the shipped CJK font, then DejaVu Sans."""
     return [font_family(), "DejaVu Sans"]
@@ -478,7 +484,8 @@ def _scenario_line(ax: Axes, rows: pd.DataFrame, name: str, color: str, scale: f
 
 
 def demand_gap_bars(gap: xr.DataArray, region_names: Mapping[str, str], *, year: int,
-                    title: str, unit_label: str, scale: float = 1.0) -> Figure:
+                    title: str, unit_label: str, scale: float = 1.0,
+                    sign_labels: tuple[str, str] = ("缺口 Shortage", "富余 Surplus")) -> Figure:
     """Median gap by region as horizontal bars, largest shortage at the top, largest surplus
     at the bottom, with 80 % (thick) and 95 % (thin) intervals.
 
@@ -496,6 +503,9 @@ def demand_gap_bars(gap: xr.DataArray, region_names: Mapping[str, str], *, year:
         X-axis label stating the shown unit, e.g. ``"学位（万个）Seats (10k)"``.
     scale : float
         Divisor of every value (1e4 for 万).
+    sign_labels : (str, str)
+        Legend labels of positive and negative bars (for a change rather than a gap, e.g.
+        ``("增加 Increase", "减少 Decrease")``).
 
     Returns
     -------
@@ -512,7 +522,7 @@ def demand_gap_bars(gap: xr.DataArray, region_names: Mapping[str, str], *, year:
         ax = fig.add_subplot()
         _tidy(ax)
         _gap_bars(ax, q)
-        _gap_axes(ax, labels, f"{title}（{year}年）", unit_label)
+        _gap_axes(ax, labels, f"{title}（{year}年）", unit_label, sign_labels)
         _gap_xlim(ax, q)
     return fig
 
@@ -530,7 +540,8 @@ def _gap_bars(ax: Axes, q: xr.DataArray) -> None:
     ax.axvline(0, color="black", linewidth=0.8)
 
 
-def _gap_axes(ax: Axes, labels: list[str], title: str, unit_label: str) -> None:
+def _gap_axes(ax: Axes, labels: list[str], title: str, unit_label: str,
+              sign_labels: tuple[str, str]) -> None:
     """Region tick labels (first row at the top), x label, legend and title."""
     ax.set_yticks(np.arange(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -539,8 +550,8 @@ def _gap_axes(ax: Axes, labels: list[str], title: str, unit_label: str) -> None:
     ax.xaxis.set_major_formatter(_PlainFormatter())
     ax.set_xlabel(unit_label)
     handles = [
-        Patch(facecolor=SHORTAGE, alpha=0.8, label="缺口 Shortage"),
-        Patch(facecolor=SURPLUS, alpha=0.8, label="富余 Surplus"),
+        Patch(facecolor=SHORTAGE, alpha=0.8, label=sign_labels[0]),
+        Patch(facecolor=SURPLUS, alpha=0.8, label=sign_labels[1]),
         Line2D([], [], color=INTERVAL_LINE, linewidth=2.2, label=LABEL_80),
         Line2D([], [], color=INTERVAL_LINE, linewidth=0.8, label=LABEL_95),
     ]

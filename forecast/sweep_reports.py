@@ -28,6 +28,8 @@ Report = Callable[..., dict[str, object]]
 #: Summary columns of a quantity over draws.
 SUMMARY = {"median": 0.5, "lower_80": 0.1, "upper_80": 0.9}
 NATION = "000000"
+#: A province with at least this share of its kindergarten seats idle (median) is counted.
+IDLE_SHARE = 0.25
 
 
 def summarise(draws: xr.DataArray) -> pd.DataFrame:
@@ -45,8 +47,8 @@ def subsidy_effect(members: dict[str, xr.Dataset], reference: str, first: int = 
 
     Returns ``subsidy_effect.csv`` (scenario × region × measure: extra births and subsidy
     budget summed over ``first``-``last``; extra children 0-2 and childcare places wanted
-    in ``shown_year`` and ``last``) and figures of the places by province and the national
-    budget by effect size."""
+    in ``shown_year`` and ``last``), the national births by effect size and, for every
+    member, the extra places wanted by province in ``shown_year``."""
     base = members[reference]
     years = slice(first, last)
     rows = []
@@ -73,18 +75,18 @@ def subsidy_effect(members: dict[str, xr.Dataset], reference: str, first: int = 
     table = _with_names(pd.concat(rows, ignore_index=True), base)
     table = table[["scenario", "region_code", "region_name", "measure", "unit", *SUMMARY]]
     names = region_names(base)
-    biggest = max((label for label in members if label != reference),
-                  key=lambda label: float(members[label]["tfr"].sel(region=NATION).mean()))
-    places = (members[biggest] - base)["childcare_places_need_willingness"].sel(year=shown_year)
-    figures = {
-        f"extra_places_{shown_year}.png": plots.demand_gap_bars(
-            places.drop_sel(region=NATION, errors="ignore"), names, year=shown_year,
-            title=f"{biggest}: 新增托位需求（意愿）extra childcare places wanted",
-            unit_label="托位 places"),
-        "births_by_effect_size.png": plots.scenario_lines(
-            _national_lines(members, "births"), indicator_label="出生人口（万人）Births (10k)",
-            region_label=f"{NATION} {names.get(NATION, '')}", reference=reference, scale=1e4),
-    }
+    figures = {"births_by_effect_size.png": plots.scenario_lines(
+        _national_lines(members, "births"), indicator_label="出生人口（万人）Births (10k)",
+        region_label=f"{NATION} {names.get(NATION, '')}", reference=reference, scale=1e4)}
+    for label in members:
+        if label == reference:
+            continue
+        places = (members[label] - base)["childcare_places_need_willingness"].sel(
+            year=shown_year).drop_sel(region=NATION, errors="ignore")
+        figures[f"extra_places_{shown_year}_{label}.png"] = plots.demand_gap_bars(
+            places, names, year=shown_year, unit_label="托位 places",
+            title=f"{label}: 新增托位需求（意愿）extra childcare places wanted",
+            sign_labels=("增加 Increase", "减少 Decrease"))
     return {"subsidy_effect.csv": table, **figures}
 
 
@@ -95,14 +97,17 @@ def kindergarten_surplus(members: dict[str, xr.Dataset], reference: str,
     """Kindergarten seats against need in ``year`` under each scenario, by region.
 
     Returns ``kindergarten_surplus_<year>.csv`` (scenario × region: the gap, need − supply
-    (negative = idle seats), the probability of idle seats, and the toddler places those
-    seats could supply) and ``kindergarten_surplus_counts.csv`` (per scenario, the provinces
-    with idle seats in at least half of the draws and their total), and the gap figure of
-    the reference scenario."""
+    (negative = idle seats), the idle share of the seats, the probability of idle seats, and
+    the toddler places those seats could supply) and ``kindergarten_surplus_counts.csv``
+    (per scenario, the provinces with idle seats in at least half of the draws, those with a
+    median idle share of at least :data:`IDLE_SHARE`, and their totals), and the gap figure
+    of the reference scenario."""
     rows = []
     for label, ds in members.items():
         gap = ds["kindergarten_gap"].sel(year=year)
+        idle_share = (-gap).clip(min=0) / ds["kindergarten_supply"].sel(year=year)
         frame = summarise(gap).add_prefix("gap_")
+        frame = frame.join(summarise(idle_share).add_prefix("idle_share_"))
         frame["probability_idle"] = (gap < 0).mean("draw").to_series()
         frame = frame.join(summarise(ds["toddler_places_from_idle_seats"].sel(year=year))
                            .add_prefix("toddler_places_"))
@@ -111,11 +116,13 @@ def kindergarten_surplus(members: dict[str, xr.Dataset], reference: str,
         rows.append(frame)
     table = _with_names(pd.concat(rows, ignore_index=True), members[reference])
     table = table[["scenario", "region_code", "region_name", *[c for c in table.columns if
-                   c.startswith(("gap_", "probability", "toddler"))]]]
+                   c.startswith(("gap_", "idle_share", "probability", "toddler"))]]]
     provinces = table[table["region_code"] != NATION]
     idle = provinces[provinces["probability_idle"] >= 0.5]
     counts = (idle.groupby("scenario", sort=False)
               .agg(provinces_with_idle_seats=("region_code", "size"),
+                   provinces_idle_share_over_quarter=("idle_share_median",
+                                                      lambda v: int((v >= IDLE_SHARE).sum())),
                    idle_seats_median_sum=("gap_median", lambda g: float(-g.sum())),
                    toddler_places_median_sum=("toddler_places_median", "sum"))
               .reindex(list(members), fill_value=0).reset_index())
@@ -176,20 +183,22 @@ def _wpp_figure(members, wpp, indicator, reference):
     draws = members[reference][indicator].sel(region=NATION)
     fig = plots.fan_chart(draws, None, title=f"{NATION} 全国 — 本预测 vs UN WPP 2024",
                           ylabel=label, scale=scale)
+    fig.set_size_inches(8.6, 4.2)
     ax = fig.axes[0]
     styles = {"low": ":", "medium": "-", "high": "--"}
-    for variant, ds in members.items():
-        if variant != reference and variant in styles:
-            median = ds[indicator].sel(region=NATION).median("draw")
-            ax.plot(median["year"], median / scale, color="#0072B2", linestyle=styles[variant],
-                    linewidth=1.2, label=f"本预测 {variant}")
     first, last = int(draws["year"].min()), int(draws["year"].max())
-    for variant, style in styles.items():
-        series = wpp[indicator].sel(variant=variant).sel(year=slice(first, last))
-        if bool(series.notnull().any()):
-            ax.plot(series["year"], series / scale, color="#D55E00", linestyle=style,
-                    linewidth=1.4, label=f"WPP 2024 {variant}")
-    ax.legend(loc="best", fontsize="small")
+    with plots.style():
+        for variant, ds in members.items():
+            if variant != reference and variant in styles:
+                median = ds[indicator].sel(region=NATION).median("draw")
+                ax.plot(median["year"], median / scale, color="#0072B2",
+                        linestyle=styles[variant], linewidth=1.2, label=f"本预测 {variant}")
+        for variant, style in styles.items():
+            series = wpp[indicator].sel(variant=variant).sel(year=slice(first, last))
+            if bool(series.notnull().any()):
+                ax.plot(series["year"], series / scale, color="#D55E00", linestyle=style,
+                        linewidth=1.4, label=f"WPP 2024 {variant}")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 

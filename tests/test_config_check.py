@@ -93,6 +93,8 @@ PROBES = [
     (["horizon=2030.5"], "horizon", "2030.5"),
     (["horizon=2020"], "horizon", "2020"),
     (["scenario.name=''"], "scenario.name", "''"),
+    (["plots=maybe"], "plots", "'maybe'"),
+    (["sweep.report=everything"], "sweep.report", "'everything'"),
     (["scenario.name=2030"], "scenario.name", "2030"),
     (["scenario=low", "scenario.shift=five"], "scenario.shift", "'five'"),
     (["scenario=low", "scenario.shift=4"], "scenario.shift", "4"),

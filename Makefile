@@ -29,7 +29,9 @@ $(STAMP): pyproject.toml $(LOCK)
 run: setup
 	$(BIN)/forecast $(ARGS)
 
+# A headless Chromium for the browser tests, installed where missing (else those tests skip).
 test: setup
+	sh tests/browser_setup.sh $(VENV)/browser-setup.txt
 	$(BIN)/python -m pytest -q
 
 # Re-resolve every dependency (newest versions within pyproject.toml's ranges, the same

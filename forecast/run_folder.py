@@ -35,6 +35,7 @@ from forecast.errors import InputError, OutputError
 RUN_OUTPUTS = frozenset({
     "forecast.csv", "demand.csv", "projection.nc", "posterior.nc", "run.json",
     "backtest_scores.csv", "backtest_summary.csv", "figures", "indicator_draws.nc",
+    "report.html", "alerts.csv", "alerts.json", "forecast",
 })
 _STAGING = re.compile(r"^\..+\.(staging|previous)-(\d+)-[0-9a-f]+$")
 #: Free space kept in reserve beyond a run's estimated output size (bytes).

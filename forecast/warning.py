@@ -1,0 +1,179 @@
+"""Early-warning rules: indicators against thresholds, probabilities on draws, surprises.
+
+Pure functions on tables and labelled arrays; the thresholds come from the ``report`` config
+(``configs/report/default.yaml``), each rule with its ``source``. Alert levels, from least to
+most severe: blue (蓝), yellow (黄), orange (橙), red (红). A rule raises the most severe level
+whose threshold the value crosses:
+
+- ``direction: below`` — value < threshold (e.g. TFR below 1.5: yellow);
+- ``direction: above`` — value > threshold (e.g. idle kindergarten seats above 20 %);
+- ``direction: outside`` — value outside [low, high] (sex ratio at birth outside 103–107);
+- the probabilistic rule ``births_drop``: the share of draws in which next year's births
+  fall below ``ratio`` × this year's, against probability thresholds;
+- surprises: an observation outside the previous forecast's central 80 % (95 %) interval.
+
+Every alert is one row of :data:`ALERT_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+#: Alert levels from least to most severe, with their Chinese names.
+LEVELS = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
+SEVERITY = {level: i + 1 for i, level in enumerate(LEVELS)}
+DIRECTIONS = ("below", "above", "outside")
+ALERT_COLUMNS = ["region_code", "region_name", "year", "indicator", "level", "value",
+                 "threshold", "probability", "rule", "message", "source"]
+
+
+def threshold_level(value: float, direction: str, levels: Mapping[str, object]
+                    ) -> tuple[str | None, object]:
+    """The most severe level ``value`` reaches under ``levels`` (level -> threshold, or
+    [low, high] for ``outside``) and its threshold; (None, None) when none is reached."""
+    if value is None or not np.isfinite(value):
+        return None, None
+    reached = None, None
+    for level in LEVELS:  # least to most severe: the last one reached wins
+        if level not in levels:
+            continue
+        limit = levels[level]
+        if direction == "below":
+            hit = value < float(limit)
+        elif direction == "above":
+            hit = value > float(limit)
+        elif direction == "outside":
+            low, high = (float(v) for v in limit)
+            hit = value < low or value > high
+        else:
+            raise ValueError(f"direction {direction!r}; expected one of {DIRECTIONS}")
+        if hit:
+            reached = level, limit
+    return reached
+
+
+def threshold_alerts(values: pd.DataFrame, rules: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Alerts of the threshold ``rules`` on ``values`` (columns region_code, region_name,
+    year, indicator, value): one row per region, year and rule that raises a level."""
+    rows = []
+    for name, rule in rules.items():
+        subset = values[values["indicator"] == rule["indicator"]]
+        for row in subset.itertuples(index=False):
+            level, limit = threshold_level(float(row.value), rule["direction"], rule["levels"])
+            if level is None:
+                continue
+            rows.append({"region_code": row.region_code, "region_name": row.region_name,
+                         "year": int(row.year), "indicator": row.indicator, "level": level,
+                         "value": float(row.value), "threshold": _shown(limit),
+                         "probability": np.nan, "rule": name,
+                         "message": _threshold_message(row.indicator, rule["direction"],
+                                                       float(row.value), limit, level),
+                         "source": rule.get("source", "")})
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+
+
+def births_drop_probability(births: xr.DataArray, year: int, ratio: float) -> xr.DataArray:
+    """P(births in ``year`` + 1 < ``ratio`` × births in ``year``) per region: the share of
+    draws (births: region, year, draw) in which it happens."""
+    now, following = births.sel(year=year), births.sel(year=year + 1)
+    return (following < ratio * now).mean("draw")
+
+
+def probability_alerts(births: xr.DataArray, year: int, rule: Mapping,
+                       names: Mapping[str, str]) -> pd.DataFrame:
+    """Alerts of the ``births_drop`` rule for ``year`` (see :func:`births_drop_probability`)."""
+    ratio = float(rule["ratio"])
+    probability = births_drop_probability(births, year, ratio)
+    rows = []
+    for code, p in zip(probability["region"].values, probability.values):
+        level, limit = threshold_level(float(p), "above", {k: float(v) - 1e-12 for k, v in
+                                                           rule["levels"].items()})
+        if level is None:
+            continue
+        rows.append({"region_code": str(code), "region_name": names.get(str(code), ""),
+                     "year": year + 1, "indicator": "births", "level": level,
+                     "value": float(births.sel(region=code, year=year + 1).median()),
+                     "threshold": f"P >= {float(rule['levels'][level]):g}",
+                     "probability": float(p), "rule": "births_drop",
+                     "message": f"P(births {year + 1} < {ratio:g} × births {year}) = {float(p):.2f}",
+                     "source": rule.get("source", "")})
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+
+
+def surprise_alerts(observed: pd.DataFrame, previous: pd.DataFrame, forecast_name: str,
+                    rule: Mapping) -> pd.DataFrame:
+    """Alerts for observations outside the previous forecast's intervals.
+
+    ``observed``: region_code, region_name, year, indicator, value; ``previous``: the
+    previous forecast's planner table (forecast.csv: region_code, year, indicator, median,
+    lower_80, upper_80, lower_95, upper_95); ``forecast_name`` names it in the message."""
+    keep = [str(i) for i in rule.get("indicators", ["births"])]
+    bounds = ["median", "lower_80", "upper_80", "lower_95", "upper_95"]
+    merged = observed[observed["indicator"].isin(keep)].merge(
+        previous[["region_code", "year", "indicator", *bounds]],
+        on=["region_code", "year", "indicator"], how="inner")
+    rows = []
+    widths = {int(k): v for k, v in ((int(w), lvl) for lvl, w in rule["levels"].items())}
+    for row in merged.itertuples(index=False):
+        level = None
+        for width in sorted(widths):
+            low, high = getattr(row, f"lower_{width}"), getattr(row, f"upper_{width}")
+            if not low <= row.value <= high:
+                level, interval = widths[width], (width, low, high)
+        if level is None:
+            continue
+        width, low, high = interval
+        rows.append({"region_code": row.region_code, "region_name": row.region_name,
+                     "year": int(row.year), "indicator": row.indicator, "level": level,
+                     "value": float(row.value), "threshold": f"{width} %: [{low:g}, {high:g}]",
+                     "probability": np.nan, "rule": "surprise",
+                     "message": f"observed {row.value:g} outside the {width} % interval "
+                                f"[{low:g}, {high:g}] of forecast {forecast_name} (median "
+                                f"{row.median:g})",
+                     "source": rule.get("source", "")})
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
+
+
+def sorted_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts most severe first, then by region code, rule and year."""
+    order = alerts["level"].map(SEVERITY)
+    return (alerts.assign(_severity=order)
+            .sort_values(["_severity", "region_code", "rule", "year"],
+                         ascending=[False, True, True, True], kind="stable")
+            .drop(columns="_severity").reset_index(drop=True))
+
+
+def regions_by_level(alerts: pd.DataFrame, regions: Mapping[str, str]) -> pd.DataFrame:
+    """Every region (code -> name) with its highest level (None: no alert) and the count of
+    alerts at each level, most severe first."""
+    rows = []
+    for code, name in regions.items():
+        own = alerts[alerts["region_code"] == code]
+        counts = own["level"].value_counts()
+        highest = max(own["level"], key=SEVERITY.get, default=None)
+        rows.append({"region_code": code, "region_name": name, "highest_level": highest,
+                     **{level: int(counts.get(level, 0)) for level in LEVELS}})
+    table = pd.DataFrame(rows)
+    severity = table["highest_level"].map(lambda lvl: SEVERITY.get(lvl, 0))
+    return (table.assign(_s=severity).sort_values(["_s", *reversed(list(LEVELS)), "region_code"],
+                                                   ascending=[False, False, False, False, False,
+                                                              True], kind="stable")
+            .drop(columns="_s").reset_index(drop=True))
+
+
+def _shown(limit) -> float | str:
+    """A threshold for the table: a number, or ``[low, high]`` as text."""
+    if isinstance(limit, str) or not hasattr(limit, "__len__"):
+        return float(limit)
+    return f"[{', '.join(f'{float(v):g}' for v in limit)}]"
+
+
+def _threshold_message(indicator: str, direction: str, value: float, limit, level: str) -> str:
+    words = {"below": "below", "above": "above", "outside": "outside"}[direction]
+    shown = _shown(limit)
+    return f"{indicator} {value:.4g} {words} {shown if isinstance(shown, str) else f'{shown:g}'}" \
+           f" ({level})"

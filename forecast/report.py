@@ -119,8 +119,9 @@ def rule_values(forecast: dict, observed: pd.DataFrame, year: int) -> pd.DataFra
 
         births, b_origin = get("births")
         before, p_origin = get("births", year - 1)
-        add("births_change", births / before - 1,
-            "observed" if b_origin == p_origin == "observed" else b_origin and "forecast")
+        change_origin = ("observed" if b_origin == p_origin == "observed"
+                         else "forecast" if b_origin and p_origin else None)
+        add("births_change", births / before - 1, change_origin)
         add("tfr", *get("tfr"))
         observed_srb = get("sex_ratio_at_birth")
         add("sex_ratio_at_birth", *(observed_srb if observed_srb[1] == "observed"

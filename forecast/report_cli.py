@@ -17,9 +17,9 @@ one per event, with a timestamp and level.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
+import signal
 import time
 from contextlib import contextmanager
 from datetime import date
@@ -52,8 +52,6 @@ LOCK_NAME = ".forecast-report.lock"
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="report")
 def main(cfg: DictConfig) -> None:
-    import signal
-
     previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
     try:
         make_report(cfg, overrides=list(HydraConfig.get().overrides.task))
@@ -217,11 +215,6 @@ def _png_folder_writer(figures: dict[str, bytes]):
         for name, data in figures.items():
             (folder / name).write_bytes(data)
     return write
-
-
-def report_json(path: Path) -> dict:
-    """The alerts.json of a report folder."""
-    return json.loads((Path(path) / ALERTS_JSON).read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

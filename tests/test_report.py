@@ -20,7 +20,7 @@ from forecast.warning import ALERT_COLUMNS, LEVELS
 sys.path.insert(0, str(Path(__file__).parent))
 from browser import open_page, require_chromium  # noqa: E402
 
-FAST = ["fertility=rw_drift", "fertility.draws=60", "horizon=2030"]
+FAST = ["fertility=rw_drift", "fertility.draws=30", "horizon=2028"]
 FILES = ("report.html", "alerts.csv", "alerts.json")
 
 

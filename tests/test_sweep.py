@@ -130,7 +130,7 @@ def test_a_sweep_over_a_number_labels_members_by_it(tmp_path):
 
 
 def test_a_failed_member_fails_the_sweep_and_keeps_the_others(tmp_path):
-    done = _forecast("-m", "horizon=2026,2019", "fertility=rw_drift", "fertility.draws=20",
+    done = _forecast("-m", "horizon=2026,2019", "fertility=constant", "plots=false",
                      f"hydra.sweep.dir={tmp_path / 'out'}", cwd=tmp_path)
     assert done.returncode == 1
     assert "sweep member 1 (horizon=2019" in done.stderr and "config, horizon" in done.stderr

@@ -226,7 +226,8 @@ def _rules_table(report: Report, lang: str) -> str:
     names = INDICATOR_NAMES[lang]
     rows = []
     for name, rule in report.rules["rules"].items():
-        levels = "; ".join(f"{LEVEL_NAMES[lang][lv]} {rule['direction']} {value}"
+        word = DIRECTION_WORDS[lang][rule["direction"]]
+        levels = "; ".join(f"{LEVEL_NAMES[lang][lv]} {word} {value}"
                            for lv, value in rule["levels"].items())
         rows.append([_e(names.get(rule["indicator"], name)), _e(levels), _e(rule["source"])])
     for name in ("births_drop", "surprise"):

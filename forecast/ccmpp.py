@@ -48,7 +48,8 @@ _MALE = SEXES.index("male")
 def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb: xr.DataArray,
             net_migration: xr.DataArray, births_total: xr.DataArray | None = None,
             net_migration_rate: xr.DataArray | None = None,
-            migration_total: xr.DataArray | None = None) -> xr.Dataset:
+            migration_total: xr.DataArray | None = None,
+            keep_migration_of: list[str] | None = None) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -74,6 +75,10 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         (the nation's): the difference is shared out in proportion to each region's
         absolute flow (by population where no region has a flow), as migration between
         regions nets to zero at every age.
+    keep_migration_of : region codes, optional
+        Regions whose net migrants by sex and age are returned (``net_migration_by_age``,
+        migration_region x sex x age x year x draw, persons per step, before any clamping),
+        e.g. to share a province's migration among its counties.
 
     Returns
     -------
@@ -117,6 +122,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     flows = {k: np.empty((n,) + P.shape[:-1]) for k in ("births", "deaths", "net_migration",
                                                          "migration_clamped")}
     calendar = {k: np.empty((n + 1,) + P.shape[:-1]) for k in ("births", "deaths")}
+    kept = [list(regions).index(r) for r in (keep_migration_of or [])]
+    kept_migration = np.empty((n, len(kept)) + P.shape[1:])
     pops[0] = P
     calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
@@ -124,6 +131,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
         mig = _migrants(P, MIG[i], None if RATE is None else RATE[i],
                         None if MTOTAL is None else MTOTAL[i])
+        if kept:
+            kept_migration[i] = np.broadcast_to(mig, P.shape)[kept]
         P, step_flows, births_next = _step(P, sx, sb, mig, calendar["births"][i], F[i + 1],
                                            SRB[i + 1], None if TOTAL is None else TOTAL[i + 1])
         pops[i + 1] = P
@@ -143,6 +152,13 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
                                             coords=flow_coords | {"year": years})
     ds = xr.Dataset({k: annotate(v.transpose("region", "sex", ..., "year", "draw"), k)
                      for k, v in out.items()})
+    if kept:
+        ds["net_migration_by_age"] = xr.DataArray(
+            kept_migration, dims=("year", "migration_region", "draw", "sex", "age"),
+            coords={"year": steps, "migration_region": list(keep_migration_of),
+                    "draw": draws, "sex": list(SEXES), "age": coords["age"]},
+            attrs={"units": "persons per step"}).transpose("migration_region", "sex", "age",
+                                                           "year", "draw")
     if "region_name" in population.coords:
         ds = ds.assign_coords(region_name=population["region_name"])
     return ds

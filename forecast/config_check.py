@@ -72,6 +72,9 @@ CENSUS_FILE = "china_census2020_pop_age_sex_province.csv"
 #: The nation and 31 provinces: used when the census table cannot be read cheaply.
 CENSUS_REGIONS = 32
 SEXES, AGES, FLOAT_BYTES = 2, 101, 8
+#: County-level units and prefectures of the largest province (an upper bound for the memory
+#: estimate of data=china_counties).
+MAX_COUNTY_UNITS = 210
 #: Full-size (region, sex, age, year, draw) float64 arrays alive at the peak of a projection
 #: run: measured from the peak resident memory of real runs as (peak - fixed part) / one
 #: array: 3.9 for the census (200 and 400 draws to 2035, 200 draws to 2050), 3.5 for one WPP
@@ -257,7 +260,7 @@ def _check_data(c: "_Checker", data: Mapping) -> int | None:
         if until is not None and base is not None and until < base:
             c.add("data.until", until, f"null or a year no earlier than data.base_year ({base})")
     data_dir = _check_folder(c, "data.data_dir", data.get("data_dir"))
-    if target.endswith("load_china_census"):
+    if target.endswith(("load_china_census", "load_china_counties")):
         c.text("data.national_rates", data.get("national_rates", "CHN"))
         _check_regions(c, data.get("regions"), data_dir)
         _check_observed(c, data, data_dir)
@@ -653,7 +656,10 @@ def _regions(data: Mapping) -> int:
     if target.endswith("load_wpp"):
         return 1
     codes = _census_codes(_folder(data.get("data_dir")))
-    return 1 + len(codes - {"000000"}) if codes else CENSUS_REGIONS
+    provinces = 1 + len(codes - {"000000"}) if codes else CENSUS_REGIONS
+    # a county run adds one province's county-level units (Sichuan's 183 at most) and
+    # their prefectures
+    return provinces + (MAX_COUNTY_UNITS if target.endswith("load_china_counties") else 0)
 
 
 def _memory_problem(conf: dict, estimate: MemoryEstimate, available: int

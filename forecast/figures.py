@@ -1,7 +1,8 @@
 """Which figures a run and a sweep write (the drawing itself is :mod:`forecast.plots`).
 
 A run's ``figures/`` (PNG, 150 dpi), for the nation and, when a run reports at most
-:data:`MAX_REGION_FIGURES` regions besides it, for each of them:
+:data:`MAX_REGION_FIGURES` regions besides it, for each of them (a county run: the nation and
+the province):
 
 - ``births_tfr_<code>.png`` — fan chart of births and TFR with 80 %/95 % bands and the
   observed history (published births; the UN's TFR estimates, which differ from the
@@ -61,6 +62,8 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
     national = inputs.attrs.get("national_region", str(projection["region"].values[0]))
     regions = [str(r) for r in projection["region"].values]
     shown = regions if len(regions) <= MAX_REGION_FIGURES + 1 else [national]
+    if "counties_of" in inputs.attrs:  # a county run: the nation and the province
+        shown = [national, inputs.attrs["counties_of"]]
     base, last = int(projection["year"].values[0]), int(projection["year"].values[-1])
     for code in shown:
         label = plots.region_label(code, names)

@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.ccmpp import project
+from forecast.counties import project_counties
 from forecast.errors import InputError
 from forecast.data import config_int
 from forecast.lifetable import life_table
@@ -74,15 +75,22 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
         rates = apply_scenario(rates, inputs, scenario, national)
     log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
              base, horizon)
+    counties = [inputs.attrs["counties_of"]] if "county_population" in inputs else None
     if "national_region" in inputs.attrs and population.sizes["region"] > 1:
-        result = project_with_nation(population, rates, national)
+        result = project_with_nation(population, rates, national, keep_migration_of=counties)
     else:
         result = project(population, **rates)
+    result["tfr"] = total_fertility(rates["asfr"], result)
+    if counties:
+        log.info("Projecting the %d county-level units of %s within it",
+                 inputs.sizes["county"], counties[0])
+        result = xr.concat([result.drop_vars("net_migration_by_age"),
+                            project_counties(result, rates, inputs)], dim="region",
+                           data_vars="all", coords="different", compat="equals", join="outer")
     if "report_regions" in inputs.attrs:
         result = result.sel(region=list(inputs.attrs["report_regions"]))
     result["population_yearend"] = yearend_population(result)
     result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
-    result["tfr"] = total_fertility(rates["asfr"], result)
     if factors is not None:
         result["calibration_fertility"] = factors["fertility"].assign_attrs(
             units="1", description="Factor on the year's ASFR that reproduces observed births")

@@ -67,8 +67,8 @@ def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, natio
         "age-standardised child-woman ratio relative to the nation's"))
 
 
-def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str
-                        ) -> xr.Dataset:
+def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str,
+                        keep_migration_of: list[str] | None = None) -> xr.Dataset:
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
@@ -92,9 +92,13 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     migration_total = (rates["net_migration"].sel(region=nation, drop=True)
                        if "region" in rates["net_migration"].dims else None)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
-                       births_total=births_total, migration_total=migration_total)
-    return xr.concat([national, regional], dim="region", data_vars="all", coords="different",
+                       births_total=births_total, migration_total=migration_total,
+                       keep_migration_of=keep_migration_of)
+    kept = regional.get("net_migration_by_age")
+    regional = regional.drop_vars("net_migration_by_age", errors="ignore")
+    both = xr.concat([national, regional], dim="region", data_vars="all", coords="different",
                      compat="equals", join="outer")
+    return both if kept is None else both.assign(net_migration_by_age=kept)
 
 
 #: Annual defaults of the Scale-AR(1) model (Ševčíková, Raftery & Gerland 2018, from the

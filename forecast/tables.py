@@ -41,8 +41,11 @@ class Column:
     limits: tuple[float, float] | None = None
 
 
-def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFrame:
+def read_table(path: Path, columns: list[Column], key: list[str],
+               keep: tuple[str, set] | None = None) -> pd.DataFrame:
     """Read ``path`` and check it against ``columns``; ``key`` columns identify a row.
+    ``keep`` = (column, values) reads and checks only the rows whose ``column`` is one of
+    ``values`` (e.g. one province's counties of a national table).
 
     Returns a DataFrame with numeric columns converted and an ``_row`` column holding
     each row's line number in the file. Raises :class:`InputError` listing every problem.
@@ -68,8 +71,11 @@ def read_table(path: Path, columns: list[Column], key: list[str]) -> pd.DataFram
     problems: list[str] = [problem(path, None, pos + FIRST_DATA_LINE, "a blank line",
                                    "a data row (remove blank lines)")
                            for pos in np.flatnonzero(blank)]
-    rows = np.flatnonzero(~blank) + FIRST_DATA_LINE
-    raw = raw[~blank].reset_index(drop=True)
+    wanted = ~blank
+    if keep is not None:
+        wanted &= raw[keep[0]].str.strip().isin(keep[1]).to_numpy()
+    rows = np.flatnonzero(wanted) + FIRST_DATA_LINE
+    raw = raw[wanted].reset_index(drop=True)
     table = pd.DataFrame({"_row": rows})
     for col in columns:
         values, col_problems = _convert(path, col, raw[col.name], rows)

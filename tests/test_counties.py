@@ -1,0 +1,122 @@
+"""County level (data=china_counties): one province's districts and counties projected within
+the provincial projection add up to it in every draw, with official codes and Chinese names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from forecast.data.counties import CWR_YEARS
+from forecast.errors import InputError
+from forecast.paths import CONFIG_DIR
+from forecast.pipeline import _level_years
+from forecast.projection import project_inputs
+from forecast.scenario import Scenario
+
+CHONGQING = "500000"
+SMOKE = ["fertility=rw_drift", "fertility.draws=12", "horizon=2026"]
+
+
+def _compose(*overrides):
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name="config", overrides=["data=china_counties", *SMOKE,
+                                                        *overrides])
+
+
+@pytest.fixture(scope="module")
+def run():
+    cfg = _compose(f"data.province={CHONGQING}")
+    inputs = instantiate(cfg.data)
+    models = (instantiate(cfg[k]) for k in ("fertility", "mortality", "migration"))
+    projection = project_inputs(inputs, *models, cfg.horizon, level_years=_level_years(cfg),
+                                scenario=Scenario.from_config(cfg.scenario))
+    return inputs, projection
+
+
+def _counties(inputs):
+    return [str(c) for c in inputs["county"].values]
+
+
+def test_chongqing_has_38_named_counties_in_two_prefectures(run):
+    inputs, projection = run
+    assert len(_counties(inputs)) == 38
+    assert inputs.attrs["prefectures"] == {"500100": "重庆市市辖区", "500200": "重庆市县"}
+    names = dict(zip(projection["region"].values, projection["region_name"].values))
+    assert names["500101"] == "万州区" and names["500103"] == "渝中区"
+    assert all(names[c] and names[c] != c for c in _counties(inputs))
+
+
+def test_base_population_adds_up_to_the_province_at_every_sex_and_age(run):
+    inputs, _ = run
+    np.testing.assert_allclose(inputs["county_population"].sum("county"),
+                               inputs["population"].sel(region=CHONGQING), rtol=1e-12)
+
+
+def test_counties_add_up_to_the_province_in_every_draw(run):
+    inputs, projection = run
+    counties = projection.sel(region=_counties(inputs))
+    province = projection.sel(region=CHONGQING)
+    for name in ("population", "births_calendar", "deaths_calendar", "net_migration"):
+        np.testing.assert_allclose(counties[name].sum("region", skipna=False), province[name],
+                                   rtol=1e-9, atol=1e-6, err_msg=name)
+    assert projection.sizes["draw"] == 12
+
+
+def test_prefectures_are_the_sums_of_their_counties(run):
+    inputs, projection = run
+    members = pd.Series(inputs["county_prefecture"].values, index=_counties(inputs))
+    for prefecture in ("500100", "500200"):
+        chosen = list(members.index[members == prefecture])
+        np.testing.assert_allclose(projection["population"].sel(region=chosen).sum("region"),
+                                   projection["population"].sel(region=prefecture), rtol=1e-12)
+        assert bool(projection["tfr"].sel(region=prefecture).isnull().all())
+
+
+def test_county_fertility_levels_standardised_against_the_province(run):
+    """Σ_c factor_c × E_c = Σ_c E_c, with E_c the births the county's women would have at
+    the province's rates: the factors only redistribute the province's level."""
+    inputs, _ = run
+    women = inputs["county_population"].sel(sex="female", drop=True)
+    asfr = inputs["asfr"].sel(region=CHONGQING, drop=True).sel(year=CWR_YEARS).mean("year")
+    expected = (women * asfr).sum("age")
+    factor = inputs["county_fertility_factor"]
+    np.testing.assert_allclose(float((factor * expected).sum()), float(expected.sum()),
+                               rtol=1e-6)
+    low = str(factor.idxmin().values)  # a central district has the lowest level
+    assert low in {"500103", "500104", "500105", "500106", "500107", "500108", "500109"}
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (["data.province=990000"], "990000"),
+    (["data.province=5000"], "6-digit province code"),
+    ([], "data.province: got null"),
+    (["data.province=500000", "data.prefecture=440300"], "a prefecture of province 500000"),
+])
+def test_bad_county_selection_is_refused(overrides, match):
+    with pytest.raises(Exception) as caught:
+        instantiate(_compose(*overrides).data)
+    error = caught.value
+    while error is not None and not isinstance(error, InputError):
+        error = error.__cause__
+    assert error is not None and match in str(error)
+
+
+def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
+                           f"data.province={CHONGQING}", *SMOKE, "plots=false",
+                           f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    counties = table[~table["region_code"].isin(["000000", CHONGQING, "500100", "500200"])]
+    assert counties["region_code"].nunique() == 38
+    assert counties["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
+    assert {"births", "population_0_2", "population_3_5"} <= set(counties["indicator"])

@@ -657,9 +657,26 @@ def _regions(data: Mapping) -> int:
         return 1
     codes = _census_codes(_folder(data.get("data_dir")))
     provinces = 1 + len(codes - {"000000"}) if codes else CENSUS_REGIONS
-    # a county run adds one province's county-level units (Sichuan's 183 at most) and
-    # their prefectures
-    return provinces + (MAX_COUNTY_UNITS if target.endswith("load_china_counties") else 0)
+    if not target.endswith("load_china_counties"):
+        return provinces
+    # a county run adds one province's county-level units and their prefectures
+    return provinces + _county_units(data)
+
+
+def _county_units(data: Mapping) -> int:
+    """County-level and prefecture rows of the county run's province in the census region
+    table (:data:`MAX_COUNTY_UNITS` when they cannot be counted cheaply)."""
+    code = data.get("province") or (str(data.get("prefecture") or "")[:2] + "0000")
+    path = (_folder(data.get("data_dir")) or DATA_DIR) / str(data.get("regions_file", ""))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, ValueError, csv.Error):
+        return MAX_COUNTY_UNITS
+    name = next((r.get("province") for r in rows if r.get("region_code") == str(code)), None)
+    count = sum(1 for r in rows if r.get("province") == name
+                and r.get("level") in ("county", "prefecture"))
+    return count or MAX_COUNTY_UNITS
 
 
 def _memory_problem(conf: dict, estimate: MemoryEstimate, available: int

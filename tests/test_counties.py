@@ -120,3 +120,10 @@ def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
     assert counties["region_code"].nunique() == 38
     assert counties["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
     assert {"births", "population_0_2", "population_3_5"} <= set(counties["indicator"])
+
+
+def test_memory_estimate_counts_the_provinces_county_units():
+    from forecast.config_check import _regions
+
+    data = _compose(f"data.province={CHONGQING}").data
+    assert _regions(data) == 32 + 38 + 2  # nation and provinces, counties, prefectures

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 

@@ -49,7 +49,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
             net_migration: xr.DataArray, births_total: xr.DataArray | None = None,
             net_migration_rate: xr.DataArray | None = None,
             migration_total: xr.DataArray | None = None,
-            keep_migration_of: list[str] | None = None) -> xr.Dataset:
+            keep_migration_of: list[str] | None = None,
+            dtype: str = "float64") -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -79,6 +80,10 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         Regions whose net migrants by sex and age are returned (``net_migration_by_age``,
         migration_region x sex x age x year x draw, persons per step, before any clamping),
         e.g. to share a province's migration among its counties.
+    dtype : "float64" (default) or "float32"
+        Floating-point type of the arrays and results: float32 halves the memory; its
+        populations, births and deaths differ from float64's by about 1e-6 relative
+        (``tests/test_ccmpp.py``; configs/config.yaml ``precision``).
 
     Returns
     -------
@@ -102,8 +107,10 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
                         net_migration_rate, migration_total)
     coords = {"region": regions, "draw": draws, "sex": list(SEXES), "age": np.arange(MAX_AGE + 1)}
 
+    dt = np.dtype(dtype)
+
     def arr(da, dims, wanted=years):
-        return _aligned(da, dims, coords, wanted)
+        return _aligned(da, dims, coords, wanted).astype(dt, copy=False)
 
     MX = arr(mx, ("year",) + _STATE)
     F = arr(asfr, ("year", "region", "draw", "age"))
@@ -118,17 +125,17 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         raise ValueError("population must be finite and non-negative")
 
     n = len(steps)
-    pops = np.empty((n + 1,) + P.shape)
-    flows = {k: np.empty((n,) + P.shape[:-1]) for k in ("births", "deaths", "net_migration",
-                                                         "migration_clamped")}
-    calendar = {k: np.empty((n + 1,) + P.shape[:-1]) for k in ("births", "deaths")}
+    pops = np.empty((n + 1,) + P.shape, dtype=dt)
+    flows = {k: np.empty((n,) + P.shape[:-1], dtype=dt) for k in (
+        "births", "deaths", "net_migration", "migration_clamped")}
+    calendar = {k: np.empty((n + 1,) + P.shape[:-1], dtype=dt) for k in ("births", "deaths")}
     kept = [list(regions).index(r) for r in (keep_migration_of or [])]
-    kept_migration = np.empty((n, len(kept)) + P.shape[1:])
+    kept_migration = np.empty((n, len(kept)) + P.shape[1:], dtype=dt)
     pops[0] = P
     calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
     for i in range(n):
-        sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
+        sx, sb = (a.astype(dt, copy=False) for a in _survivorship(0.5 * (MX[i] + MX[i + 1])))
         mig = _migrants(P, MIG[i], None if RATE is None else RATE[i],
                         None if MTOTAL is None else MTOTAL[i])
         if kept:
@@ -197,7 +204,7 @@ def _calendar_births(P, f, srb, births_total):
                              "no common factor can make them add up")
         births = births * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
     male_share = srb / (1.0 + srb)
-    by_sex = np.empty(births.shape + (len(SEXES),))
+    by_sex = np.empty(births.shape + (len(SEXES),), dtype=births.dtype)
     by_sex[..., _MALE] = births * male_share
     by_sex[..., _FEMALE] = births * (1.0 - male_share)
     return by_sex
@@ -213,7 +220,7 @@ def _step(P, sx, sb, mig, births_now, f_next, srb_next, total_next):
     surv = enter * sx
     died = (enter - surv).sum(-1)
 
-    nxt = np.zeros(np.broadcast_shapes(P.shape, half.shape))
+    nxt = np.zeros(np.broadcast_shapes(P.shape, half.shape), dtype=P.dtype)
     nxt[..., 1:MAX_AGE] = surv[..., : MAX_AGE - 1]
     nxt[..., MAX_AGE] = surv[..., MAX_AGE - 1] + surv[..., MAX_AGE]
     nxt[..., 1:] += half[..., 1:]

@@ -223,6 +223,8 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
         _check_scenario(c, scenario, base, horizon)
     if "plots" in conf:
         c.boolean("plots", conf["plots"])
+    if "precision" in conf:
+        c.choice("precision", conf["precision"], ["float64", "float32"])
     sweep = _optional_mapping(c, "sweep", conf.get("sweep"))
     if sweep is not None:
         _check_sweep(c, sweep)

@@ -10,7 +10,7 @@ from forecast.ccmpp import project
 
 
 def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
-                     inputs: xr.Dataset) -> xr.Dataset:
+                     inputs: xr.Dataset, dtype: str = "float64") -> xr.Dataset:
     """The counties of ``inputs.attrs["counties_of"]`` (region = county code) and their
     prefectures (sums of their counties), from the province's projection ``province`` (its
     ``births_calendar`` and ``net_migration_by_age``) and the calibrated ``rates``."""
@@ -30,7 +30,7 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
         srb=of_province(rates["srb"]),
         net_migration=xr.zeros_like(population).expand_dims(year=steps.values),
         births_total=province["births_calendar"].sel(region=code).sum("sex"),
-        migration_total=total)
+        migration_total=total, dtype=dtype)
     asfr = of_province(rates["asfr"]) * factor
     counties["tfr"] = asfr.sum("age").sel(year=counties["year"]).transpose(
         "region", "year", ...).assign_attrs(units="children per woman")

@@ -91,7 +91,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     scenario = Scenario.from_config(cfg.get("scenario"))
     log.info("Scenario %s", scenario.describe())
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
-                                level_years=_level_years(cfg), scenario=scenario)
+                                level_years=_level_years(cfg), scenario=scenario,
+                                dtype=str(cfg.get("precision", "float64")))
     projection = projection.assign_attrs(scenario=scenario.name,
                                          source=inputs.attrs["description"],
                                          data_sha256=inputs.attrs["data_sha256"],

@@ -31,7 +31,7 @@ def checked_horizon(inputs: xr.Dataset, horizon) -> int:
 
 def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
                    level_years: dict[str, int] | None = None,
-                   scenario: Scenario | None = None) -> xr.Dataset:
+                   scenario: Scenario | None = None, dtype: str = "float64") -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
     Fertility, mortality and the sex ratio at birth are taken by calendar year up to
@@ -39,6 +39,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     deaths (``observed_births``, ``observed_deaths``), the rates are first calibrated to
     reproduce them (:mod:`forecast.calibration`; ``level_years`` as there); then the
     ``scenario`` changes the calibrated rates (:mod:`forecast.scenario`; default: none).
+    ``dtype`` is the projection's floating-point type (calibration always uses float64).
     Regions with a ``national_region``
     attribute are projected with births raked to the nation
     (:func:`forecast.subnational.project_with_nation`); where the inputs name
@@ -77,15 +78,16 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
              base, horizon)
     counties = [inputs.attrs["counties_of"]] if "county_population" in inputs else None
     if "national_region" in inputs.attrs and population.sizes["region"] > 1:
-        result = project_with_nation(population, rates, national, keep_migration_of=counties)
+        result = project_with_nation(population, rates, national, keep_migration_of=counties,
+                                     dtype=dtype)
     else:
-        result = project(population, **rates)
+        result = project(population, **rates, dtype=dtype)
     result["tfr"] = total_fertility(rates["asfr"], result)
     if counties:
         log.info("Projecting the %d county-level units of %s within it",
                  inputs.sizes["county"], counties[0])
         result = xr.concat([result.drop_vars("net_migration_by_age"),
-                            project_counties(result, rates, inputs)], dim="region",
+                            project_counties(result, rates, inputs, dtype)], dim="region",
                            data_vars="all", coords="different", compat="equals", join="outer")
     if "report_regions" in inputs.attrs:
         result = result.sel(region=list(inputs.attrs["report_regions"]))

@@ -68,7 +68,8 @@ def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, natio
 
 
 def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str,
-                        keep_migration_of: list[str] | None = None) -> xr.Dataset:
+                        keep_migration_of: list[str] | None = None, dtype: str = "float64"
+                        ) -> xr.Dataset:
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
@@ -83,7 +84,8 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     def pick(da, keep):
         return da.sel(region=keep) if "region" in da.dims else da
 
-    national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()})
+    national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()},
+                       dtype=dtype)
     if not others:
         return national
     births_total = national["births_calendar"].sum("sex").sel(region=nation, drop=True)
@@ -93,7 +95,7 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
                        if "region" in rates["net_migration"].dims else None)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
                        births_total=births_total, migration_total=migration_total,
-                       keep_migration_of=keep_migration_of)
+                       keep_migration_of=keep_migration_of, dtype=dtype)
     kept = regional.get("net_migration_by_age")
     regional = regional.drop_vars("net_migration_by_age", errors="ignore")
     both = xr.concat([national, regional], dim="region", data_vars="all", coords="different",

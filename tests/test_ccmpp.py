@@ -170,3 +170,21 @@ def test_migration_rates_reconciled_to_a_total_keep_the_identity(pop, rate, coun
     clamped = ds["migration_clamped"].sel(year=YEARS).sum("region").isel(draw=0)
     np.testing.assert_allclose(applied - clamped, target.sum("age").transpose("sex", "year"),
                                rtol=1e-9, atol=1e-6)
+
+
+def test_float32_stays_within_a_millionth_of_float64(rates_factory, population_factory):
+    """float32 halves the memory; over 15 steps of three regions with raking to a total and
+    migration, its results stay within 2e-6 relative of float64's (about 10 ulps)."""
+    rng = np.random.default_rng(3)
+    regions = ("a", "b", "c")
+    years = list(range(2020, 2035))
+    rates = rates_factory(years, regions=regions, asfr_level=0.06, mx_level=0.01,
+                          migration=25.0)
+    population = population_factory(rng.uniform(1e4, 2e5, size=(3, 2, N)), regions=regions)
+    total = rates["asfr"].isel(region=0, drop=True).sum("age") * 0 + 3.0e5
+    results = {dt: project(population, **rates, births_total=total, dtype=dt)
+               for dt in ("float64", "float32")}
+    assert results["float32"]["population"].dtype == np.float32
+    for name in ("population", "births_calendar", "deaths_calendar"):
+        wide, narrow = (results[dt][name].astype(float) for dt in ("float64", "float32"))
+        np.testing.assert_allclose(narrow, wide, rtol=2e-6, atol=1e-3, err_msg=name)

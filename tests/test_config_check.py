@@ -94,6 +94,7 @@ PROBES = [
     (["horizon=2020"], "horizon", "2020"),
     (["scenario.name=''"], "scenario.name", "''"),
     (["plots=maybe"], "plots", "'maybe'"),
+    (["precision=float16"], "precision", "'float16'"),
     (["sweep.report=everything"], "sweep.report", "'everything'"),
     (["scenario.name=2030"], "scenario.name", "2030"),
     (["scenario=low", "scenario.shift=five"], "scenario.shift", "'five'"),

@@ -48,11 +48,7 @@ GAPS = {"childcare_gap": ("托位缺口", "childcare places gap", "托位 places
 def run_figures_writer(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
                        inputs: xr.Dataset) -> Callable[[Path], None]:
     """A writer of the run's ``figures/`` folder (see the module docstring)."""
-    def write(folder: Path) -> None:
-        folder.mkdir()
-        for name, fig in run_figures(projection, indicators, inputs):
-            plots.save_png(fig, folder / name)
-    return write
+    return _folder_writer(lambda: run_figures(projection, indicators, inputs))
 
 
 def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
@@ -88,9 +84,15 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
 
 def sweep_figures_writer(comparison: pd.DataFrame) -> Callable[[Path], None]:
     """A writer of a sweep's ``figures/`` folder from its comparison table."""
+    return _folder_writer(lambda: sweep_figures(comparison))
+
+
+def _folder_writer(figures: Callable) -> Callable[[Path], None]:
+    """A writer that creates a folder and saves the (file name, Figure) pairs that
+    ``figures()`` draws, one at a time, as PNGs in it."""
     def write(folder: Path) -> None:
         folder.mkdir()
-        for name, fig in sweep_figures(comparison):
+        for name, fig in figures():
             plots.save_png(fig, folder / name)
     return write
 

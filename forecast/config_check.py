@@ -225,6 +225,9 @@ def _check_projection(c: "_Checker", conf: dict, seed) -> None:
         c.boolean("plots", conf["plots"])
     if "precision" in conf:
         c.choice("precision", conf["precision"], ["float64", "float32"])
+    compute = _optional_mapping(c, "compute", conf.get("compute"))
+    if compute is not None:
+        _check_compute(c, compute)
     sweep = _optional_mapping(c, "sweep", conf.get("sweep"))
     if sweep is not None:
         _check_sweep(c, sweep)
@@ -627,6 +630,23 @@ def _check_backtest(c: "_Checker", conf: dict, seed) -> None:
 
 # --------------------------------------------------------------------------- memory
 
+def _check_compute(c: "_Checker", compute: Mapping) -> None:
+    """configs/compute/*.yaml: how county-level units are run."""
+    c.choice("compute.engine", compute.get("engine", "memory"), ["memory", "dask"])
+    draws = compute.get("county_draws", "auto")
+    if draws not in ("auto", True, False):
+        c.add("compute.county_draws", draws, "auto, true or false")
+    elif draws is True and compute.get("engine") == "dask":
+        c.add("compute.county_draws", draws, "auto or false with engine dask (Dask runs the "
+              "county blocks)")
+    c.number("compute.block_mib", compute.get("block_mib", 24), lo=0, lo_open=True)
+    c.whole("compute.workers", compute.get("workers", 2), lo=1)
+    address = compute.get("address")
+    if address is not None:
+        c.text("compute.address", address, " such as tcp://10.0.0.5:8786, or null for a "
+               "LocalCluster")
+
+
 def _estimate(conf: dict) -> MemoryEstimate:
     if conf.get("task", "project") == "backtest":
         spec = conf["backtest"]
@@ -637,7 +657,7 @@ def _estimate(conf: dict) -> MemoryEstimate:
                               _posterior_bytes(spec.get("overrides", {}).get("bayes") or {},
                                                draws) if "bayes" in spec["models"] else 0)
     data, fertility = conf["data"], conf["fertility"]
-    regions = _regions(data)
+    regions = _regions(data, conf.get("compute") or {})
     base = _as_whole(data["base_year"])
     years = _as_whole(conf["horizon"]) - base + 1
     draws = _as_whole(fertility.get("draws", 1))
@@ -653,7 +673,7 @@ def _posterior_bytes(node: Mapping, draws: int) -> int:
     return chains * per_chain * POSTERIOR_DRAW_BYTES
 
 
-def _regions(data: Mapping) -> int:
+def _regions(data: Mapping, compute: Mapping) -> int:
     target = str(data.get("_target_", ""))
     if target.endswith("load_wpp"):
         return 1
@@ -661,8 +681,14 @@ def _regions(data: Mapping) -> int:
     provinces = 1 + len(codes - {"000000"}) if codes else CENSUS_REGIONS
     if not target.endswith("load_china_counties"):
         return provinces
-    # a county run adds one province's county-level units and their prefectures
-    return provinces + _county_units(data)
+    one = data.get("province") is not None or data.get("prefecture") is not None
+    kept = compute.get("county_draws", "auto")
+    if kept is True or (kept == "auto" and one and compute.get("engine", "memory") == "memory"):
+        # a county run keeping every draw adds one province's units and prefectures
+        return provinces + _county_units(data)
+    # counties projected in blocks: a block's state (compute.block_mib) and the largest
+    # province's indicator draws (14 of the 202 values of a region's population)
+    return provinces + -(-MAX_COUNTY_UNITS * 14 // 202)
 
 
 def _county_units(data: Mapping) -> int:

@@ -11,11 +11,12 @@ from forecast.ccmpp import project
 
 def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
                      inputs: xr.Dataset, dtype: str = "float64") -> xr.Dataset:
-    """The counties of ``inputs.attrs["counties_of"]`` (region = county code) and their
-    prefectures (sums of their counties), from the province's projection ``province`` (its
-    ``births_calendar`` and ``net_migration_by_age``) and the calibrated ``rates``."""
-    code = inputs.attrs["counties_of"]
-    extra = ["county_name", "county_prefecture"]
+    """The counties of the one province in ``inputs.attrs["counties_of"]`` (region = county
+    code) and their prefectures (sums of their counties), from the province's projection
+    ``province`` (its ``births_calendar`` and ``net_migration_by_age``) and the calibrated
+    ``rates``."""
+    [code] = inputs.attrs["counties_of"]
+    extra = ["county_name", "county_prefecture", "county_province"]
     population = inputs["county_population"].drop_vars(extra).rename(county="region")
     factor = inputs["county_fertility_factor"].drop_vars(extra).rename(county="region")
 
@@ -46,7 +47,7 @@ def prefecture_sums(counties: xr.Dataset, inputs: xr.Dataset) -> xr.Dataset:
     parts = []
     for code, name in inputs.attrs["prefectures"].items():
         chosen = members["region"].values[members.values == code]
-        total = counties.sel(region=chosen).drop_vars("region_name").sum("region")
+        total = counties.sel(region=chosen).drop_vars("region_name").sum("region", skipna=False)
         total["tfr"] = xr.full_like(total["tfr"], float("nan"))  # a rate: not a sum
         parts.append(total.expand_dims(region=[code]).assign_coords(
             region_name=("region", [name])))

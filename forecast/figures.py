@@ -58,8 +58,9 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
     national = inputs.attrs.get("national_region", str(projection["region"].values[0]))
     regions = [str(r) for r in projection["region"].values]
     shown = regions if len(regions) <= MAX_REGION_FIGURES + 1 else [national]
-    if "counties_of" in inputs.attrs:  # a county run: the nation and the province
-        shown = [national, inputs.attrs["counties_of"]]
+    provinces = inputs.attrs.get("counties_of", [])
+    if len(provinces) == 1:  # a province's county run: the nation and the province
+        shown = [national, *provinces]
     base, last = int(projection["year"].values[0]), int(projection["year"].values[-1])
     for code in shown:
         label = plots.region_label(code, names)

@@ -63,7 +63,7 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str,
     Years where an indicator is undefined (births in the base year, a standard before the
     year it applies from) are left out.
     """
-    frames = []
+    summaries = {}
     for name, da in indicators.items():
         da = da.drop_vars("region_name", errors="ignore")
         if "draw" not in da.dims:
@@ -71,20 +71,49 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str,
         with warnings.catch_warnings():  # undefined years are all-NaN by design
             warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
             q = da.quantile(list(QUANTILES.values()), dim="draw", method="linear")
+        summaries[name] = q.assign_attrs(units=da.attrs["units"])
+    return quantile_table(summaries, scenario, region_names)
+
+
+def quantile_table(summaries: dict[str, xr.DataArray], scenario: str,
+                   region_names: dict[str, str]) -> pd.DataFrame:
+    """The long table of :func:`summary_table` from indicators already summarised:
+    DataArrays (region, year, quantile) with the values of :data:`QUANTILES` as ``quantile``
+    and a ``units`` attr."""
+    frames = []
+    for name, q in summaries.items():
+        q = q.drop_vars([c for c in q.coords if c not in q.dims])
         wide = q.assign_coords(quantile=list(QUANTILES)).to_dataset("quantile").to_dataframe()
         wide = wide.reset_index().dropna(subset=["median"])
         wide["indicator"] = name
-        wide["unit"] = da.attrs["units"]
+        wide["unit"] = q.attrs["units"]
         frames.append(wide)
     table = pd.concat(frames, ignore_index=True)
     table = table.rename(columns={"region": "region_code"})
     table["region_name"] = _names(table["region_code"], region_names)
     table["scenario"] = scenario
     table["year"] = table["year"].astype(int)
+    return ordered(table, list(summaries))
+
+
+def ordered(table: pd.DataFrame, indicators: list[str]) -> pd.DataFrame:
+    """Rows of a long table by region code, scenario, indicator (in the order given), year."""
     order = {name: i for i, name in enumerate(indicators)}
     table = table.sort_values(["region_code", "scenario", "indicator", "year"],
                               key=lambda s: s.map(order) if s.name == "indicator" else s)
     return table[COLUMNS].reset_index(drop=True)
+
+
+def county_table(summary: xr.DataArray, scenario: str) -> pd.DataFrame:
+    """The long table of the county-level units summarised in blocks (``county_summary``
+    of :func:`forecast.county_compute.county_summaries`, unit x indicator x year x
+    quantile), named by their ``unit_name``."""
+    names = {str(c): str(n) for c, n in zip(summary["unit"].values, summary["unit_name"].values)}
+    summaries = {str(name): summary.sel(indicator=name, drop=True).rename(unit="region")
+                 .assign_attrs(units=str(unit))
+                 for name, unit in zip(summary["indicator"].values,
+                                       summary["indicator_unit"].values)}
+    return quantile_table(summaries, scenario, names)
 
 
 def wide_table(indicators: dict[str, xr.DataArray], region_names: dict[str, str],

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -19,9 +20,9 @@ from forecast.demand import demand_indicators
 from forecast.errors import InputError
 from forecast.fertility.trajectory import TfrTrajectoryFertility
 from forecast.evaluate import backtest, summarise
-from forecast.indicators import (QUANTILES, check_quantile_order, planner_indicators,
-                                 region_names, rounded_long, rounded_wide, summary_table,
-                                 wide_table)
+from forecast.indicators import (QUANTILES, check_quantile_order, county_table,
+                                 ordered, planner_indicators, region_names, rounded_long,
+                                 rounded_wide, summary_table, wide_table)
 from forecast.data import load_new_residents, load_supply
 from forecast.outputs import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FORECAST_CSV,
                               POSTERIOR_NC,
@@ -34,6 +35,7 @@ from forecast.projection import checked_horizon, project_inputs
 from forecast.run_folder import RunFolder
 from forecast.scenario import Scenario
 from forecast.comparison import key_draws
+from forecast.county_compute import Compute
 from forecast.figures import run_figures_writer
 from forecast.sweep import FIGURES, INDICATOR_DRAWS_NC
 
@@ -90,9 +92,13 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
                                                                      "migration"))
     scenario = Scenario.from_config(cfg.get("scenario"))
     log.info("Scenario %s", scenario.describe())
+    compute = Compute.from_config(cfg.get("compute"))
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
                                 level_years=_level_years(cfg), scenario=scenario,
-                                dtype=str(cfg.get("precision", "float64")))
+                                dtype=str(cfg.get("precision", "float64")), compute=compute)
+    counties = projection.get("county_summary")
+    if counties is not None:  # counties in blocks: their quantiles only
+        projection = projection.drop_dims(["unit", "indicator", "quantile"])
     projection = projection.assign_attrs(scenario=scenario.name,
                                          source=inputs.attrs["description"],
                                          data_sha256=inputs.attrs["data_sha256"],
@@ -109,6 +115,9 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
             | demand, names, bounds=("childcare_gap", "kindergarten_gap"))), decimals=None)
         indicators |= demand
     table = summary_table(indicators, scenario.name, names)
+    if counties is not None:
+        table = ordered(pd.concat([table, county_table(counties, scenario.name)]),
+                        list(indicators))
     check_quantile_order(table)
     stored = projection if cfg.output.projection == "draws" else over_draws(projection)
     diagnostics = getattr(fertility, "diagnostics", {})
@@ -130,6 +139,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
                       "observed_years": provincial_comparison(projection, inputs)},
         "life_expectancy_at_birth": life_expectancy_summary(
             projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),
+        "counties": _counties_summary(inputs, counties, compute),
         "projection": {"regions": int(projection.sizes["region"]),
                        "draws": int(projection.sizes["draw"]),
                        "stored": cfg.output.projection,
@@ -149,6 +159,18 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     metadata["wall_time_seconds"] = round(time.perf_counter() - started, 3)
     writers[RUN_JSON] = json_writer(metadata)
     return writers
+
+
+def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
+    """run.json's account of the county-level units (None when there are none)."""
+    if "county_population" not in inputs:
+        return None
+    return {"units": int(inputs.sizes["county"]),
+            "provinces": list(inputs.attrs["counties_of"]),
+            "draws_kept": counties is None,
+            "engine": "memory" if counties is None else compute.engine,
+            "block_mib": None if counties is None else compute.block_mib,
+            "address": compute.address if counties is not None else None}
 
 
 def _log_provinces(inputs) -> None:

@@ -9,6 +9,7 @@ import xarray as xr
 
 from forecast.ccmpp import project
 from forecast.counties import project_counties
+from forecast.county_compute import Compute, county_summaries
 from forecast.errors import InputError
 from forecast.data import config_int
 from forecast.lifetable import life_table
@@ -31,7 +32,8 @@ def checked_horizon(inputs: xr.Dataset, horizon) -> int:
 
 def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
                    level_years: dict[str, int] | None = None,
-                   scenario: Scenario | None = None, dtype: str = "float64") -> xr.Dataset:
+                   scenario: Scenario | None = None, dtype: str = "float64",
+                   compute: Compute = Compute()) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
     Fertility, mortality and the sex ratio at birth are taken by calendar year up to
@@ -40,7 +42,11 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     reproduce them (:mod:`forecast.calibration`; ``level_years`` as there); then the
     ``scenario`` changes the calibrated rates (:mod:`forecast.scenario`; default: none).
     ``dtype`` is the projection's floating-point type (calibration always uses float64).
-    Regions with a ``national_region``
+    County-level units (inputs of :func:`forecast.data.counties.load_china_counties`) are
+    projected within their province, with every draw
+    (:func:`forecast.counties.project_counties`) or in blocks summarised over draws
+    (:func:`forecast.county_compute.county_summaries`, variable ``county_summary``
+    (unit, indicator, year, quantile)) as ``compute`` says. Regions with a ``national_region``
     attribute are projected with births raked to the nation
     (:func:`forecast.subnational.project_with_nation`); where the inputs name
     ``report_regions``, only those are kept.
@@ -53,6 +59,64 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     (year[, draw]) with ``births_uncalibrated`` and ``deaths_uncalibrated`` (year[, draw]).
     """
     base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
+    rates, factors = projection_rates(inputs, fertility, mortality, migration, horizon,
+                                      level_years, scenario)
+    population = inputs["population"]
+    national = inputs.attrs.get("national_region", str(population["region"].values[0]))
+    log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
+             base, horizon)
+    counties = list(inputs.attrs["counties_of"]) if "county_population" in inputs else None
+    if "national_region" in inputs.attrs and population.sizes["region"] > 1:
+        result = project_with_nation(population, rates, national, keep_migration_of=counties,
+                                     dtype=dtype)
+    else:
+        result = project(population, **rates, dtype=dtype)
+    result["tfr"] = total_fertility(rates["asfr"], result)
+    summary = None
+    if counties and compute.keeps_county_draws(len(counties)):
+        log.info("Projecting the %d county-level units of %s within it",
+                 inputs.sizes["county"], counties[0])
+        result = xr.concat([result.drop_vars("net_migration_by_age"),
+                            project_counties(result, rates, inputs, dtype)], dim="region",
+                           data_vars="all", coords="different", compat="equals", join="outer")
+    elif counties:
+        summary = county_summaries(result, rates, inputs, compute, dtype)
+        result = result.drop_vars("net_migration_by_age")
+    if "report_regions" in inputs.attrs:
+        reported = list(inputs.attrs["report_regions"])
+        result = result.sel(region=[r for r in reported if r in set(result["region"].values)])
+        if summary is not None:
+            summary = summary.sel(unit=[u for u in reported if u in set(summary["unit"].values)])
+    result["population_yearend"] = yearend_population(result)
+    result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
+    if factors is not None:
+        result["calibration_fertility"] = factors["fertility"].assign_attrs(
+            units="1", description="Factor on the year's ASFR that reproduces observed births")
+        result["calibration_mortality"] = factors["mortality"].assign_attrs(
+            units="1", description="Factor on the year's death rates that reproduces observed "
+            "deaths")
+        for flow in ("births", "deaths"):
+            result[f"{flow}_uncalibrated"] = factors[f"{flow}_before"].assign_attrs(
+                units="persons per year", description=f"National {flow} of the observed years "
+                "projected before calibration")
+    if summary is not None:
+        result["county_summary"] = summary
+    clamped = float(result["migration_clamped"].sum())
+    if clamped > 0:
+        log.warning("Net emigration exceeding the population present was not applied: "
+                    "%.1f persons in all (variable migration_clamped)", clamped)
+    return result.assign_attrs(base_year=base, horizon=int(horizon),
+                               jump_off_year=int(inputs.attrs.get("jump_off_year",
+                                                                  inputs.attrs["last_observed_year"])))
+
+
+def projection_rates(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
+                     level_years: dict[str, int] | None = None,
+                     scenario: Scenario | None = None) -> tuple[dict, dict | None]:
+    """The rates :func:`project_inputs` projects with (``asfr``, ``srb``, ``mx`` by calendar
+    year, net migration by step; calibrated to the observed years where the inputs have
+    them, then changed by ``scenario``) and the calibration factors (None without)."""
+    base = int(inputs.attrs["base_year"])
     years, steps = np.arange(base, horizon + 1), np.arange(base, horizon)
     fert = fertility.rates(inputs, years)
     migrants = migration.rates(inputs, steps)
@@ -74,42 +138,7 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
         rates = apply_factors(rates, factors)
     if scenario is not None:
         rates = apply_scenario(rates, inputs, scenario, national)
-    log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
-             base, horizon)
-    counties = [inputs.attrs["counties_of"]] if "county_population" in inputs else None
-    if "national_region" in inputs.attrs and population.sizes["region"] > 1:
-        result = project_with_nation(population, rates, national, keep_migration_of=counties,
-                                     dtype=dtype)
-    else:
-        result = project(population, **rates, dtype=dtype)
-    result["tfr"] = total_fertility(rates["asfr"], result)
-    if counties:
-        log.info("Projecting the %d county-level units of %s within it",
-                 inputs.sizes["county"], counties[0])
-        result = xr.concat([result.drop_vars("net_migration_by_age"),
-                            project_counties(result, rates, inputs, dtype)], dim="region",
-                           data_vars="all", coords="different", compat="equals", join="outer")
-    if "report_regions" in inputs.attrs:
-        result = result.sel(region=list(inputs.attrs["report_regions"]))
-    result["population_yearend"] = yearend_population(result)
-    result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
-    if factors is not None:
-        result["calibration_fertility"] = factors["fertility"].assign_attrs(
-            units="1", description="Factor on the year's ASFR that reproduces observed births")
-        result["calibration_mortality"] = factors["mortality"].assign_attrs(
-            units="1", description="Factor on the year's death rates that reproduces observed "
-            "deaths")
-        for flow in ("births", "deaths"):
-            result[f"{flow}_uncalibrated"] = factors[f"{flow}_before"].assign_attrs(
-                units="persons per year", description=f"National {flow} of the observed years "
-                "projected before calibration")
-    clamped = float(result["migration_clamped"].sum())
-    if clamped > 0:
-        log.warning("Net emigration exceeding the population present was not applied: "
-                    "%.1f persons in all (variable migration_clamped)", clamped)
-    return result.assign_attrs(base_year=base, horizon=int(horizon),
-                               jump_off_year=int(inputs.attrs.get("jump_off_year",
-                                                                  inputs.attrs["last_observed_year"])))
+    return rates, factors
 
 
 def yearend_population(result: xr.Dataset) -> xr.DataArray:

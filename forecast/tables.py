@@ -32,6 +32,8 @@ class Column:
     ``limits`` = ``(lo, hi)`` is the plausible range of a numeric column, both ends
     included; a value outside it (or infinite) is reported with ``meaning``, the unit in
     words, e.g. "expected a number between 0 and 0.5 (births per woman per year)".
+    ``empty`` is the value an empty numeric cell stands for where the source leaves cells
+    with nothing counted blank (None: an empty cell is an error).
     """
 
     name: str
@@ -39,6 +41,7 @@ class Column:
     allowed: frozenset[str] | None = None
     meaning: str = ""
     limits: tuple[float, float] | None = None
+    empty: float | None = None
 
 
 def read_table(path: Path, columns: list[Column], key: list[str],
@@ -121,6 +124,8 @@ def _convert(path: Path, col: Column, text: pd.Series, rows: np.ndarray
                                         text.iloc[pos], expected))
         return stripped, problems
 
+    if col.empty is not None:
+        stripped = stripped.where(stripped != "", str(col.empty))
     numbers = pd.to_numeric(stripped, errors="coerce").astype(float)
     vals = numbers.to_numpy()
     # one problem per cell: the first of missing/text, negative, out of limits, infinite,

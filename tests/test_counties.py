@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 
 from forecast.data.counties import CWR_YEARS
 from forecast.errors import InputError
-from forecast.paths import CONFIG_DIR
+from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.pipeline import _level_years
 from forecast.projection import project_inputs
 from forecast.scenario import Scenario
@@ -95,7 +95,6 @@ def test_county_fertility_levels_standardised_against_the_province(run):
 @pytest.mark.parametrize("overrides,match", [
     (["data.province=990000"], "990000"),
     (["data.province=5000"], "6-digit province code"),
-    ([], "data.province: got null"),
     (["data.province=500000", "data.prefecture=440300"], "a prefecture of province 500000"),
 ])
 def test_bad_county_selection_is_refused(overrides, match):
@@ -122,7 +121,33 @@ def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
 
 
 def test_memory_estimate_counts_the_provinces_county_units():
-    from forecast.config_check import _regions
+    from forecast.config_check import MAX_COUNTY_UNITS, _regions
 
     data = _compose(f"data.province={CHONGQING}").data
-    assert _regions(data) == 32 + 38 + 2  # nation and provinces, counties, prefectures
+    assert _regions(data, {}) == 32 + 38 + 2  # nation and provinces, counties, prefectures
+    # in blocks, counties add their largest province's indicator draws, not their population
+    assert _regions(_compose().data, {}) == 32 + -(-MAX_COUNTY_UNITS * 14 // 202)
+
+
+def test_cli_projects_every_county_of_china_in_blocks(tmp_path):
+    """data=china_counties without a province: all 2,988 units with their names, 333
+    prefectures; the base year's county births add up to their province's in the CSV."""
+    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
+                           "fertility=rw_drift", "fertility.draws=8", "horizon=2022",
+                           "plots=false", f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    codes = set(table["region_code"])
+    regions = pd.read_csv(DATA_DIR / "china_census2020_regions.csv", dtype=str)
+    counties = regions[regions["level"] == "county"]
+    assert set(counties["region_code"]) <= codes and len(codes) == 1 + 31 + 333 + 2988
+    assert table["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
+    births = table[(table["indicator"] == "births") & (table["year"] == 2020)]
+    births = births.set_index("region_code")["median"]
+    provinces = regions[regions["level"] == "province"].set_index("province")["region_code"]
+    summed = births[counties["region_code"]].groupby(
+        counties["province"].map(provinces).to_numpy()).sum()
+    # each county's row is rounded to 0.1 person
+    np.testing.assert_allclose(summed, births[summed.index], rtol=0, atol=0.05 * 186)

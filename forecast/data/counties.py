@@ -1,5 +1,6 @@
-"""County-level inputs (``data=china_counties``): one province's districts and counties from
-the 2020 census, projected within the provincial projection.
+"""County-level inputs (``data=china_counties``): the districts and counties of one province
+(``province``) or of all 31 (the default) from the 2020 census, projected within the
+provincial projection.
 
 The province is projected as in ``data=china_census`` (the nation and all 31 provinces,
 calibrated, births raked to the nation). Its county-level units (区县: districts, counties,
@@ -22,8 +23,11 @@ county-level cities and the functional zones the census lists) are then projecte
   migration adds up to the province's.
 
 Counties therefore add up to their prefecture and province in every draw. A prefecture's
-rows are the sums of its counties. ``province`` (GB/T 2260, e.g. 500000 Chongqing) selects
-the province; ``prefecture`` (e.g. 440300 Shenzhen) reports only that prefecture's counties.
+rows are the sums of its counties; the 36 county-level units the census lists under their
+province directly (省直辖县级行政区划 of Henan, Hubei, Hainan and Xinjiang, and Hainan's
+islands) belong to no prefecture and add up to their province only. ``province`` (GB/T 2260, e.g. 500000 Chongqing) selects
+the province; ``prefecture`` (e.g. 440300 Shenzhen) reports only that prefecture's counties;
+with neither, all 2,988 county-level units of the census are projected.
 """
 
 from __future__ import annotations
@@ -57,22 +61,27 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
                         data_dir: str | Path | None = None, regions: list | None = None,
                         **census_options) -> xr.Dataset:
     """The inputs of ``load_china_census`` for the nation and provinces (``regions`` is
-    ignored: the province reported is ``province``), plus the counties of ``province``: ``county_population`` (county, sex, age), persons at 1 July 2020,
+    ignored: the provinces reported are the counties'), plus the county-level units of
+    ``province`` (of every province when ``province`` and ``prefecture`` are both null):
+    ``county_population`` (county, sex, age), persons at 1 July 2020,
     ``county_fertility_factor`` (county), and coordinates ``county_name``,
-    ``county_prefecture``; attrs ``counties_of`` (the province), ``prefectures`` (code ->
-    name) and ``report_regions`` (the nation, the province, its prefectures and the counties
-    reported).
+    ``county_prefecture``, ``county_province``; attrs ``counties_of`` (the provinces, a
+    list), ``prefectures`` (code -> name of the prefectures reported) and ``report_regions``
+    (the nation, the provinces, the prefectures and the counties reported).
     """
     folder = Path(data_dir) if data_dir else DATA_DIR
-    code = _province_code(province, prefecture, folder / regions_file)
-    inputs = load_china_census(regions=[code], data_dir=data_dir, **census_options)
-    regions = read_regions(folder / regions_file)
-    units = regions[(regions["level"] == "county") & (regions["province_code"] == code)]
+    table = read_regions(folder / regions_file)
+    if province is None and prefecture is None:
+        codes = sorted(set(table.loc[table["level"] == "province", "region_code"]) - {"000000"})
+    else:
+        codes = [_province_code(province, prefecture, folder / regions_file)]
+    inputs = load_china_census(regions=codes, data_dir=data_dir, **census_options)
     if prefecture is not None:
         wanted = str(prefecture)
-        if wanted not in set(regions.loc[regions["level"] == "prefecture", "region_code"]):
+        if wanted not in set(table.loc[table["level"] == "prefecture", "region_code"]):
             raise InputError(problem(folder / regions_file, "region_code", None, wanted,
                                      "a prefecture-level code of the census (e.g. 440300)"))
+    units = table[(table["level"] == "county") & table["province_code"].isin(codes)]
     path = folder / county_file
     counts = county_counts(path, list(units["region_code"]))
     wpp = read_wpp_population(folder / WPP_POPULATION)
@@ -80,28 +89,40 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     values, starts = _split_open_group(counts["values"], counts["starts"], wpp,
                                        folder / WPP_POPULATION)
     aligned = graduate_counts(values, starts, shift=CENSUS_SHIFT_YEARS)
-    mx = inputs["mx"].sel(region=code).isel(period=-1).transpose("sex", "age").values
-    aligned = aligned * np.exp(CENSUS_SHIFT_YEARS * mx)[None]
     census = xr.DataArray(aligned, dims=("county", "sex", "age"),
                           coords={"county": counts["codes"], "sex": list(SEXES), "age": AGES})
-    target = inputs["population"].sel(region=code, drop=True)
-    population = census * (target / census.sum("county")).fillna(0.0)
-    factor = county_fertility(population, inputs["asfr"].sel(region=code, drop=True))
     units = units.set_index("region_code").loc[counts["codes"]]
-    reported = [c for c in counts["codes"] if prefecture is None
-                or units.loc[c, "prefecture_code"] == str(prefecture)]
+    of_province = units["province_code"].to_numpy()
+    population, factor = [], []
+    for code in codes:
+        part = census.isel(county=np.flatnonzero(of_province == code))
+        mx = inputs["mx"].sel(region=code).isel(period=-1).transpose("sex", "age").values
+        part = part * np.exp(CENSUS_SHIFT_YEARS * mx)[None]
+        target = inputs["population"].sel(region=code, drop=True)
+        part = part * (target / part.sum("county")).fillna(0.0)
+        population.append(part)
+        factor.append(county_fertility(part, inputs["asfr"].sel(region=code, drop=True)))
+    population = xr.concat(population, dim="county").transpose("county", "sex", "age")
+    factor = xr.concat(factor, dim="county")
+    units = units.loc[population["county"].values]
+    reported = [c for c, p in zip(units.index, units["prefecture_code"])
+                if prefecture is None or p == str(prefecture)]
+    # county-level units under the province directly (省直辖, e.g. 济源市) have no prefecture
+    wanted = set(units.loc[reported, "prefecture_code"]) - {""}
     prefectures = {p: n for p, n in zip(units["prefecture_code"], units["prefecture_name"])
-                   if p in {units.loc[c, "prefecture_code"] for c in reported}}
+                   if p in wanted}
     coords = {"county_name": ("county", units["county"].to_list()),
-              "county_prefecture": ("county", units["prefecture_code"].to_list())}
+              "county_prefecture": ("county", units["prefecture_code"].to_list()),
+              "county_province": ("county", units["province_code"].to_list())}
     ds = inputs.assign(county_population=population.assign_attrs(units="persons"),
                        county_fertility_factor=factor).assign_coords(coords)
     files = list(inputs.attrs["source_files"]) + [str(path), str(folder / regions_file)]
+    where = codes[0] if len(codes) == 1 else f"{len(codes)} provinces"
     return ds.assign_attrs(
-        counties_of=code, prefectures=prefectures, source_files=files,
-        report_regions=[inputs.attrs["national_region"], code, *prefectures, *reported],
+        counties_of=codes, prefectures=prefectures, source_files=files,
+        report_regions=[inputs.attrs["national_region"], *codes, *prefectures, *reported],
         description=inputs.attrs["description"] + f"; {len(counts['codes'])} county-level "
-        f"units of {code} from the census")
+        f"units of {where} from the census")
 
 
 def read_regions(path: Path) -> pd.DataFrame:
@@ -129,20 +150,26 @@ def read_regions(path: Path) -> pd.DataFrame:
 
 def county_counts(path: Path, codes: list[str]) -> dict:
     """The census counts (county, sex, group) of ``codes``, checked (every group present,
-    counts in range), with the group starts."""
+    counts in range), with the group starts. An empty count is zero persons: the yearbook
+    leaves such cells blank (29 cells of 4 tiny units: 东营港经济开发区, the Nansha and
+    Zhongsha islands, 达孜工业园区)."""
     table = read_table(path, [
         Column("region_code"), Column("level", allowed=frozenset({"prefecture", "county"})),
         year_column(), Column("sex", allowed=SEX), Column("age_group"),
-        Column("value", "nonnegative", meaning="persons", limits=CENSUS_COUNT_RANGE)],
+        Column("value", "nonnegative", meaning="persons", limits=CENSUS_COUNT_RANGE,
+               empty=0.0)],
         key=["region_code", "sex", "age_group"], keep=("region_code", set(codes)))
+    found = set(table["region_code"])
     raise_if([problem(path, "region_code", None, c, "the census counts of every county of the "
-                      "province") for c in codes if c not in set(table["region_code"])])
+                      "province") for c in codes if c not in found])
     table = check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
                              open_starts=(85,))
     starts = np.sort(table["age_start"].unique())
-    values = np.stack([np.stack([
-        table[(table["region_code"] == c) & (table["sex"] == s)].sort_values("age_start")
-        ["value"].to_numpy(float) for s in SEXES]) for c in codes])
+    grid = table.set_index(["region_code", "sex", "age_start"])["value"]
+    values = grid.reindex(pd.MultiIndex.from_product([codes, list(SEXES), starts])).to_numpy(
+        float).reshape(len(codes), len(SEXES), len(starts))
+    raise_if([problem(path, "age_start", None, c, "the same age groups for every county")
+              for c in np.asarray(codes)[np.isnan(values).any(axis=(1, 2))]])
     return {"codes": codes, "values": values, "starts": starts}
 
 
@@ -163,9 +190,6 @@ def county_fertility(census: xr.DataArray, province_asfr: xr.DataArray) -> xr.Da
 
 def _province_code(province, prefecture, regions_path: Path) -> str:
     """The province code from ``province`` or, without it, from ``prefecture``."""
-    if province is None and prefecture is None:
-        raise InputError("config, data.province: got null; expected a province code such as "
-                         "500000 (Chongqing), or data.prefecture=<code>.")
     code = str(province) if province is not None else str(prefecture)[:2] + "0000"
     if len(code) != 6 or not code.endswith("0000") or not code.isdigit():
         raise InputError(f"config, data.province: got {province!r}; expected a 6-digit province "

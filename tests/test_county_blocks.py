@@ -1,0 +1,101 @@
+"""County-level units projected in blocks (forecast/county_stream.py, county_compute.py):
+the same numbers as the projection that keeps every draw, adding up to the province in every
+draw, in float32 within a stated tolerance, and identical on a Dask cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from forecast.county_compute import Compute, county_summaries, province_draws, province_part
+from forecast.county_stream import NAMES
+from forecast.indicators import QUANTILES, planner_indicators
+from forecast.paths import CONFIG_DIR
+from forecast.pipeline import _level_years
+from forecast.projection import project_inputs, projection_rates
+from forecast.scenario import Scenario
+from forecast.subnational import project_with_nation
+
+CHONGQING = "500000"
+DRAWS = 12
+#: float32 against float64: relative difference of the indicators (population, births:
+#: about 1e-6 measured, as in tests/test_ccmpp.py; the net migration of a county is a
+#: difference of larger flows)
+FLOAT32_RTOL = 2e-5
+
+
+@pytest.fixture(scope="module")
+def setting():
+    """Chongqing's inputs, its calibrated rates and the provincial projection."""
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[
+            "data=china_counties", f"data.province={CHONGQING}", "fertility=rw_drift",
+            f"fertility.draws={DRAWS}", "horizon=2026"])
+    inputs = instantiate(cfg.data)
+
+    def models():
+        return [instantiate(cfg[k]) for k in ("fertility", "mortality", "migration")]
+
+    scenario = Scenario.from_config(cfg.scenario)
+    rates, _ = projection_rates(inputs, *models(), cfg.horizon, _level_years(cfg), scenario)
+    province = project_with_nation(inputs["population"], rates, "000000",
+                                   keep_migration_of=[CHONGQING])
+    full = project_inputs(inputs, *models(), cfg.horizon, _level_years(cfg), scenario,
+                          compute=Compute(county_draws=True))
+    return inputs, rates, province, full
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
+def test_blocks_give_the_quantiles_of_the_projection_with_every_draw(setting):
+    inputs, rates, province, full = setting
+    blocks = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
+    assert blocks.sizes["unit"] == 2 + 38
+    indicators = planner_indicators(full)
+    for name in NAMES:
+        expected = (indicators[name].sel(region=blocks["unit"].values)
+                    .quantile(list(QUANTILES.values()), dim="draw")
+                    .transpose("region", "year", "quantile"))
+        got = blocks.sel(indicator=name).sel(year=expected["year"]).values
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected.values), err_msg=name)
+        np.testing.assert_allclose(got, expected.values, rtol=1e-12, atol=1e-9, err_msg=name)
+
+
+def test_counties_in_blocks_add_up_to_the_province_in_every_draw(setting):
+    inputs, rates, province, _ = setting
+    part = province_part(province, rates, inputs, CHONGQING, block_mib=0.1, dtype="float64")
+    assert len(part["blocks"]) > 1  # several blocks of draws
+    draws = province_draws(part)
+    total = province.sel(region=CHONGQING)
+    at = {name: i for i, name in enumerate(NAMES)}
+    sums = {"births": total["births_calendar"].sum("sex"),
+            "population": total["population"].sum(("sex", "age")),
+            "population_age_0": total["population"].sel(age=0).sum("sex")}
+    for name, expected in sums.items():
+        np.testing.assert_allclose(draws[:, at[name]].sum(0),
+                                   expected.transpose("year", "draw").values, rtol=1e-10,
+                                   err_msg=name)
+    net = total["net_migration"].sum("sex").transpose("year", "draw").values[:-1]
+    np.testing.assert_allclose(draws[:, at["net_migration"], :-1].sum(0), net, rtol=1e-9,
+                               atol=1e-6)
+
+
+def test_float32_blocks_stay_within_the_stated_tolerance(setting):
+    inputs, rates, province, _ = setting
+    parts = [province_part(province, rates, inputs, CHONGQING, 0.1, dtype)
+             for dtype in ("float64", "float32")]
+    double, single = (province_draws(p) for p in parts)
+    rows = [i for i, n in enumerate(NAMES) if n != "net_migration"]
+    np.testing.assert_allclose(single[:, rows], double[:, rows], rtol=FLOAT32_RTOL)
+    scale = np.nanmax(np.abs(double[:, NAMES.index("population")]))
+    assert np.nanmax(np.abs(single - double)[:, NAMES.index("net_migration")]) < 1e-5 * scale
+
+
+def test_dask_cluster_gives_identical_numbers(setting):
+    inputs, rates, province, _ = setting
+    memory = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
+    dask = county_summaries(province, rates, inputs,
+                            Compute(engine="dask", block_mib=0.1, workers=1))
+    np.testing.assert_array_equal(dask.values, memory.values)
+    assert list(dask["unit"].values) == list(memory["unit"].values)

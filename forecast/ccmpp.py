@@ -196,7 +196,12 @@ def _survivorship(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _calendar_births(P, f, srb, births_total):
     """Births of a calendar year by sex (region, draw, sex): its ASFR times the women at
     1 July of the year, scaled to ``births_total`` (draw) when given."""
-    births = (f * P[:, :, _FEMALE]).sum(-1)
+    return births_by_sex((f * P[:, :, _FEMALE]).sum(-1), srb, births_total)
+
+
+def births_by_sex(births, srb, births_total):
+    """Births (region, draw) scaled to ``births_total`` (draw) when given, then split by sex
+    with the sex ratio at birth: (region, draw, sex)."""
     if births_total is not None:
         raw = births.sum(0)
         if np.any((births_total > 0) & ~(raw > 0)):

@@ -3,8 +3,9 @@
 The same projection as :func:`forecast.counties.project_counties` (each county's rates are its
 province's, its fertility scaled by the county's level; births raked to the province's draw by
 draw; the province's net migrants by sex and age shared by population), but a block of
-counties x draws is carried forward one year at a time: only the current year's population
-is held, and each year the planner indicators of :data:`forecast.indicators.INDICATORS` are
+counties x draws is carried forward one year at a time by a compiled step
+(:mod:`forecast.county_kernel`): only the current and next year's population are held, and
+each year the planner indicators of :data:`forecast.indicators.INDICATORS` are
 taken from it, draw by draw (:func:`project_block`). A block holds whole provinces' counties
 (raking ties a province's counties together) and any subset of draws (draws are
 independent). A province's indicator draws (counties x indicators x years x draws, 14 numbers
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.ccmpp import _calendar_births, _step, _survivorship
+from forecast.ccmpp import _survivorship, births_by_sex
+from forecast.county_kernel import advance, sum_over_regions
 from forecast.indicators import INDICATORS, QUANTILES
 
 #: The indicators of a block, in the order of its second axis.
@@ -48,59 +50,75 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     srb : (year, draw), male births per female birth
     births_total : (year, draw), the province's births of the calendar year, persons
     migration_total : (step, draw, sex, age), the province's net migrants of the step, persons
-    dtype : "float64" or "float32", the projection's floating-point type
+    dtype : "float64" or "float32": the type the population is held in (arithmetic is
+        float64 either way; float32 halves the memory the step streams through)
 
     Returns float64 (county, indicator, year, draw): indicators in the order of
     :data:`NAMES` and their units in :data:`forecast.indicators.INDICATORS`; ``net_migration``
-    and ``population_yearend`` are NaN in the horizon year (no step follows it).
+    and ``population_yearend`` are NaN in the horizon year (no step follows it). The step is
+    :func:`forecast.county_kernel.advance`; the age-0 cohort, which needs the raked births,
+    is completed here on the (county, draw, sex) arrays.
     """
-    dt = np.dtype(dtype)
     steps, draws = migration_total.shape[0], births_total.shape[1]
-    counties = population.shape[0]
-    state = (counties, draws) + population.shape[1:]
-    P = np.broadcast_to(population[:, None].astype(dt), state).copy()
-    scale = factor.astype(float)[:, None, None]
-    mx, srb = mx.astype(dt), srb.astype(dt)
-    total, mtotal = births_total.astype(dt), migration_total.astype(dt)
+    counties, sexes, ages = population.shape
+    P = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
+                        ).copy()
+    nxt = np.empty_like(P)
+    factor, asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (factor, asfr, mx))
+    mtotal = np.ascontiguousarray(migration_total, dtype=float)
     out = np.full((counties, len(NAMES), steps + 1, draws), np.nan)
+    out[:, _AT["tfr"]] = factor[:, None, None] * asfr.sum(-1)[None]
+    psum, psum_next = np.empty((draws, sexes, ages)), np.empty((draws, sexes, ages))
+    flows = {k: np.empty((counties, draws, sexes)) for k in (
+        "half0", "died", "migrated", "clamped", "deaths_next", "alive")}
+    raw = np.empty((counties, draws))
+    young = np.zeros((counties, draws, sexes, 6))
 
-    def rates(year):
-        return (scale * asfr[year][None]).astype(dt)
-
-    births = _calendar_births(P, rates(0), srb[0], total[0])
-    for i in range(steps + 1):
-        deaths = (mx[i][None] * P).sum(-1)
-        f = rates(i)
-        _record(out[:, :, i], P, births, f)
-        if i == steps:
-            break
-        sx, sb = (a.astype(dt, copy=False) for a in _survivorship(0.5 * (mx[i] + mx[i + 1])[None]))
-        migrants = mtotal[i][None] * (P / np.maximum(P.sum(0, keepdims=True), 1e-300))
-        P, flows, births_next = _step(P, sx, sb, migrants, births, rates(i + 1), srb[i + 1],
-                                      total[i + 1])
-        net = flows["net_migration"].sum(-1)
+    births = births_by_sex(factor[:, None] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
+                           srb[0], births_total[0])
+    deaths = (mx[0][None] * P).sum(-1)
+    population = P.sum((2, 3))
+    young[:] = P[..., :6]
+    _record(out[:, :, 0], births, population, young)
+    sum_over_regions(P, psum)
+    for i in range(steps):
+        sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
+        advance(P, nxt, psum, mtotal[i], sx[0], asfr[i + 1], factor, mx[i + 1],
+                flows["half0"], flows["died"], flows["migrated"], flows["clamped"], raw,
+                flows["deaths_next"], flows["alive"], young, psum_next)
+        births_next = births_by_sex(raw, srb[i + 1], births_total[i + 1])
+        age0 = 0.5 * (births + births_next) * sb[0][None] + flows["half0"]
+        clamped0 = np.maximum(-age0, 0.0)
+        age0 += clamped0
+        nxt[..., 0] = age0
+        young[..., 0] = age0
+        psum_next[..., 0] = age0.sum(0)
+        net = (flows["migrated"] + flows["clamped"] + clamped0).sum(-1)
         out[:, _AT["net_migration"], i] = net
-        out[:, _AT["population_yearend"], i] += 0.5 * (births - deaths + flows["net_migration"]
-                                                       ).sum(-1)
+        out[:, _AT["population_yearend"], i] = population + 0.5 * (
+            (births - deaths).sum(-1) + net)
+        deaths = flows["deaths_next"] + mx[i + 1][None, :, :, 0] * age0
+        population = (flows["alive"] + age0).sum(-1)
         births = births_next
-    out[:, _AT["population_yearend"], steps] = np.nan
+        P, nxt = nxt, P
+        psum, psum_next = psum_next, psum
+        _record(out[:, :, i + 1], births, population, young)
     return out
 
 
-def _record(out: np.ndarray, P: np.ndarray, births: np.ndarray, f: np.ndarray) -> None:
-    """Write one year's indicators (county, indicator, draw) from its population P (county,
-    draw, sex, age), births (county, draw, sex) and ASFR f (county, draw, age)."""
-    young = P[..., :6].sum(2)
-    population = P.sum((2, 3))
+def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: np.ndarray
+            ) -> None:
+    """Write one year's indicators (county, indicator, draw) other than the TFR and the
+    step's flows: births (county, draw, sex), population (county, draw) and ages 0-5
+    (county, draw, sex, 6)."""
+    by_age = young.sum(2)
     out[:, _AT["births"]] = births.sum(-1)
-    out[:, _AT["tfr"]] = f.sum(-1)
     out[:, _AT["population"]] = population
     out[:, _AT["crude_birth_rate"]] = 1000.0 * out[:, _AT["births"]] / population
-    out[:, _AT["population_yearend"]] = population
     for a in range(6):
-        out[:, _AT[f"population_age_{a}"]] = young[..., a]
-    out[:, _AT["population_0_2"]] = young[..., :3].sum(-1)
-    out[:, _AT["population_3_5"]] = young[..., 3:].sum(-1)
+        out[:, _AT[f"population_age_{a}"]] = by_age[..., a]
+    out[:, _AT["population_0_2"]] = by_age[..., :3].sum(-1)
+    out[:, _AT["population_3_5"]] = by_age[..., 3:].sum(-1)
 
 
 def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[str]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -156,18 +157,24 @@ def _block_args(part: dict, block: slice) -> tuple:
 def province_draws(part: dict) -> np.ndarray:
     """One province's indicator draws (county, indicator, year, draw), block by block in
     this process."""
-    return np.concatenate([project_block(*_block_args(part, b)) for b in part["blocks"]],
-                          axis=-1)
+    years = part["arrays"]["births_total"].shape
+    draws = np.empty((len(part["counties"]), len(NAMES)) + years)
+    for block in part["blocks"]:
+        project_block(*_block_args(part, block), out=draws[..., block])
+    return draws
 
 
 def _in_memory(parts: list[dict], started: float) -> list[np.ndarray]:
-    out = []
-    for i, part in enumerate(parts, 1):
-        out.append(summarise_province(province_draws(part), part["members"],
-                                      part["prefectures"]))
-        log.info("  province %s (%d/%d, %d counties) done at %.1f s", part["code"], i,
-                 len(parts), len(part["counties"]), time.perf_counter() - started)
-    return out
+    """Every province's summary; a province's quantiles are taken in a second thread
+    while the next province is projected (both release the GIL)."""
+    with ThreadPoolExecutor(max_workers=1) as quantiles:
+        pending = []
+        for i, part in enumerate(parts, 1):
+            pending.append(quantiles.submit(summarise_province, province_draws(part),
+                                            part["members"], part["prefectures"]))
+            log.info("  province %s (%d/%d, %d counties) projected at %.1f s", part["code"],
+                     i, len(parts), len(part["counties"]), time.perf_counter() - started)
+        return [p.result() for p in pending]
 
 
 def county_draws(part: dict):

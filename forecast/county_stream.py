@@ -36,8 +36,10 @@ _FEMALE = 0
 
 def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
                   mx: np.ndarray, srb: np.ndarray, births_total: np.ndarray,
-                  migration_total: np.ndarray, dtype: str = "float64") -> np.ndarray:
-    """Indicator draws (county, indicator, year, draw) of one province's counties.
+                  migration_total: np.ndarray, dtype: str = "float64",
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Indicator draws (county, indicator, year, draw) of one province's counties, written
+    into ``out`` when given (a view of that shape, e.g. a block of a larger array).
 
     Parameters (numpy arrays; ``year`` = the base year ... the horizon, ``step`` = the base
     year ... the year before the horizon; ``draw`` of size D or 1 where the province's input
@@ -66,7 +68,9 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     nxt = np.empty_like(P)
     factor, asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (factor, asfr, mx))
     mtotal = np.ascontiguousarray(migration_total, dtype=float)
-    out = np.full((counties, len(NAMES), steps + 1, draws), np.nan)
+    if out is None:
+        out = np.empty((counties, len(NAMES), steps + 1, draws))
+    out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
     out[:, _AT["tfr"]] = factor[:, None, None] * asfr.sum(-1)[None]
     psum, psum_next = np.empty((draws, sexes, ages)), np.empty((draws, sexes, ages))
     flows = {k: np.empty((counties, draws, sexes)) for k in (
@@ -111,14 +115,13 @@ def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: 
     """Write one year's indicators (county, indicator, draw) other than the TFR and the
     step's flows: births (county, draw, sex), population (county, draw) and ages 0-5
     (county, draw, sex, 6)."""
-    by_age = young.sum(2)
-    out[:, _AT["births"]] = births.sum(-1)
+    ages = slice(_AT["population_age_0"], _AT["population_age_5"] + 1)
+    out[:, ages] = (young[:, :, 0] + young[:, :, 1]).transpose(0, 2, 1)
+    out[:, _AT["births"]] = births[..., 0] + births[..., 1]
     out[:, _AT["population"]] = population
     out[:, _AT["crude_birth_rate"]] = 1000.0 * out[:, _AT["births"]] / population
-    for a in range(6):
-        out[:, _AT[f"population_age_{a}"]] = by_age[..., a]
-    out[:, _AT["population_0_2"]] = by_age[..., :3].sum(-1)
-    out[:, _AT["population_3_5"]] = by_age[..., 3:].sum(-1)
+    out[:, _AT["population_0_2"]] = out[:, ages][:, :3].sum(1)
+    out[:, _AT["population_3_5"]] = out[:, ages][:, 3:].sum(1)
 
 
 def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[str]
@@ -145,4 +148,5 @@ def summarise_province(draws: np.ndarray, members: np.ndarray, prefectures: list
     """Quantiles (prefecture + county, indicator, year, quantile) of one province: its
     prefectures (sums of their counties) first, then its counties in the order of ``draws``
     (county, indicator, year, draw)."""
-    return quantiles(np.concatenate([prefecture_draws(draws, members, prefectures), draws]))
+    return np.concatenate([quantiles(prefecture_draws(draws, members, prefectures)),
+                           quantiles(draws)])

@@ -132,14 +132,22 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
         "migration_total": of_province(province["net_migration_by_age"].rename(
             migration_region="region"), ("year", "draw", "sex", "age"), steps),
     }
-    draws = arrays["births_total"].shape[1]
-    per_draw = len(counties) * arrays["population"][0].size * np.dtype(dtype).itemsize
-    size = int(max(1, min(draws, block_mib * MIB // per_draw)))
-    blocks = [slice(start, min(start + size, draws)) for start in range(0, draws, size)]
+    blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
+                         block_mib, dtype)
     members = inputs["county_prefecture"].values[chosen]
     return {"code": code, "counties": list(counties), "arrays": arrays, "blocks": blocks,
             "members": members, "prefectures": [m for m in dict.fromkeys(members) if m in inputs.attrs["prefectures"]],
             "dtype": dtype}
+
+
+def draw_blocks(population_shape: tuple, draws: int, block_mib: float, dtype: str
+                ) -> list[slice]:
+    """Slices of ``draws`` such that a block's population state (counties x draws x sex x
+    age of ``dtype``; ``population_shape`` = (county, sex, age)) is at most ``block_mib``
+    MiB (at least one draw)."""
+    per_draw = int(np.prod(population_shape)) * np.dtype(dtype).itemsize
+    size = int(max(1, min(draws, block_mib * MIB // per_draw)))
+    return [slice(start, min(start + size, draws)) for start in range(0, draws, size)]
 
 
 def _block_args(part: dict, block: slice) -> tuple:

@@ -258,6 +258,9 @@ def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str
         ends.append(end)
     raise_if(problems)
     table = table.assign(age_start=starts, age_end=ends)
+    if not labels_are_starts and _tiled(table, by, first_age, last_end, width, open_starts):
+        _require_same_groups(table, path, by, column)
+        return table  # every group is right: the loop below only words the problems
 
     expected_end = "an open group such as \"85+\"" if math.isinf(last_end) else f"age {_age(last_end)}"
     for keys, group in table.sort_values("age_start").groupby(by, sort=False):
@@ -301,6 +304,25 @@ def check_age_groups(table: pd.DataFrame, path: Path, by: list[str], column: str
     raise_if(problems)
     _require_same_groups(table, path, by, column)
     return table
+
+
+def _tiled(table: pd.DataFrame, by: list[str], first_age: int, last_end: float,
+           width: int | None, open_starts: tuple[int, ...] | None) -> bool:
+    """Whether every ``by`` group's age groups tile [first_age, last_end) (with ``width``
+    and ``open_starts`` as :func:`check_age_groups`), checked on whole columns."""
+    ordered = table.sort_values([*by, "age_start"])
+    keys = ordered[by]
+    first = keys.ne(keys.shift()).any(axis=1).to_numpy()
+    last = keys.ne(keys.shift(-1)).any(axis=1).to_numpy()
+    start = ordered["age_start"].to_numpy(float)
+    end = ordered["age_end"].to_numpy(float)
+    ok = np.where(first, start == first_age, start == np.roll(end, 1))
+    ok &= ~last | (end == last_end)
+    if width is not None:
+        ok &= ~np.isfinite(end) | (end - start == width)
+    if open_starts is not None:
+        ok &= np.isfinite(end) | np.isin(start, open_starts)
+    return bool(ok.all())
 
 
 def _require_same_groups(table: pd.DataFrame, path: Path, by: list[str], column: str) -> None:

@@ -38,8 +38,8 @@ class Compute:
         project them in blocks and keep their quantiles (forecast.csv); auto: the draws for
         one province with engine memory, blocks otherwise
     block_mib : MiB of population state per block (counties x draws x sex x age); a
-        province's draws are split into blocks of about this size. Below 32 MiB the
-        allocator reuses the block's temporaries (experiments/benchmarks/README.md).
+        province's draws are split into blocks of at most this size (a block holds two
+        years' state and small per-county arrays)
     address : scheduler address of an existing Dask cluster (engine dask), or None for a
         LocalCluster of ``workers`` processes with one thread each
     """
@@ -54,12 +54,11 @@ class Compute:
     def from_config(cls, node) -> "Compute":
         """From the ``compute`` config node (checked by :mod:`forecast.config_check`)."""
         node = dict(node or {})
-        compute = cls(engine=str(node.get("engine", "memory")),
-                      county_draws=node.get("county_draws", "auto"),
-                      block_mib=float(node.get("block_mib", 24.0)),
-                      address=node.get("address") or None,
-                      workers=int(node.get("workers", 2)))
-        return compute
+        return cls(engine=str(node.get("engine", "memory")),
+                   county_draws=node.get("county_draws", "auto"),
+                   block_mib=float(node.get("block_mib", 24.0)),
+                   address=node.get("address") or None,
+                   workers=int(node.get("workers", 2)))
 
     def keeps_county_draws(self, provinces: int) -> bool:
         """Whether a county run of ``provinces`` provinces keeps every county's draws."""
@@ -135,9 +134,10 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
     blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
                          block_mib, dtype)
     members = inputs["county_prefecture"].values[chosen]
+    reported = inputs.attrs["prefectures"]
     return {"code": code, "counties": list(counties), "arrays": arrays, "blocks": blocks,
-            "members": members, "prefectures": [m for m in dict.fromkeys(members) if m in inputs.attrs["prefectures"]],
-            "dtype": dtype}
+            "members": members, "dtype": dtype,
+            "prefectures": [m for m in dict.fromkeys(members) if m in reported]}
 
 
 def draw_blocks(population_shape: tuple, draws: int, block_mib: float, dtype: str
@@ -185,18 +185,26 @@ def _in_memory(parts: list[dict], started: float) -> list[np.ndarray]:
         return [p.result() for p in pending]
 
 
-def county_draws(part: dict):
+def dask_draws(part: dict):
     """One province's indicator draws as a Dask array (county, indicator, year, draw),
     chunked over draw by its blocks."""
     import dask
     import dask.array as da
 
     years = part["arrays"]["births_total"].shape[0]
-    chunks = [da.from_delayed(dask.delayed(project_block)(*_block_args(part, b)),
+    chunks = [da.from_delayed(dask.delayed(_one_thread_block)(*_block_args(part, b)),
                               shape=(len(part["counties"]), len(NAMES), years,
                                      b.stop - b.start), dtype=float)
               for b in part["blocks"]]
     return da.concatenate(chunks, axis=-1)
+
+
+def _one_thread_block(*args):
+    """:func:`project_block` on one thread: a Dask worker process runs one task per core."""
+    import numba
+
+    numba.set_num_threads(1)
+    return project_block(*args)
 
 
 def _on_dask(parts: list[dict], compute: Compute) -> list[np.ndarray]:
@@ -205,7 +213,7 @@ def _on_dask(parts: list[dict], compute: Compute) -> list[np.ndarray]:
 
     summaries = []
     for part in parts:
-        draws = county_draws(part).rechunk({3: -1})
+        draws = dask_draws(part).rechunk({3: -1})
         units = len(part["prefectures"]) + len(part["counties"])
         summaries.append(draws.map_blocks(
             summarise_province, part["members"], part["prefectures"], dtype=float,
@@ -228,7 +236,15 @@ def _client(compute: Compute):
         with client:
             yield client
         return
-    with LocalCluster(n_workers=compute.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        log.info("Dask LocalCluster: %d worker processes", compute.workers)
-        yield client
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # its start-up and shut-down lines are not the run's
+    try:
+        with LocalCluster(n_workers=compute.workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            log.info("Dask LocalCluster: %d worker processes at %s", compute.workers,
+                     cluster.scheduler_address)
+            yield client
+    finally:
+        quiet.setLevel(level)

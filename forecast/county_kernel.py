@@ -7,8 +7,13 @@ population by draw, sex and age, which shares out its net migrants) and :func:`a
 which reads each county-draw's population once and writes next year's, with the step's
 deaths, migrants, clamping and next year's raw births and deaths accumulated on the way.
 What depends on all counties at once (births raked to the province's) is then done on the
-small (county, draw, sex) arrays in NumPy. Both loops run over county x draw in parallel
-threads.
+small (county, draw, sex) arrays in NumPy. Both loops run over draws in parallel threads,
+each draw over all its counties.
+
+Sums run in a fixed order (no ``fastmath``): allowing the compiler to reorder them makes the
+step about 1.4 times as fast (experiments/benchmarks/README.md), but its vectorised sums then
+depend on how the arrays happen to be aligned in memory, and two processes could differ in
+the last bit.
 
 The arithmetic is that of :mod:`forecast.ccmpp` (see its docstring for the timing): half
 the step's net migrants join at its start and half at its end, cohorts that net emigration
@@ -20,7 +25,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_FEMALE = 0
+from forecast.variables import SEXES
+
+_FEMALE = SEXES.index("female")
 
 
 @numba.njit(parallel=True, cache=True)
@@ -37,7 +44,7 @@ def sum_over_regions(P, out):
                     out[d, s, a] += P[r, d, s, a]
 
 
-@numba.njit(parallel=True, cache=True, fastmath=True)
+@numba.njit(parallel=True, cache=True)
 def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migrated,
             clamped, raw_births, deaths_next, alive, young, psum_next):
     """One step from P (county, draw, sex, age) to ``nxt`` for ages 1 and over.

@@ -25,13 +25,12 @@ import numpy as np
 from forecast.ccmpp import _survivorship, births_by_sex
 from forecast.county_kernel import advance, sum_over_regions
 from forecast.indicators import INDICATORS, QUANTILES
+from forecast.variables import SEXES
 
 #: The indicators of a block, in the order of its second axis.
 NAMES = list(INDICATORS)
 _AT = {name: i for i, name in enumerate(NAMES)}
-#: Indicators that are counts (prefectures sum them); the others are rates.
-COUNTS = [n for n in NAMES if n not in ("tfr", "crude_birth_rate")]
-_FEMALE = 0
+_FEMALE = SEXES.index("female")
 
 
 def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
@@ -129,7 +128,8 @@ def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[s
     """Indicator draws (prefecture, indicator, year, draw) as sums of the counties' (county,
     indicator, year, draw) whose prefecture code is in ``members`` (county,): counts summed
     draw by draw, the crude birth rate recomputed from them, the TFR undefined (NaN)."""
-    out = np.stack([draws[members == code].sum(0) for code in prefectures])
+    out = np.stack([draws[members == code].sum(0) for code in prefectures]
+                   or [draws[:0].sum(0)])[:len(prefectures)]
     out[:, _AT["tfr"]] = np.nan
     out[:, _AT["crude_birth_rate"]] = (1000.0 * out[:, _AT["births"]]
                                        / out[:, _AT["population"]])

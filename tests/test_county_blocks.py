@@ -99,3 +99,16 @@ def test_dask_cluster_gives_identical_numbers(setting):
                             Compute(engine="dask", block_mib=0.1, workers=1))
     np.testing.assert_array_equal(dask.values, memory.values)
     assert list(dask["unit"].values) == list(memory["unit"].values)
+
+
+def test_an_existing_cluster_is_used_by_its_address(setting):
+    from distributed import LocalCluster
+
+    inputs, rates, province, _ = setting
+    memory = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster:
+        remote = county_summaries(province, rates, inputs, Compute(
+            engine="dask", block_mib=0.1, address=cluster.scheduler_address))
+        assert cluster.scheduler.task_prefixes  # the graph ran on that cluster
+    np.testing.assert_array_equal(remote.values, memory.values)

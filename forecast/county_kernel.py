@@ -71,40 +71,43 @@ def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migr
         for r in range(R):
             births = 0.0
             for s in range(S):
-                lost = 0.0
-                moved = 0.0
-                cut = 0.0
-                prev = 0.0
-                for a in range(A):
+                # age 0: its survivors enter age 1; its own next value needs the births
+                mig = P[r, d, s, 0] * share[s, 0]
+                moved = mig
+                half = 0.5 * mig
+                half0[r, d, s] = half
+                enter = P[r, d, s, 0] + half
+                cut = max(-enter, 0.0)
+                enter = max(enter, 0.0)
+                prev = enter * sx[m, s, 0]
+                lost = enter - prev
+                deaths = 0.0
+                total = 0.0
+                fertile = 0.0
+                # one pass: every sum has one addition per age, so none waits on another
+                for a in range(1, A):
                     mig = P[r, d, s, a] * share[s, a]
                     moved += mig
                     half = 0.5 * mig
                     enter = P[r, d, s, a] + half
-                    cut += max(-enter, 0.0)
-                    enter = max(enter, 0.0)
-                    surv = enter * sx[m, s, a]
-                    lost += enter - surv
-                    if a == 0:
-                        half0[r, d, s] = half
-                    else:
-                        value = prev + half
-                        if a == A - 1:
-                            value += surv
-                        cut += max(-value, 0.0)
-                        nxt[r, d, s, a] = max(value, 0.0)
-                    prev = surv
-                deaths = 0.0
-                total = 0.0
-                for a in range(1, A):
-                    value = nxt[r, d, s, a]
+                    kept = max(enter, 0.0)
+                    surv = kept * sx[m, s, a]
+                    lost += kept - surv
+                    value = prev + half
+                    if a == A - 1:  # the open age group keeps its own survivors
+                        value += surv
+                    cut += max(-enter, 0.0) + max(-value, 0.0)
+                    value = max(value, 0.0)
+                    nxt[r, d, s, a] = value
                     deaths += mx_next[m, s, a] * value
                     total += value
+                    fertile += f_next[d, a] * value
                     psum_next[d, s, a] += value
+                    prev = surv
                 for a in range(1, 6):
                     young[r, d, s, a] = nxt[r, d, s, a]
                 if s == _FEMALE:
-                    for a in range(1, A):
-                        births += f_next[d, a] * nxt[r, d, s, a]
+                    births += fertile
                 died[r, d, s] = lost
                 migrated[r, d, s] = moved
                 clamped[r, d, s] = cut

@@ -3,7 +3,7 @@ the compiled block step against the memory bandwidth, scaling in regions x draws
 county run (2,988 units x 1,000 draws, 2020 -> 2035) in memory and on a Dask LocalCluster.
 Every finding is a ratio measured within one run on one machine.
 
-Run:   .venv/bin/python experiments/benchmarks/county_blocks.py           (about 12 minutes)
+Run:   .venv/bin/python experiments/benchmarks/county_blocks.py           (about 7 minutes)
        .venv/bin/python experiments/benchmarks/county_blocks.py --quick   (about 2 minutes)
 
 Writes results/county_blocks/*.csv (``--quick``: results/quick/county_blocks/) and prints a

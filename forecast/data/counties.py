@@ -25,9 +25,10 @@ county-level cities and the functional zones the census lists) are then projecte
 Counties therefore add up to their prefecture and province in every draw. A prefecture's
 rows are the sums of its counties; the 36 county-level units the census lists under their
 province directly (省直辖县级行政区划 of Henan, Hubei, Hainan and Xinjiang, and Hainan's
-islands) belong to no prefecture and add up to their province only. ``province`` (GB/T 2260, e.g. 500000 Chongqing) selects
-the province; ``prefecture`` (e.g. 440300 Shenzhen) reports only that prefecture's counties;
-with neither, all 2,988 county-level units of the census are projected.
+islands) belong to no prefecture and add up to their province only. ``province`` (GB/T
+2260, e.g. 500000 Chongqing) selects the province; ``prefecture`` (e.g. 440300 Shenzhen)
+reports only that prefecture's counties; with neither, all 2,988 county-level units of the
+census are projected.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.data.counties import CWR_YEARS
+from forecast.data.counties import CWR_YEARS, county_units, read_regions
 from forecast.errors import InputError
 from forecast.paths import CONFIG_DIR, DATA_DIR
 from forecast.pipeline import _level_years
@@ -130,7 +130,7 @@ def test_memory_estimate_counts_the_provinces_county_units():
 
 
 def test_cli_projects_every_county_of_china_in_blocks(tmp_path):
-    """data=china_counties without a province: all 2,988 units with their names, 333
+    """data=china_counties without a province: all 2,989 units with their names, 334
     prefectures; the base year's county births add up to their province's in the CSV."""
     done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
                            "fertility=rw_drift", "fertility.draws=8", "horizon=2022",
@@ -140,14 +140,27 @@ def test_cli_projects_every_county_of_china_in_blocks(tmp_path):
     table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
                         encoding="utf-8-sig")
     codes = set(table["region_code"])
-    regions = pd.read_csv(DATA_DIR / "china_census2020_regions.csv", dtype=str)
-    counties = regions[regions["level"] == "county"]
-    assert set(counties["region_code"]) <= codes and len(codes) == 1 + 31 + 333 + 2988
+    units = county_units(read_regions(DATA_DIR / "china_census2020_regions.csv"))
+    assert set(units["region_code"]) <= codes and len(codes) == 1 + 31 + 334 + 2989
     assert table["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
     births = table[(table["indicator"] == "births") & (table["year"] == 2020)]
     births = births.set_index("region_code")["median"]
-    provinces = regions[regions["level"] == "province"].set_index("province")["region_code"]
-    summed = births[counties["region_code"]].groupby(
-        counties["province"].map(provinces).to_numpy()).sum()
+    summed = births[units["region_code"]].groupby(units["province_code"].to_numpy()).sum()
     # each county's row is rounded to 0.1 person
     np.testing.assert_allclose(summed, births[summed.index], rtol=0, atol=0.05 * 186)
+
+
+def test_county_units_add_up_to_their_provinces_census_totals():
+    """Independent of the raking: the raw census counts of the units (no subtotal row, no
+    prefecture left out) add up to each province's count in the provincial census file."""
+    units = county_units(read_regions(DATA_DIR / "china_census2020_regions.csv"))
+    counts = pd.read_csv(DATA_DIR / "china_census2020_pop_age_sex_prefecture_county.csv",
+                         dtype={"region_code": str})
+    by_unit = counts.groupby("region_code")["value"].sum()
+    summed = by_unit[units["region_code"]].groupby(units["province_code"].to_numpy()).sum()
+    province = pd.read_csv(DATA_DIR / "china_census2020_pop_age_sex_province.csv",
+                           dtype={"region_code": str}).groupby("region_code")["value"].sum()
+    assert len(summed) == 31
+    np.testing.assert_allclose(summed, province[summed.index], rtol=1e-6)
+    assert not units["county"].str.endswith("直辖县级行政区划").any()
+    assert {"441900", "442000", "460400", "620200"} <= set(units["region_code"])

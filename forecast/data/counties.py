@@ -23,11 +23,11 @@ county-level cities and the functional zones the census lists) are then projecte
   migration adds up to the province's.
 
 Counties therefore add up to their prefecture and province in every draw. A prefecture's
-rows are the sums of its counties; the 36 county-level units the census lists under their
-province directly (省直辖县级行政区划 of Henan, Hubei, Hainan and Xinjiang, and Hainan's
-islands) belong to no prefecture and add up to their province only. ``province`` (GB/T
+rows are the sums of its counties; the 33 county-level units under their province directly
+(省直辖县级行政区划 of Henan, Hubei, Hainan and Xinjiang) belong to no prefecture and add up
+to their province only (the census list's fixes: :func:`county_units`). ``province`` (GB/T
 2260, e.g. 500000 Chongqing) selects the province; ``prefecture`` (e.g. 440300 Shenzhen)
-reports only that prefecture's counties; with neither, all 2,988 county-level units of the
+reports only that prefecture's counties; with neither, all 2,989 county-level units of the
 census are projected.
 """
 
@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_SHIFT_YEARS, CENSUS_YEAR,
-                                  _split_open_group, load_china_census)
+from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_POPULATION, CENSUS_SHIFT_YEARS,
+                                  CENSUS_YEAR, _split_open_group, load_china_census)
 from forecast.data.common import SEX, year_column
 from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.errors import InputError, problem, raise_if
@@ -82,7 +82,8 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
         if wanted not in set(table.loc[table["level"] == "prefecture", "region_code"]):
             raise InputError(problem(folder / regions_file, "region_code", None, wanted,
                                      "a prefecture-level code of the census (e.g. 440300)"))
-    units = table[(table["level"] == "county") & table["province_code"].isin(codes)]
+    units = county_units(table)
+    units = units[units["province_code"].isin(codes)]
     path = folder / county_file
     counts = county_counts(path, list(units["region_code"]))
     wpp = read_wpp_population(folder / WPP_POPULATION)
@@ -93,6 +94,7 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     census = xr.DataArray(aligned, dims=("county", "sex", "age"),
                           coords={"county": counts["codes"], "sex": list(SEXES), "age": AGES})
     units = units.set_index("region_code").loc[counts["codes"]]
+    check_units_add_up(counts, units, folder)
     of_province = units["province_code"].to_numpy()
     population, factor = [], []
     for code in codes:
@@ -147,6 +149,58 @@ def read_regions(path: Path) -> pd.DataFrame:
         for pre, p, q in zip(prefix, table["province"], table["prefecture"])]
     table["prefecture_name"] = table["prefecture_code"].map(names).fillna("")
     return table
+
+
+def county_units(table: pd.DataFrame) -> pd.DataFrame:
+    """The county-level units that tile each province once (rows of :func:`read_regions`).
+
+    Three fixes to the census's county list, each checked by :func:`check_units_add_up`:
+    its subtotal rows of the units under a province directly (名称 "省直辖县级行政区划" /
+    "自治区直辖县级行政区划": Hubei, Hainan, Xinjiang; each the exact sum of the rows after
+    it) are left out; a county row without a prefecture right after a prefecture row that
+    has no unit of its own belongs to it (三沙市's three island groups); and a prefecture
+    without county-level divisions (东莞市, 中山市, 儋州市, 嘉峪关市) is a unit of its own,
+    reported once under its own code."""
+    units = table[(table["level"] == "county")
+                  & ~table["county"].str.endswith("直辖县级行政区划")].copy()
+    owner = ""
+    for i in table.index:  # file order: a prefecture row, then its counties
+        row = table.loc[i]
+        if row["level"] == "prefecture":
+            owner = row["region_code"] if row["region_code"] not in set(
+                units["prefecture_code"]) else ""
+        elif row["level"] != "county" or i not in units.index:  # a subtotal ends a group
+            owner = ""
+        elif i in units.index and owner and units.loc[i, "prefecture_code"] == "":
+            units.loc[i, ["prefecture_code", "prefecture_name"]] = owner, row_name(table, owner)
+    divided = set(units["prefecture_code"])
+    whole = table[(table["level"] == "prefecture") & ~table["region_code"].isin(divided)].copy()
+    whole["county"] = whole["prefecture"]
+    whole[["prefecture_code", "prefecture_name"]] = ""
+    return pd.concat([units, whole]).sort_index()
+
+
+def row_name(table: pd.DataFrame, code: str) -> str:
+    return str(table.loc[table["region_code"] == code, "prefecture"].iloc[0])
+
+
+#: Largest relative difference allowed between a province's census total and the sum of its
+#: county-level units' (the yearbook's tables agree to the person where complete).
+UNITS_SUM_TOLERANCE = 1e-4
+
+
+def check_units_add_up(counts: dict, units: pd.DataFrame, folder: Path) -> None:
+    """Raise InputError naming every province whose county-level units' census counts do
+    not add up to its own census total (a unit missing or counted twice)."""
+    path = folder / CENSUS_POPULATION
+    province = pd.read_csv(path, dtype={"region_code": str}).groupby("region_code")["value"].sum()
+    totals = pd.Series(counts["values"].sum(axis=(1, 2)), index=counts["codes"])
+    summed = totals.groupby(units.loc[counts["codes"], "province_code"].to_numpy()).sum()
+    raise_if([problem(path, "value", None, f"{code}: {summed[code]:,.0f} in its county-level "
+                      f"units against {province[code]:,.0f}",
+                      "a province total equal to the sum of its county-level units")
+              for code in summed.index
+              if abs(summed[code] - province[code]) > UNITS_SUM_TOLERANCE * province[code]])
 
 
 def county_counts(path: Path, codes: list[str]) -> dict:

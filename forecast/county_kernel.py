@@ -2,10 +2,10 @@
 
 :func:`forecast.ccmpp.project` takes a step in some thirty whole-array NumPy operations, each
 a pass over the population (experiments/benchmarks/README.md: about 70 state copies' worth
-per step). Here the same step is two passes: :func:`sum_over_regions` (the province's
-population by draw, sex and age, which shares out its net migrants) and :func:`advance`,
-which reads each county-draw's population once and writes next year's, with the step's
-deaths, migrants, clamping and next year's raw births and deaths accumulated on the way.
+per step). Here the same step is one pass, :func:`advance`: it reads each county-draw's
+population once and writes next year's, with the step's deaths, migrants, clamping and next
+year's raw births, deaths and provincial population (which shares out the next step's net
+migrants) accumulated on the way; :func:`sum_over_regions` gives the base year's.
 What depends on all counties at once (births raked to the province's) is then done on the
 small (county, draw, sex) arrays in NumPy. Both loops run over draws in parallel threads,
 each draw over all its counties.

@@ -163,25 +163,21 @@ def county_units(table: pd.DataFrame) -> pd.DataFrame:
     reported once under its own code."""
     units = table[(table["level"] == "county")
                   & ~table["county"].str.endswith("直辖县级行政区划")].copy()
-    owner = ""
-    for i in table.index:  # file order: a prefecture row, then its counties
-        row = table.loc[i]
+    with_units = set(units["prefecture_code"])
+    owner = None  # (code, name) of a prefecture row with no unit of its own
+    for i, row in table.iterrows():  # file order: a prefecture row, then its counties
         if row["level"] == "prefecture":
-            owner = row["region_code"] if row["region_code"] not in set(
-                units["prefecture_code"]) else ""
+            owner = (None if row["region_code"] in with_units
+                     else (row["region_code"], row["prefecture"]))
         elif row["level"] != "county" or i not in units.index:  # a subtotal ends a group
-            owner = ""
-        elif i in units.index and owner and units.loc[i, "prefecture_code"] == "":
-            units.loc[i, ["prefecture_code", "prefecture_name"]] = owner, row_name(table, owner)
+            owner = None
+        elif owner and units.loc[i, "prefecture_code"] == "":
+            units.loc[i, ["prefecture_code", "prefecture_name"]] = owner
     divided = set(units["prefecture_code"])
     whole = table[(table["level"] == "prefecture") & ~table["region_code"].isin(divided)].copy()
     whole["county"] = whole["prefecture"]
     whole[["prefecture_code", "prefecture_name"]] = ""
     return pd.concat([units, whole]).sort_index()
-
-
-def row_name(table: pd.DataFrame, code: str) -> str:
-    return str(table.loc[table["region_code"] == code, "prefecture"].iloc[0])
 
 
 #: Largest relative difference allowed between a province's census total and the sum of its

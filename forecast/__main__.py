@@ -1,3 +1,3 @@
-from forecast.cli import main
+from forecast.runs.cli import main
 
 main()

@@ -1,7 +1,7 @@
 """Bad input data: every corruption stops the loaders with one clear InputError.
 
 Each test works on its own copy of ``data/*.csv`` (fixture ``data_dir``), corrupts it with a
-plain CSV edit and checks that :class:`forecast.errors.InputError` names the file, the
+plain CSV edit and checks that :class:`forecast.core.errors.InputError` names the file, the
 column, the row (1-based line number in the file, the header being line 1) and the value
 found. Row numbers are computed from the edit, never hard-coded.
 """
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from forecast.errors import InputError
+from forecast.core.errors import InputError
 from forecast.data import load_china_census, load_wpp
 from forecast.data.census import CENSUS_POPULATION as CENSUS
 from forecast.data.wpp import WPP_ASFR as ASFR
 from forecast.data.wpp import WPP_MX as MX
 from forecast.data.wpp import WPP_POPULATION as POP
 from forecast.data.wpp import WPP_VITAL as VITAL
-from forecast.outputs import FORECAST_CSV, PROJECTION_NC, RUN_JSON
+from forecast.core.run_files import FORECAST_CSV, PROJECTION_NC, RUN_JSON
 
 OUTPUTS = (FORECAST_CSV, PROJECTION_NC, RUN_JSON)
 

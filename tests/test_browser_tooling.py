@@ -12,7 +12,7 @@ import pytest
 from fontTools import subset
 from PIL import Image
 
-from forecast.plots import FONT_PATH
+from forecast.report.plots import FONT_PATH
 from tests.browser import PageResult, open_page, require_chromium
 
 FAMILY = "ReportCJK"

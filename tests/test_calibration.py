@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.calibration import calibration_factors
-from forecast.ccmpp import project
+from forecast.demography.calibration import calibration_factors
+from forecast.demography.ccmpp import project
 from forecast.data import load_china_census
-from forecast.errors import InputError
-from forecast.fertility.baseline import RandomWalkDrift
-from forecast.fertility.constant import ConstantFertility
-from forecast.lee_carter import LeeCarterMortality
-from forecast.migration import ZeroMigration
-from forecast.projection import project_inputs
+from forecast.core.errors import InputError
+from forecast.models.fertility.baseline import RandomWalkDrift
+from forecast.models.fertility.constant import ConstantFertility
+from forecast.models.mortality.lee_carter import LeeCarterMortality
+from forecast.models.migration.net_migrants import ZeroMigration
+from forecast.projection.project import project_inputs
 from tests.conftest import make_population, make_rates
 
 STEPS = np.arange(2020, 2026)

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.ccmpp import project
-from forecast.graduation import AGES
+from forecast.demography.ccmpp import project
+from forecast.demography.graduation import AGES
 from tests.conftest import make_population, make_rates
 
 YEARS = np.arange(2020, 2023)

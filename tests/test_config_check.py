@@ -15,11 +15,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-import forecast.config_check as cc
-from forecast.config_check import (available_memory, check_config, config_problems,
-                                   estimate_memory)
-from forecast.errors import InputError
-from forecast.paths import CONFIG_DIR
+import forecast.runs.config_check as cc
+from forecast.runs.config_check import (available_memory, check_config, config_problems,
+                                        estimate_memory)
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR
 
 GROUPS = ["data", "fertility", "mortality", "migration", "demand", "experiment"]
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((Path(CONFIG_DIR) / g).glob("*.yaml"))]
@@ -237,7 +237,7 @@ def test_a_disabled_demand_stage_is_not_checked(plenty_of_memory):
 
 
 def test_the_check_runs_before_anything_else_in_the_pipeline(tmp_path):
-    from forecast.pipeline import run
+    from forecast.runs.pipeline import run
 
     out = tmp_path / "out"
     with pytest.raises(InputError, match="fertility.draws"):

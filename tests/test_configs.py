@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.cli import CONFIG_DIR
+from forecast.core.paths import CONFIG_DIR
 
 GROUPS = ["data", "fertility", "mortality", "migration", "scenario", "experiment"]
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((Path(CONFIG_DIR) / g).glob("*.yaml"))]

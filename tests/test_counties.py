@@ -12,12 +12,12 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.data.counties import CWR_YEARS, county_units, read_regions
-from forecast.errors import InputError
-from forecast.paths import CONFIG_DIR, DATA_DIR
-from forecast.pipeline import _level_years
-from forecast.projection import project_inputs
-from forecast.scenario import Scenario
+from forecast.data.county_census import CWR_YEARS, county_units, read_regions
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR, DATA_DIR
+from forecast.runs.pipeline import level_years
+from forecast.projection.project import project_inputs
+from forecast.projection.scenario import Scenario
 
 CHONGQING = "500000"
 SMOKE = ["fertility=rw_drift", "fertility.draws=12", "horizon=2026"]
@@ -34,7 +34,7 @@ def run():
     cfg = _compose(f"data.province={CHONGQING}")
     inputs = instantiate(cfg.data)
     models = (instantiate(cfg[k]) for k in ("fertility", "mortality", "migration"))
-    projection = project_inputs(inputs, *models, cfg.horizon, level_years=_level_years(cfg),
+    projection = project_inputs(inputs, *models, cfg.horizon, level_years=level_years(cfg),
                                 scenario=Scenario.from_config(cfg.scenario))
     return inputs, projection
 
@@ -121,7 +121,7 @@ def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
 
 
 def test_memory_estimate_counts_the_provinces_county_units():
-    from forecast.config_check import MAX_COUNTY_UNITS, _regions
+    from forecast.runs.config_check import MAX_COUNTY_UNITS, _regions
 
     data = _compose(f"data.province={CHONGQING}").data
     assert _regions(data, {}) == 32 + 38 + 2  # nation and provinces, counties, prefectures

@@ -1,4 +1,4 @@
-"""County-level units projected in blocks (forecast/county_stream.py, county_compute.py):
+"""County-level units projected in blocks (forecast/regions/county_blocks.py, county_compute.py):
 the same numbers as the projection that keeps every draw, adding up to the province in every
 draw, in float32 within a stated tolerance, and identical on a Dask cluster."""
 
@@ -9,14 +9,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.county_compute import Compute, county_summaries, province_draws, province_part
-from forecast.county_stream import NAMES
-from forecast.indicators import QUANTILES, planner_indicators
-from forecast.paths import CONFIG_DIR
-from forecast.pipeline import _level_years
-from forecast.projection import project_inputs, projection_rates
-from forecast.scenario import Scenario
-from forecast.subnational import project_with_nation
+from forecast.regions.county_engine import Compute, county_summaries, province_draws, province_part
+from forecast.regions.county_blocks import NAMES
+from forecast.planning.indicators import QUANTILES, planner_indicators
+from forecast.core.paths import CONFIG_DIR
+from forecast.runs.pipeline import level_years
+from forecast.projection.project import project_inputs, projection_rates
+from forecast.projection.scenario import Scenario
+from forecast.demography.subnational import project_with_nation
 
 CHONGQING = "500000"
 DRAWS = 12
@@ -39,10 +39,10 @@ def setting():
         return [instantiate(cfg[k]) for k in ("fertility", "mortality", "migration")]
 
     scenario = Scenario.from_config(cfg.scenario)
-    rates, _ = projection_rates(inputs, *models(), cfg.horizon, _level_years(cfg), scenario)
+    rates, _ = projection_rates(inputs, *models(), cfg.horizon, level_years(cfg), scenario)
     province = project_with_nation(inputs["population"], rates, "000000",
                                    keep_migration_of=[CHONGQING])
-    full = project_inputs(inputs, *models(), cfg.horizon, _level_years(cfg), scenario,
+    full = project_inputs(inputs, *models(), cfg.horizon, level_years(cfg), scenario,
                           compute=Compute(county_draws=True))
     return inputs, rates, province, full
 

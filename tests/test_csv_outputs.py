@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from forecast.data import CENSUS_POPULATION, DATA_DIR
-from forecast.outputs import FORMULA_STARTS, neutralise_formulas
+from forecast.core.writers import FORMULA_STARTS, neutralise_formulas
 
 #: Text that a spreadsheet would run as a formula (OWASP's CSV injection examples).
 INJECTIONS = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1+1", "-1+1", "\tTAB", "=1+1"]
@@ -116,9 +116,9 @@ def test_only_the_named_third_party_notices_are_silenced(caplog):
     import logging
     import warnings
 
-    import forecast.quiet
+    import forecast.core.quiet
 
-    forecast.quiet.quiet_third_party()
+    forecast.core.quiet.quiet_third_party()
     fonts = logging.getLogger("matplotlib.font_manager")
     with caplog.at_level(logging.INFO):
         fonts.warning("Matplotlib is building the font cache; this may take a moment.")
@@ -128,7 +128,7 @@ def test_only_the_named_third_party_notices_are_silenced(caplog):
         "findfont: Font family 'Noto Sans CJK SC' not found."]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        forecast.quiet.quiet_third_party()
+        forecast.core.quiet.quiet_third_party()
         warnings.warn_explicit("\n  ArviZ is undergoing a major refactor ...", FutureWarning,
                                "arviz/__init__.py", 50, module="arviz")
         warnings.warn_explicit("a real deprecation", FutureWarning, "arviz/__init__.py", 51,

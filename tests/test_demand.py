@@ -11,11 +11,11 @@ import xarray as xr
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from forecast.demand import demand_indicators
-from forecast.errors import InputError
-from forecast.graduation import AGES
+from forecast.planning.demand import demand_indicators
+from forecast.core.errors import InputError
+from forecast.demography.graduation import AGES
 from forecast.data import load_supply
-from forecast.paths import CONFIG_DIR
+from forecast.core.paths import CONFIG_DIR
 
 YEARS = np.arange(2024, 2027)
 

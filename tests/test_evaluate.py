@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from forecast.evaluate import crps_ensemble, score, summarise
+from forecast.projection.evaluate import crps_ensemble, score, summarise
 
 
 def test_crps_matches_the_pairwise_definition_and_the_normal_closed_form():

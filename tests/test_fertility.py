@@ -11,13 +11,13 @@ import xarray as xr
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.cli import CONFIG_DIR
-from forecast.fertility.bayes import HierarchicalTFR, centre_log_sigma, simulate_paths
-from forecast.fertility.baseline import ConstantTFR
-from forecast.fertility.schedule import AgeSchedule, mean_age_at_childbearing
-from forecast.graduation import AGES
+from forecast.core.paths import CONFIG_DIR
+from forecast.models.fertility.bayes import HierarchicalTFR, centre_log_sigma, simulate_paths
+from forecast.models.fertility.baseline import ConstantTFR
+from forecast.models.fertility.schedule import AgeSchedule, mean_age_at_childbearing
+from forecast.demography.graduation import AGES
 from forecast.data import load_wpp
-from forecast.subnational import scale_factor_paths
+from forecast.demography.subnational import scale_factor_paths
 
 FERTILITY_OPTIONS = sorted(p.stem for p in (Path(CONFIG_DIR) / "fertility").glob("*.yaml"))
 SHORT_MCMC = ["fertility.samples=40", "fertility.tune=40", "fertility.chains=1",

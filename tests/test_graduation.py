@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.graduation import graduate_counts, graduate_mx, graduate_rates
+from forecast.demography.graduation import graduate_counts, graduate_mx, graduate_rates
 
 FIVE_YEAR = np.arange(0, 101, 5)                       # 0-4, ..., 95-99, 100+
 CENSUS_LIKE = np.r_[0, 1, np.arange(5, 101, 5)]         # 0, 1-4, 5-9, ..., 100+

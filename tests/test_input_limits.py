@@ -1,7 +1,7 @@
 """Implausible input values, tables without data rows and an incomplete census table.
 
 Like ``tests/test_bad_inputs.py`` (whose helpers these tests share), every test corrupts its
-own copy of ``data/*.csv`` and checks that :class:`forecast.errors.InputError` names the
+own copy of ``data/*.csv`` and checks that :class:`forecast.core.errors.InputError` names the
 file, the column, the row (1-based line number, header = line 1) and the value found.
 Before these checks, each of these inputs ran to the end (exit 0) or ended in a traceback.
 """
@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from forecast.errors import InputError
+from forecast.core.errors import InputError
 from forecast.data import PROVINCES, load_china_census, load_wpp
 from forecast.data.census import CENSUS_COUNT_RANGE
 from forecast.data.wpp import ASFR_RANGE, MX_RANGE, VITAL_RANGES, WPP_POPULATION_RANGE

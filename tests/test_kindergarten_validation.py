@@ -9,23 +9,13 @@ published rates within 3 percentage points (2016 and 2017 report no enrolment).
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
-from forecast.paths import ROOT
-
-
-def _validation():
-    path = ROOT / "experiments" / "kindergarten_validation" / "validate.py"
-    spec = importlib.util.spec_from_file_location("kindergarten_validation", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from forecast.testing import kindergarten_enrolment_comparison
 
 
 def test_gross_enrolment_rates_within_3_points():
-    table = _validation().comparison()
+    table = kindergarten_enrolment_comparison()
     assert list(table["year"].values) == [2018, 2019]
     np.testing.assert_allclose(table["enrolled"].values, [46_564_200, 47_138_800])
     worst = float(np.abs(table["difference_pp"]).max())

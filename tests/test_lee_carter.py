@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from forecast.graduation import AGES
-from forecast.lee_carter import LeeCarterMortality, central_k, drift_sigma, fit_svd
-from forecast.lifetable import life_table_arrays
-from forecast.variables import SEXES
+from forecast.demography.graduation import AGES
+from forecast.models.mortality.lee_carter import LeeCarterMortality, central_k, drift_sigma, fit_svd
+from forecast.demography.lifetable import life_table_arrays
+from forecast.core.variables import SEXES
 
 try:
     from forecast.data import load_wpp

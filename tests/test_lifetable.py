@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 
 from forecast.data import DATA_DIR, load_wpp
-from forecast.lifetable import andreev_kingkade_a0, life_table, survivorship
-from forecast.graduation import AGES
+from forecast.demography.lifetable import andreev_kingkade_a0, life_table, survivorship
+from forecast.demography.graduation import AGES
 
 
 def _flat_mx(level):

@@ -14,10 +14,10 @@ from fontTools.ttLib import TTFont
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from forecast import plots
-from forecast.graduation import AGES
-from forecast.paths import DATA_DIR
-from forecast.variables import SEXES
+from forecast.report import plots
+from forecast.demography.graduation import AGES
+from forecast.core.paths import DATA_DIR
+from forecast.core.variables import SEXES
 
 YEARS = np.arange(2020, 2031)
 DRAWS = 400

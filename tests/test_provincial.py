@@ -10,17 +10,17 @@ import xarray as xr
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from forecast.ccmpp import project
+from forecast.demography.ccmpp import project
 from forecast.data import NATION_CODE, PROVINCES, load_china_census
-from forecast.errors import InputError
-from forecast.graduation import AGES
-from forecast.paths import CONFIG_DIR as CONFIGS
+from forecast.core.errors import InputError
+from forecast.demography.graduation import AGES
+from forecast.core.paths import CONFIG_DIR as CONFIGS
 CONFIG_DIR = Path(CONFIGS)
-from forecast.projection import project_inputs
-from forecast.provincial import (indirect_standardisation, level_factor, net_migration_residual,
-                                 reconcile, survive_back)
-from forecast.subnational import child_woman_ratio_factor
-from forecast.variables import SEXES
+from forecast.projection.project import project_inputs
+from forecast.demography.provincial_history import (indirect_standardisation, level_factor, net_migration_residual,
+                                                    reconcile, survive_back)
+from forecast.demography.subnational import child_woman_ratio_factor
+from forecast.core.variables import SEXES
 
 from tests.conftest import make_population, make_rates
 
@@ -196,8 +196,8 @@ def test_stock_exchange_moves_people_between_ages_and_regions_only():
     """The turnover of migrant stocks sums to zero over regions at every age and over ages in
     every region; destinations (more than their share of the stock) gain young adults and
     lose older ones, and a region holding exactly its share has none."""
-    from forecast.migration import rogers_castro
-    from forecast.provincial import stock_age_pattern, stock_exchange
+    from forecast.models.migration.net_migrants import rogers_castro
+    from forecast.demography.provincial_history import stock_age_pattern, stock_exchange
 
     arrivals = rogers_castro(AGES, 0.02, 0.1, 0.06, 0.1, 20.0, 0.4, 0.003)
     stock = xr.DataArray([8e6, 1e6, 3e6], dims="region", coords={"region": ["d", "o", "n"]})
@@ -269,10 +269,10 @@ def test_provinces_add_up_in_every_draw_with_migration(census_inputs):
 def test_default_data_meet_the_published_provincial_populations(census_inputs):
     """The observed steps' migration brings every province to its published year-end
     population of 2020-2022 within the planners' tolerance (1 %; 2021 within 0.5 %)."""
-    from forecast.fertility.constant import ConstantFertility
-    from forecast.lee_carter import LeeCarterMortality
-    from forecast.migration import ProvincialTrendMigration
-    from forecast.observed_years import provincial_comparison
+    from forecast.models.fertility.constant import ConstantFertility
+    from forecast.models.mortality.lee_carter import LeeCarterMortality
+    from forecast.models.migration.net_migrants import ProvincialTrendMigration
+    from forecast.projection.observed_check import provincial_comparison
 
     result = project_inputs(census_inputs, ConstantFertility(), LeeCarterMortality(draws=1),
                             ProvincialTrendMigration(), 2024)

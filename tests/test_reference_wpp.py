@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.ccmpp import project
-from forecast.fertility.constant import ConstantFertility
+from forecast.demography.ccmpp import project
+from forecast.models.fertility.constant import ConstantFertility
 from forecast.data import DATA_DIR, load_wpp
-from forecast.migration import WppMigration
-from forecast.mortality import ConstantMortality
-from forecast.projection import project_inputs
+from forecast.models.migration.net_migrants import WppMigration
+from forecast.models.mortality.constant import ConstantMortality
+from forecast.projection.project import project_inputs
 
 
 def _projected_2020(region):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast.warning import ALERT_COLUMNS, LEVELS
+from forecast.planning.warning import ALERT_COLUMNS, LEVELS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from browser import open_page, require_chromium  # noqa: E402
@@ -25,7 +25,7 @@ FILES = ("report.html", "alerts.csv", "alerts.json")
 
 
 def _report(*args, cwd, env=None, wait=True):
-    cmd = [sys.executable, "-m", "forecast.report_cli", *FAST, *args]
+    cmd = [sys.executable, "-m", "forecast.runs.report_cli", *FAST, *args]
     if not wait:
         return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env)
@@ -74,7 +74,7 @@ def test_a_run_killed_inside_rendering_leaves_the_previous_report(reports, tmp_p
     root, copies, _ = reports
     script = (
         "import os, signal, sys\n"
-        "import forecast.report_cli as cli\n"
+        "import forecast.runs.report_cli as cli\n"
         "def killed(*a, **k):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "cli.render = killed\n"
@@ -95,7 +95,7 @@ def test_two_runs_at_once_do_not_mix(reports, tmp_path):
     forecast_dir = root / "2026-11" / "forecast"
     script = (
         "import sys, time\n"
-        "import forecast.report_cli as cli\n"
+        "import forecast.runs.report_cli as cli\n"
         "real = cli.render\n"
         "def slow(*a, **k):\n"
         "    time.sleep(8)\n"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.indicators import COLUMNS, INDICATORS, check_quantile_order
+from forecast.planning.indicators import COLUMNS, INDICATORS, check_quantile_order
 
 PROVINCES = 31
 DEMAND_INDICATORS = [

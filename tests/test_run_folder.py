@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from forecast.errors import InputError, OutputError
-from forecast import run_folder
-from forecast.run_folder import RunFolder, remove_leftovers
+from forecast.core.errors import InputError, OutputError
+from forecast.runs import run_folder
+from forecast.runs.run_folder import RunFolder, remove_leftovers
 
 
 def _run_files(tag: str, names=("forecast.csv", "demand.csv")) -> dict:
@@ -138,7 +138,7 @@ def test_leftovers_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
 KILLED_WRITER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from forecast.run_folder import RunFolder
+    from forecast.runs.run_folder import RunFolder
     with RunFolder(Path(sys.argv[1])) as folder:
         def slow(path):
             path.write_text("new partial")
@@ -168,7 +168,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_run_and_no_leftovers(tmp
 CONCURRENT_WRITER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from forecast.run_folder import RunFolder
+    from forecast.runs.run_folder import RunFolder
     out, tag = Path(sys.argv[1]), sys.argv[2]
     for i in range(15):
         with RunFolder(out) as folder:

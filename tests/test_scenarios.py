@@ -1,4 +1,4 @@
-"""Scenarios (configs/scenario/, forecast/scenario.py): each composes and runs, and each
+"""Scenarios (configs/scenario/, forecast/projection/scenario.py): each composes and runs, and each
 does to the projection what its config says, on the real China data in a smoke setting."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import xarray as xr
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.errors import InputError
-from forecast.paths import CONFIG_DIR
-from forecast.pipeline import _level_years
-from forecast.projection import project_inputs
-from forecast.scenario import TFR_FLOOR, Scenario, crossing_time, phase_weights, scenario_tfr
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR
+from forecast.runs.pipeline import level_years
+from forecast.projection.project import project_inputs
+from forecast.projection.scenario import TFR_FLOOR, Scenario, crossing_time, phase_weights, scenario_tfr
 
 SCENARIOS = sorted(p.stem for p in (Path(CONFIG_DIR) / "scenario").glob("*.yaml"))
 #: A smoke setting: a statistical TFR model with few draws, a short horizon.
@@ -42,7 +42,7 @@ def runs(inputs):
 def _project(inputs, *overrides):
     cfg = _compose(*overrides)
     models = (instantiate(cfg[k]) for k in ("fertility", "mortality", "migration"))
-    return project_inputs(inputs, *models, cfg.horizon, level_years=_level_years(cfg),
+    return project_inputs(inputs, *models, cfg.horizon, level_years=level_years(cfg),
                           scenario=Scenario.from_config(cfg.scenario))
 
 

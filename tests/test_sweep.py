@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.comparison import COLUMNS, comparison_table
-from forecast.indicators import QUANTILES
-from forecast.sweep import INDICATOR_DRAWS_NC, _labelled, sweep_members
-from forecast.sweep_reports import REPORTS
+from forecast.planning.comparison import COLUMNS, comparison_table
+from forecast.planning.indicators import QUANTILES
+from forecast.core.run_files import INDICATOR_DRAWS_NC
+from forecast.runs.sweep import _labelled, sweep_members
+from forecast.report.sweep_summaries import REPORTS
 
 SMOKE = ["fertility=rw_drift", "fertility.draws=20", "horizon=2026"]
 REGIONS = 32

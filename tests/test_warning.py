@@ -1,4 +1,4 @@
-"""Early-warning rules (forecast/warning.py) on hand-made data: each rule raises exactly the
+"""Early-warning rules (forecast/planning/warning.py) on hand-made data: each rule raises exactly the
 level its thresholds say, the probabilistic rule agrees with the share of draws, surprises
 name the forecast they came from; the observed-figures reader checks its files."""
 
@@ -12,12 +12,12 @@ import pytest
 import xarray as xr
 from omegaconf import OmegaConf
 
-from forecast.data.observed import read_observed
-from forecast.errors import InputError
-from forecast.paths import CONFIG_DIR
-from forecast.warning import (LEVELS, births_drop_probability, probability_alerts,
-                              regions_by_level, surprise_alerts, threshold_alerts,
-                              threshold_level)
+from forecast.data.observed_figures import read_observed
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR
+from forecast.planning.warning import (LEVELS, births_drop_probability, probability_alerts,
+                                       regions_by_level, surprise_alerts, threshold_alerts,
+                                       threshold_level)
 
 RULES = OmegaConf.to_container(OmegaConf.load(Path(CONFIG_DIR) / "report" / "default.yaml"))
 

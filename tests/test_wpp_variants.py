@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from forecast.data.wpp import WPP_VARIANTS, wpp_variants
-from forecast.errors import InputError
-from forecast.paths import DATA_DIR
+from forecast.core.errors import InputError
+from forecast.core.paths import DATA_DIR
 
 INDICATORS = ("births", "tfr", "population")
 

@@ -8,12 +8,12 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.graduation import AGES
-from forecast.lifetable import andreev_kingkade_a0
-from forecast.variables import SEXES
-from forecast import young_ages
-from forecast.young_ages import (cohort_births, rebuild_young_ages, scale_regions,
-                                 survived_cohorts)
+from forecast.demography.graduation import AGES
+from forecast.demography.lifetable import andreev_kingkade_a0
+from forecast.core.variables import SEXES
+from forecast.demography import young_ages
+from forecast.demography.young_ages import (cohort_births, rebuild_young_ages, scale_regions,
+                                            survived_cohorts)
 
 CENSUS = 2020 + 10 / 12  # 1 November 2020
 JULY = 2020.5

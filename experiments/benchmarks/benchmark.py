@@ -1,4 +1,4 @@
-"""Benchmark of the projection core (forecast.ccmpp.project) against the machine's memory
+"""Benchmark of the projection core (forecast.demography.ccmpp.project) against the machine's memory
 bandwidth, its scaling in regions x draws, an extrapolation to the full county run, and a
 real county-level run. Every finding is a ratio measured within one run on one machine.
 
@@ -75,7 +75,7 @@ QUICK = {
 
 def synthetic_inputs(regions: int, draws: int, steps: int = STEPS, seed: int = 1,
                      totals: bool = True, mx_by_region: bool = False) -> dict:
-    """Inputs of ``project`` shaped as the county run's (forecast/counties.py).
+    """Inputs of ``project`` shaped as the county run's (forecast/regions/county_projection.py).
 
     - population (region, sex, age): one smooth age profile, region sizes lognormal around
       300,000 (a county-level unit);
@@ -92,7 +92,7 @@ def synthetic_inputs(regions: int, draws: int, steps: int = STEPS, seed: int = 1
     """
     import xarray as xr
 
-    from forecast.variables import SEXES as SEX_LABELS
+    from forecast.core.variables import SEXES as SEX_LABELS
 
     rng = np.random.default_rng(seed)
     ages = np.arange(AGES)
@@ -190,7 +190,7 @@ def has_dtype() -> bool:
     """Whether this version of ``project`` takes ``dtype`` (float32 projections)."""
     import inspect
 
-    from forecast.ccmpp import project
+    from forecast.demography.ccmpp import project
     return "dtype" in inspect.signature(project).parameters
 
 
@@ -276,7 +276,7 @@ def child_throughput(regions: int, draws: int, repeats: int) -> dict:
 
     from numpy._core import multiarray
 
-    from forecast import ccmpp, lifetable
+    from forecast.demography import ccmpp, lifetable
 
     state = (regions, draws, SEXES, AGES)
     touch = first_touch((GIB // FLOAT,), repeats=3)  # before anything else is allocated
@@ -338,7 +338,7 @@ def child_throughput(regions: int, draws: int, repeats: int) -> dict:
 
 def child_scaling(regions: int, draws: int, repeats: int, dtype: str = "float64") -> dict:
     """One scaling point: ``repeats`` projections of the county-like inputs."""
-    from forecast.ccmpp import project
+    from forecast.demography.ccmpp import project
 
     start = time.perf_counter()
     inputs = synthetic_inputs(regions, draws)

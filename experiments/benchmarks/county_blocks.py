@@ -1,4 +1,4 @@
-"""Benchmark of the county engine (forecast.county_stream, county_kernel, county_compute):
+"""Benchmark of the county engine (forecast.regions.county_blocks, county_kernel, county_compute):
 the compiled block step against the memory bandwidth, scaling in regions x draws, the full
 county run (2,988 units x 1,000 draws, 2020 -> 2035) in memory and on a Dask LocalCluster.
 Every finding is a ratio measured within one run on one machine.
@@ -10,7 +10,7 @@ Writes results/county_blocks/*.csv (``--quick``: results/quick/county_blocks/) a
 summary. Heavy measurements run in child processes, each with its own peak memory.
 
 Parts:
-1. block throughput: :func:`forecast.county_stream.project_block` on a synthetic province
+1. block throughput: :func:`forecast.regions.county_blocks.project_block` on a synthetic province
    (186 counties, Sichuan's number, x 1,000 draws x 15 steps) in float64 and float32 with 1
    and 2 threads, in cell-years per second (cell = county x draw x sex x age); the fraction
    of the streaming limit is (2 x bytes per value) x cell-years per second / the bandwidth
@@ -63,7 +63,7 @@ def synthetic_part(counties: int, draws: int, seed: int = 1, dtype: str = "float
                    block_mib: float = 24.0) -> dict:
     """A province's block inputs (as ``county_compute.province_part``) of the county run's
     shapes: mx by draw, SRB without draws, births and migration totals by draw."""
-    from forecast.county_compute import draw_blocks
+    from forecast.regions.county_engine import draw_blocks
 
     rng = np.random.default_rng(seed)
     years = STEPS + 1
@@ -95,7 +95,7 @@ def child_block(counties: int, draws: int, dtype: str, threads: int, repeats: in
     and the copy bandwidth of one year's state with as many threads."""
     import numba
 
-    from forecast.county_stream import project_block
+    from forecast.regions.county_blocks import project_block
 
     numba.set_num_threads(threads)
     part = synthetic_part(counties, draws, dtype=dtype)
@@ -120,7 +120,7 @@ def child_block(counties: int, draws: int, dtype: str, threads: int, repeats: in
 def child_scaling(regions: int, draws: int, dtype: str) -> dict:
     """The county stage (blocks, prefecture sums, quantiles) of ``regions`` synthetic
     counties in provinces of at most PROVINCE_COUNTIES, with its peak memory."""
-    from forecast.county_compute import _in_memory
+    from forecast.regions.county_engine import _in_memory
 
     sizes = [PROVINCE_COUNTIES] * (regions // PROVINCE_COUNTIES)
     if regions % PROVINCE_COUNTIES:

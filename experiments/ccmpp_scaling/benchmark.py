@@ -11,11 +11,11 @@ import time
 import numpy as np
 import xarray as xr
 
-from forecast.ccmpp import project
-from forecast.fertility.constant import ConstantFertility
+from forecast.demography.ccmpp import project
+from forecast.models.fertility.constant import ConstantFertility
 from forecast.data import load_china_census
-from forecast.migration import WppMigration
-from forecast.mortality import ConstantMortality
+from forecast.models.migration.net_migrants import WppMigration
+from forecast.models.mortality.constant import ConstantMortality
 
 STEPS = np.arange(2020, 2036)
 

@@ -9,7 +9,7 @@ Both variants are configs/fertility/bayes.yaml with the same sampler settings (t
 own: 2 chains x (1,000 tuning + 2,000 kept draws); 500 draws per forecast) and seed;
 ``bayes_dragon`` has ``dragon_year: true``. Each is fitted once per origin on the whole
 WPP pool (13 populations, last 30 years up to the origin) by
-:func:`forecast.evaluate.backtest`, which also projects births for every scored region.
+:func:`forecast.projection.evaluate.backtest`, which also projects births for every scored region.
 Writes to ``--out``: ``backtest_scores.csv`` (one row per model, quantity, region, origin and
 year), ``diagnostics.csv`` (R-hat, ESS, divergences and the posterior dragon effect of every
 fit) and ``run.json`` (settings, versions, wall time). ``summarise.py`` makes the tables.
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import forecast.quiet  # noqa: F401  (before arviz and pymc)
+import forecast.core.quiet  # noqa: F401  (before arviz and pymc)
 
 import arviz as az
 import numpy as np
@@ -34,9 +34,9 @@ import pymc as pm
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.config_check import config_problems
-from forecast.evaluate import backtest
-from forecast.paths import CONFIG_DIR
+from forecast.runs.config_check import config_problems
+from forecast.projection.evaluate import backtest
+from forecast.core.paths import CONFIG_DIR
 
 HERE = Path(__file__).resolve().parent
 MODELS = {"bayes": False, "bayes_dragon": True}

@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from forecast.fertility.bayes import HierarchicalTFR  # noqa: E402
-from tests.test_dragon_year import (DRAGON, SEEDS, SHORT, YEARS, forecast_checks,  # noqa: E402
-                                    recovery_checks, simulate_dragon_pool)
+from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.testing import (DRAGON, SEEDS, SHORT, YEARS, forecast_checks, recovery_checks,
+                              simulate_dragon_pool)
 
 
 def seeds(text: str) -> list[int]:

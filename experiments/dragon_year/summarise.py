@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.fertility.bayes import is_dragon_year
+from forecast.models.fertility.bayes import is_dragon_year
 
 HERE = Path(__file__).resolve().parent
 OFF, ON = "bayes", "bayes_dragon"

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from forecast.fertility.bayes import HYPER, PER_REGION, HierarchicalTFR
+from forecast.models.fertility.bayes import HYPER, PER_REGION, HierarchicalTFR
 from forecast.data import load_china_census
 
 

@@ -15,8 +15,8 @@ import xarray as xr
 from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from forecast.evaluate import crps_ensemble, score  # noqa: E402
-from forecast.subnational import scale_factor_paths  # noqa: E402
+from forecast.projection.evaluate import crps_ensemble, score  # noqa: E402
+from forecast.demography.subnational import scale_factor_paths  # noqa: E402
 
 
 def crps_closed_form(seeds=range(2000)):

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from forecast.fertility.bayes import HierarchicalTFR  # noqa: E402
+from forecast.models.fertility.bayes import HierarchicalTFR  # noqa: E402
 from tests.test_fertility import COVERED_MIN, Z_MAX, recovery_checks, simulate_pool  # noqa: E402
 
 

@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from forecast.data import load_china_census
-from forecast.evaluate import crps_ensemble
-from forecast.fertility.bayes import HierarchicalTFR
-from forecast.fertility.constant import ConstantFertility
-from forecast.lee_carter import LeeCarterMortality
-from forecast.migration import ZeroMigration
-from forecast.projection import project_inputs
+from forecast.projection.evaluate import crps_ensemble
+from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.models.fertility.constant import ConstantFertility
+from forecast.models.mortality.lee_carter import LeeCarterMortality
+from forecast.models.migration.net_migrants import ZeroMigration
+from forecast.projection.project import project_inputs
 
 OUT = Path(__file__).with_name("results")
 NATION = "000000"

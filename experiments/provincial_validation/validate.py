@@ -1,7 +1,7 @@
 """Provincial validation: fertility levels and migration against the published series.
 
 Part 1 (fertility hind-cast): the provinces' factors from indirect standardisation
-(forecast.provincial) for 2005-2019; from each origin 2010-2016, each way of setting the level
+(forecast.demography.provincial_history) for 2005-2019; from each origin 2010-2016, each way of setting the level
 (last year, mean of 3 or 5 years, a 3- or 5-year trend) predicts the factors of the later
 years up to 2019, scored by the absolute relative error of the births it implies (births are
 proportional to the factor, with the province's women and the national rates of the year).
@@ -22,7 +22,7 @@ broad cohort from the 2010 and 2020 censuses (census survival with the national 
 the 2010 census's under-count of children and mortality cancel), against what the migration
 model implies over the decade: the provinces' estimated net migration 2011-2019 spread by the
 Rogers-Castro schedule, plus the turnover of their 2020 stocks of migrants from other
-provinces for a range of mean years of stay (forecast.provincial.stock_exchange).
+provinces for a range of mean years of stay (forecast.demography.provincial_history.stock_exchange).
 
 Run from the project root: .venv/bin/python experiments/provincial_validation/validate.py
 Writes results/*.csv (about two minutes on 2 cores).
@@ -37,14 +37,14 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data import NATION_CODE, PROVINCES, load_china_census
-from forecast.fertility.constant import ConstantFertility
-from forecast.lee_carter import LeeCarterMortality
-from forecast.migration import (ProvincialTrendMigration, WppMigration, ZeroMigration,
-                                national_survivors)
-from forecast.paths import DATA_DIR
-from forecast.projection import project_inputs
-from forecast.provincial import level_factor, stock_exchange
-from forecast.subnational import ANNUAL_RHO
+from forecast.models.fertility.constant import ConstantFertility
+from forecast.models.mortality.lee_carter import LeeCarterMortality
+from forecast.models.migration.net_migrants import (ProvincialTrendMigration, WppMigration, ZeroMigration,
+                                                    national_survivors)
+from forecast.core.paths import DATA_DIR
+from forecast.projection.project import project_inputs
+from forecast.demography.provincial_history import level_factor, stock_exchange
+from forecast.demography.subnational import ANNUAL_RHO
 
 OUT = Path(__file__).with_name("results")
 CODES = list(PROVINCES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from forecast.fertility.bayes import HierarchicalTFR
+from forecast.models.fertility.bayes import HierarchicalTFR
 from forecast.data import load_wpp
 
 SETTINGS = {"draws": 1000, "samples": 1500, "tune": 1000, "chains": 2, "cores": 2,

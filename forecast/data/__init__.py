@@ -1,5 +1,5 @@
 """Readers of the input data, one module per source, over the shared checks of
-:mod:`forecast.tables`:
+:mod:`forecast.data.tables`:
 
 - :mod:`forecast.data.wpp` — UN WPP 2024 (population, ASFR, death rates, vital series);
 - :mod:`forecast.data.census` — China's 2020 census by province;
@@ -43,8 +43,8 @@ series is the national fertility of these inputs), ``national_region`` (census o
 
 Ages are completed years 0...100, age 100 being the open interval 100+. Observations after
 ``until`` are dropped, so a backtest from any origin is the same call with another ``until``.
-Every problem found stops the run with :class:`forecast.errors.InputError` before anything is
-written: besides the checks of :mod:`forecast.tables`, every number must lie in a plausible
+Every problem found stops the run with :class:`forecast.core.errors.InputError` before anything is
+written: besides the checks of :mod:`forecast.data.tables`, every number must lie in a plausible
 range (``*_RANGE`` and :data:`VITAL_RANGES` in each source's module, each with its reason), net migration within
 :data:`MIGRATION_SHARE_LIMIT` of the population, and the census table must hold exactly the
 nation and China's 31 provinces, adding up to the nation.
@@ -56,7 +56,7 @@ from forecast.data.common import config_int, file_digest
 from forecast.data.moe import load_moe_kindergartens
 from forecast.data.planning import load_new_residents, load_supply
 from forecast.data.wpp import load_wpp
-from forecast.paths import DATA_DIR
+from forecast.core.paths import DATA_DIR
 
 __all__ = ["CENSUS_POPULATION", "DATA_DIR", "NATION_CODE", "NATION_NAME", "PROVINCES",
            "config_int", "file_digest", "load_china_census", "load_moe_kindergartens",

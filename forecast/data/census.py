@@ -16,13 +16,13 @@ from forecast.data.nbs import (OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_s
                                province_series)
 from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_asfr,
                                read_wpp_population, wpp_region_rates)
-from forecast.errors import InputError, problem, raise_if
-from forecast.graduation import AGES, graduate_counts
-from forecast.paths import DATA_DIR
-from forecast.tables import (Column, check_age_groups, fmt_number, read_table, require_values,
-                             shortest)
-from forecast.variables import SEXES
-from forecast.young_ages import rebuild_from_births
+from forecast.core.errors import InputError, problem, raise_if
+from forecast.demography.graduation import AGES, graduate_counts
+from forecast.core.paths import DATA_DIR
+from forecast.data.tables import (Column, check_age_groups, fmt_number, read_table, require_values,
+                                  shortest)
+from forecast.core.variables import SEXES
+from forecast.demography.young_ages import rebuild_from_births
 
 CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
 #: The census reference date, 1 November 2020, is this many years after 1 July 2020.
@@ -181,7 +181,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     reading it as a cohort function of exact age four months (1/3 year) later: persons aged
     under ``a`` on 1 July are those aged under ``a + 1/3`` on 1 November, less the children
     born between the two dates; single ages come from the cumulative spline of
-    :func:`forecast.graduation.graduate_counts`. The four months' deaths are added back with
+    :func:`forecast.demography.graduation.graduate_counts`. The four months' deaths are added back with
     the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
     is split into 85-89, ..., 95-99 and 100+ by the national WPP shares of 2020 by sex.
 
@@ -190,10 +190,10 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
 
     Rates are China's national WPP series for every region, with provincial fertility scaled
     by a factor from the provinces' published births (``province_observed_file``, relative to
-    ``data_dir``; :func:`forecast.provincial.provincial_history`, indirect standardisation;
+    ``data_dir``; :func:`forecast.demography.provincial_history.provincial_history`, indirect standardisation;
     ``provincial``: ``factor_years``, ``factor_trend``, ``migration_from``); a province without
     observed births (or with no file) falls back on the age-standardised census child-woman
-    ratio (:func:`forecast.subnational.child_woman_ratio_factor`). The same history gives each
+    ratio (:func:`forecast.demography.subnational.child_woman_ratio_factor`). The same history gives each
     province's net migration per step (``province_net_migration``, region x
     ``migration_step``, the nation's row its national total; ``migration=provincial_trend``).
     International net migration is also shared among provinces in proportion to population
@@ -212,7 +212,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     national series the projection is calibrated to (:mod:`forecast.data.nbs`), returned as
     ``observed_births``, ``observed_deaths`` and ``observed_population_yearend``
     (observed_year). With it, ``young_ages`` (``from_births``, ``max_age``,
-    ``undercount_threshold``; :func:`forecast.young_ages.rebuild_from_births`) rebuilds the
+    ``undercount_threshold``; :func:`forecast.demography.young_ages.rebuild_from_births`) rebuilds the
     young ages from the observed births, reported in attrs ``young_ages_report``; attrs
     ``jump_off_year`` is the last year with observed rates or births, after which the
     forecast starts.
@@ -330,13 +330,13 @@ def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray
                        provinces: list[str], data_dir: Path, file: str | Path | None,
                        observed: xr.Dataset | None, rates: xr.Dataset, until: int,
                        national_rates: str, settings: dict, census_path: Path) -> tuple:
-    """The provinces' history (:func:`forecast.provincial.provincial_history`, None without
+    """The provinces' history (:func:`forecast.demography.provincial_history.provincial_history`, None without
     a provincial file), their fertility factors (region, the nation 1) and the files read.
 
     Provinces without observed births take the age-standardised child-woman ratio of the
     census (national ASFR of the five calendar years before it)."""
-    from forecast.provincial import provincial_history
-    from forecast.subnational import child_woman_ratio_factor
+    from forecast.demography.provincial_history import provincial_history
+    from forecast.demography.subnational import child_woman_ratio_factor
     settings = {"factor_years": 3, "factor_trend": False, "migration_from": 2011, **settings}
     table = None
     if file:

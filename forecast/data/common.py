@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from forecast.errors import InputError, problem
-from forecast.tables import Column, require_values
-from forecast.variables import SEXES, VARIABLES
+from forecast.core.errors import InputError, problem
+from forecast.data.tables import Column, require_values
+from forecast.core.variables import SEXES, VARIABLES
 
 #: Calendar years: only catches typos and overflow (data 1950-2023).
 YEAR_RANGE = (1800, 2300)

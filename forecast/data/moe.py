@@ -7,9 +7,9 @@ from pathlib import Path
 import xarray as xr
 
 from forecast.data.common import TEN_THOUSAND, select, year_column
-from forecast.errors import InputError, problem
-from forecast.paths import DATA_DIR
-from forecast.tables import Column, read_table
+from forecast.core.errors import InputError, problem
+from forecast.core.paths import DATA_DIR
+from forecast.data.tables import Column, read_table
 
 MOE_KINDERGARTENS = "china_moe_kindergartens_national.csv"
 

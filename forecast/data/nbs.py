@@ -34,8 +34,8 @@ import pandas as pd
 import xarray as xr
 
 from forecast.data.common import TEN_THOUSAND, cached, select, year_column
-from forecast.errors import InputError, problem, raise_if
-from forecast.tables import Column, check_limits_by, read_table
+from forecast.core.errors import InputError, problem, raise_if
+from forecast.data.tables import Column, check_limits_by, read_table
 
 OBSERVED_FILE = "china_nbs_observed.csv"
 PER_THOUSAND = "per 1,000 population"

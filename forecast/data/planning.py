@@ -12,9 +12,9 @@ import xarray as xr
 
 from forecast.data.census import NATION_CODE
 from forecast.data.common import file_digest, year_column
-from forecast.errors import problem, raise_if
-from forecast.paths import DATA_DIR
-from forecast.tables import Column, read_table
+from forecast.core.errors import problem, raise_if
+from forecast.core.paths import DATA_DIR
+from forecast.data.tables import Column, read_table
 
 log = logging.getLogger(__name__)
 

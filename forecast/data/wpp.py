@@ -13,12 +13,12 @@ import xarray as xr
 from forecast.data.common import (SEX, SEX_OR_BOTH, THOUSAND, annual_series, cached,
                                   check_years, config_int, file_digest, finish, select,
                                   year_column)
-from forecast.errors import InputError, problem, raise_if
-from forecast.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
-from forecast.paths import DATA_DIR
-from forecast.tables import (Column, check_age_groups, check_limits_by, fmt_number,
-                             read_table, shortest)
-from forecast.variables import SEXES
+from forecast.core.errors import InputError, problem, raise_if
+from forecast.demography.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
+from forecast.core.paths import DATA_DIR
+from forecast.data.tables import (Column, check_age_groups, check_limits_by, fmt_number,
+                                  read_table, shortest)
+from forecast.core.variables import SEXES
 
 WPP_POPULATION = "wpp2024_pop_age5_sex_quinquennial.csv"
 WPP_ASFR = "wpp2024_asfr_annual_age5.csv"
@@ -231,7 +231,7 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     """Inputs for one WPP 2024 region, starting from its 1 July population of ``base_year``.
 
     ``base_year`` must be one of the quinquennial years in the population file (1950...2020).
-    Population is graduated from 5-year groups to single ages (see :mod:`forecast.graduation`).
+    Population is graduated from 5-year groups to single ages (see :mod:`forecast.demography.graduation`).
     """
     base_year = config_int("data.base_year", base_year)
     until = config_int("data.until", until, allow_none=True)

@@ -1,0 +1,103 @@
+"""Writers of a run's files: each ``*_writer`` returns a function that writes one file to
+the path it is given. :class:`forecast.runs.run_folder.RunFolder` calls them in a staging folder
+and publishes the folder whole.
+
+Text cells of every CSV are neutralised against formula injection (OWASP, "CSV Injection"):
+a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
+with a leading single quote, so a spreadsheet shows it as text instead of running it.
+Numeric columns are written as numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+
+def csv_writer(table: pd.DataFrame, decimals: int | None = 1) -> Callable[[Path], None]:
+    """UTF-8 CSV (with BOM, so spreadsheet programs show the Chinese names); floats with
+    ``decimals`` places, or as they are (already rounded) with ``decimals=None``."""
+    fmt = None if decimals is None else f"%.{decimals}f"
+    safe = neutralise_formulas(table)
+    return lambda path: safe.to_csv(path, index=False, encoding="utf-8-sig", float_format=fmt)
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` whose text cells cannot start a formula: cells of non-numeric
+    columns starting with one of :data:`FORMULA_STARTS` get a leading single quote."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(bool)
+        if risky.any():
+            out[column] = values.astype(object).where(~risky, "'" + text.astype(object))
+    return out
+
+
+def netcdf_writer(ds: xr.Dataset) -> Callable[[Path], None]:
+    """NetCDF4 file with attributes made netCDF-safe (lists and dicts as JSON text)."""
+    clean = ds.copy()
+    clean.attrs = _safe_attrs(ds.attrs)
+    for name in clean.variables:
+        clean[name].attrs = _safe_attrs(clean[name].attrs)
+    for name in clean.coords:
+        if clean[name].dtype == object:
+            clean[name] = clean[name].astype(str)
+    return lambda path: clean.to_netcdf(path, engine="netcdf4", format="NETCDF4")
+
+
+def idata_writer(idata) -> Callable[[Path], None]:
+    """ArviZ InferenceData as NetCDF (posterior, sample stats, observed data)."""
+    return lambda path: idata.to_netcdf(str(path))
+
+
+def json_writer(data: dict) -> Callable[[Path], None]:
+    """Strict JSON (NaN and infinities become null), UTF-8, indented."""
+    def write(path: Path) -> None:
+        path.write_text(json.dumps(_strict(data), indent=2, ensure_ascii=False, allow_nan=False,
+                                   default=_json_default), encoding="utf-8")
+    return write
+
+
+def _strict(value):
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _safe_attrs(attrs: dict) -> dict:
+    out = {}
+    for k, v in attrs.items():
+        if isinstance(v, (list, tuple, dict)) or v is None or isinstance(v, bool):
+            out[k] = json.dumps(v, ensure_ascii=False, default=_json_default)
+        else:
+            out[k] = v
+    return out
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,251 @@
+"""County-level inputs (``data=china_counties``): the districts and counties of one province
+(``province``) or of all 31 (the default) from the 2020 census, projected within the
+provincial projection.
+
+The province is projected as in ``data=china_census`` (the nation and all 31 provinces,
+calibrated, births raked to the nation). Its county-level units (区县: districts, counties,
+county-level cities and the functional zones the census lists) are then projected with
+(:func:`forecast.regions.county_projection.project_counties`):
+
+- **base population**: the census's 1 November 2020 counts by sex and age group, aligned to
+  1 July and graduated to single ages as the provinces are, then raked to the province's
+  base population at every sex and age (so the counties add up to it exactly, including its
+  young ages rebuilt from births);
+- **fertility**: the province's ASFR of every year and draw times the county's level, the
+  age-standardised census child-woman ratio against the province's
+  (:func:`forecast.demography.subnational.child_woman_ratio_factor`, the provincial method's fallback:
+  no county publishes births); the counties' births are then raked to the province's draw by
+  draw;
+- **mortality and the sex ratio at birth**: the province's (national rates);
+- **migration**: the province's net migrants of every step, sex and age shared among its
+  counties by population. The census has each county's stock of residents registered
+  elsewhere but no flows between counties, so no county gains from another; the counties'
+  migration adds up to the province's.
+
+Counties therefore add up to their prefecture and province in every draw. A prefecture's
+rows are the sums of its counties; the 33 county-level units under their province directly
+(省直辖县级行政区划 of Henan, Hubei, Hainan and Xinjiang) belong to no prefecture and add up
+to their province only (the census list's fixes: :func:`county_units`). ``province`` (GB/T
+2260, e.g. 500000 Chongqing) selects the province; ``prefecture`` (e.g. 440300 Shenzhen)
+reports only that prefecture's counties; with neither, all 2,989 county-level units of the
+census are projected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_POPULATION, CENSUS_SHIFT_YEARS,
+                                  CENSUS_YEAR, _split_open_group, load_china_census)
+from forecast.data.common import SEX, year_column
+from forecast.data.wpp import WPP_POPULATION, read_wpp_population
+from forecast.core.errors import InputError, problem, raise_if
+from forecast.demography.graduation import AGES, graduate_counts
+from forecast.core.paths import DATA_DIR
+from forecast.demography.subnational import child_woman_ratio_factor
+from forecast.data.tables import Column, check_age_groups, read_table
+from forecast.core.variables import SEXES
+
+COUNTY_POPULATION = "china_census2020_pop_age_sex_prefecture_county.csv"
+REGIONS = "china_census2020_regions.csv"
+#: The years of national ASFR the child-woman ratio is standardised with (the children aged
+#: 0-4 at the census were born in 2015-2020).
+CWR_YEARS = slice(2015, 2019)
+
+
+def load_china_counties(province: str | int | None = None, prefecture: str | int | None = None,
+                        county_file: str = COUNTY_POPULATION, regions_file: str = REGIONS,
+                        data_dir: str | Path | None = None, regions: list | None = None,
+                        **census_options) -> xr.Dataset:
+    """The inputs of ``load_china_census`` for the nation and provinces (``regions`` is
+    ignored: the provinces reported are the counties'), plus the county-level units of
+    ``province`` (of every province when ``province`` and ``prefecture`` are both null):
+    ``county_population`` (county, sex, age), persons at 1 July 2020,
+    ``county_fertility_factor`` (county), and coordinates ``county_name``,
+    ``county_prefecture``, ``county_province``; attrs ``counties_of`` (the provinces, a
+    list), ``prefectures`` (code -> name of the prefectures reported) and ``report_regions``
+    (the nation, the provinces, the prefectures and the counties reported).
+    """
+    folder = Path(data_dir) if data_dir else DATA_DIR
+    table = read_regions(folder / regions_file)
+    if province is None and prefecture is None:
+        codes = sorted(set(table.loc[table["level"] == "province", "region_code"]) - {"000000"})
+    else:
+        codes = [_province_code(province, prefecture, folder / regions_file)]
+    inputs = load_china_census(regions=codes, data_dir=data_dir, **census_options)
+    if prefecture is not None:
+        wanted = str(prefecture)
+        if wanted not in set(table.loc[table["level"] == "prefecture", "region_code"]):
+            raise InputError(problem(folder / regions_file, "region_code", None, wanted,
+                                     "a prefecture-level code of the census (e.g. 440300)"))
+    units = county_units(table)
+    units = units[units["province_code"].isin(codes)]
+    path = folder / county_file
+    counts = county_counts(path, list(units["region_code"]))
+    wpp = read_wpp_population(folder / WPP_POPULATION)
+    wpp = wpp[(wpp["region"] == inputs.attrs["tfr_target"]) & (wpp["year"] == CENSUS_YEAR)]
+    values, starts = _split_open_group(counts["values"], counts["starts"], wpp,
+                                       folder / WPP_POPULATION)
+    aligned = graduate_counts(values, starts, shift=CENSUS_SHIFT_YEARS)
+    census = xr.DataArray(aligned, dims=("county", "sex", "age"),
+                          coords={"county": counts["codes"], "sex": list(SEXES), "age": AGES})
+    units = units.set_index("region_code").loc[counts["codes"]]
+    check_units_add_up(counts, units, folder)
+    of_province = units["province_code"].to_numpy()
+    population, factor = [], []
+    for code in codes:
+        part = census.isel(county=np.flatnonzero(of_province == code))
+        mx = inputs["mx"].sel(region=code).isel(period=-1).transpose("sex", "age").values
+        part = part * np.exp(CENSUS_SHIFT_YEARS * mx)[None]
+        target = inputs["population"].sel(region=code, drop=True)
+        part = part * (target / part.sum("county")).fillna(0.0)
+        population.append(part)
+        factor.append(county_fertility(part, inputs["asfr"].sel(region=code, drop=True)))
+    population = xr.concat(population, dim="county").transpose("county", "sex", "age")
+    factor = xr.concat(factor, dim="county")
+    units = units.loc[population["county"].values]
+    reported = [c for c, p in zip(units.index, units["prefecture_code"])
+                if prefecture is None or p == str(prefecture)]
+    # county-level units under the province directly (省直辖, e.g. 济源市) have no prefecture
+    wanted = set(units.loc[reported, "prefecture_code"]) - {""}
+    prefectures = {p: n for p, n in zip(units["prefecture_code"], units["prefecture_name"])
+                   if p in wanted}
+    coords = {"county_name": ("county", units["county"].to_list()),
+              "county_prefecture": ("county", units["prefecture_code"].to_list()),
+              "county_province": ("county", units["province_code"].to_list())}
+    ds = inputs.assign(county_population=population.assign_attrs(units="persons"),
+                       county_fertility_factor=factor).assign_coords(coords)
+    files = list(inputs.attrs["source_files"]) + [str(path), str(folder / regions_file)]
+    where = codes[0] if len(codes) == 1 else f"{len(codes)} provinces"
+    return ds.assign_attrs(
+        counties_of=codes, prefectures=prefectures, source_files=files,
+        report_regions=[inputs.attrs["national_region"], *codes, *prefectures, *reported],
+        description=inputs.attrs["description"] + f"; {len(counts['codes'])} county-level "
+        f"units of {where} from the census")
+
+
+def read_regions(path: Path) -> pd.DataFrame:
+    """The census's region table with each unit's ``province_code``, ``prefecture_code`` and
+    ``prefecture_name`` (a municipality's two prefecture rows, 市辖区 and 县, are told apart
+    by code: 500100 重庆市市辖区, 500200 重庆市县)."""
+    table = read_table(path, [Column("region_code"), Column("level", allowed=frozenset(
+        {"nation", "province", "prefecture", "county"})), Column("province"),
+        Column("prefecture"), Column("county")], key=["region_code"])
+    provinces = dict(zip(table.loc[table["level"] == "province", "province"],
+                         table.loc[table["level"] == "province", "region_code"]))
+    rows = table[table["level"] == "prefecture"]
+    names = {c: (q if q != p else p + n) for c, p, q, n in
+             zip(rows["region_code"], rows["province"], rows["prefecture"], rows["county"])}
+    by_name = {(p, q): c for c, p, q in zip(rows["region_code"], rows["province"],
+                                            rows["prefecture"])}
+    table["province_code"] = table["province"].map(provinces).fillna("")
+    prefix = table["region_code"].str[:4] + "00"
+    table["prefecture_code"] = [
+        pre if pre in names else by_name.get((p, q), "")
+        for pre, p, q in zip(prefix, table["province"], table["prefecture"])]
+    table["prefecture_name"] = table["prefecture_code"].map(names).fillna("")
+    return table
+
+
+def county_units(table: pd.DataFrame) -> pd.DataFrame:
+    """The county-level units that tile each province once (rows of :func:`read_regions`).
+
+    Three fixes to the census's county list, each checked by :func:`check_units_add_up`:
+    its subtotal rows of the units under a province directly (名称 "省直辖县级行政区划" /
+    "自治区直辖县级行政区划": Hubei, Hainan, Xinjiang; each the exact sum of the rows after
+    it) are left out; a county row without a prefecture right after a prefecture row that
+    has no unit of its own belongs to it (三沙市's three island groups); and a prefecture
+    without county-level divisions (东莞市, 中山市, 儋州市, 嘉峪关市) is a unit of its own,
+    reported once under its own code."""
+    units = table[(table["level"] == "county")
+                  & ~table["county"].str.endswith("直辖县级行政区划")].copy()
+    with_units = set(units["prefecture_code"])
+    owner = None  # (code, name) of a prefecture row with no unit of its own
+    for i, row in table.iterrows():  # file order: a prefecture row, then its counties
+        if row["level"] == "prefecture":
+            owner = (None if row["region_code"] in with_units
+                     else (row["region_code"], row["prefecture"]))
+        elif row["level"] != "county" or i not in units.index:  # a subtotal ends a group
+            owner = None
+        elif owner and units.loc[i, "prefecture_code"] == "":
+            units.loc[i, ["prefecture_code", "prefecture_name"]] = owner
+    divided = set(units["prefecture_code"])
+    whole = table[(table["level"] == "prefecture") & ~table["region_code"].isin(divided)].copy()
+    whole["county"] = whole["prefecture"]
+    whole[["prefecture_code", "prefecture_name"]] = ""
+    return pd.concat([units, whole]).sort_index()
+
+
+#: Largest relative difference allowed between a province's census total and the sum of its
+#: county-level units' (the yearbook's tables agree to the person where complete).
+UNITS_SUM_TOLERANCE = 1e-4
+
+
+def check_units_add_up(counts: dict, units: pd.DataFrame, folder: Path) -> None:
+    """Raise InputError naming every province whose county-level units' census counts do
+    not add up to its own census total (a unit missing or counted twice)."""
+    path = folder / CENSUS_POPULATION
+    province = pd.read_csv(path, dtype={"region_code": str}).groupby("region_code")["value"].sum()
+    totals = pd.Series(counts["values"].sum(axis=(1, 2)), index=counts["codes"])
+    summed = totals.groupby(units.loc[counts["codes"], "province_code"].to_numpy()).sum()
+    raise_if([problem(path, "value", None, f"{code}: {summed[code]:,.0f} in its county-level "
+                      f"units against {province[code]:,.0f}",
+                      "a province total equal to the sum of its county-level units")
+              for code in summed.index
+              if abs(summed[code] - province[code]) > UNITS_SUM_TOLERANCE * province[code]])
+
+
+def county_counts(path: Path, codes: list[str]) -> dict:
+    """The census counts (county, sex, group) of ``codes``, checked (every group present,
+    counts in range), with the group starts. An empty count is zero persons: the yearbook
+    leaves such cells blank (29 cells of 4 tiny units: 东营港经济开发区, the Nansha and
+    Zhongsha islands, 达孜工业园区)."""
+    table = read_table(path, [
+        Column("region_code"), Column("level", allowed=frozenset({"prefecture", "county"})),
+        year_column(), Column("sex", allowed=SEX), Column("age_group"),
+        Column("value", "nonnegative", meaning="persons", limits=CENSUS_COUNT_RANGE,
+               empty=0.0)],
+        key=["region_code", "sex", "age_group"], keep=("region_code", set(codes)))
+    found = set(table["region_code"])
+    raise_if([problem(path, "region_code", None, c, "the census counts of every county of the "
+                      "province") for c in codes if c not in found])
+    table = check_age_groups(table, path, ["region_code", "sex"], "age_group", 0, np.inf,
+                             open_starts=(85,))
+    starts = np.sort(table["age_start"].unique())
+    grid = table.set_index(["region_code", "sex", "age_start"])["value"]
+    values = grid.reindex(pd.MultiIndex.from_product([codes, list(SEXES), starts])).to_numpy(
+        float).reshape(len(codes), len(SEXES), len(starts))
+    raise_if([problem(path, "age_start", None, c, "the same age groups for every county")
+              for c in np.asarray(codes)[np.isnan(values).any(axis=(1, 2))]])
+    return {"codes": codes, "values": values, "starts": starts}
+
+
+def county_fertility(census: xr.DataArray, province_asfr: xr.DataArray) -> xr.DataArray:
+    """Each county's fertility relative to its province (county): the age-standardised
+    child-woman ratio of its base population (the census raked to the province's, whose
+    young ages are rebuilt from births) against the province's (the counties' sum)."""
+    asfr = province_asfr.sel(year=CWR_YEARS).mean("year")
+    if "draw" in asfr.dims:
+        asfr = asfr.mean("draw")
+    total = census.sum("county").expand_dims(county=["province"])
+    both = xr.concat([total, census], dim="county").rename(county="region")
+    factor = child_woman_ratio_factor(both, asfr, "province", source="county census")
+    return factor.drop_sel(region="province").rename(region="county").assign_attrs(
+        units="1", description="age-standardised census child-woman ratio relative to the "
+        "province's")
+
+
+def _province_code(province, prefecture, regions_path: Path) -> str:
+    """The province code from ``province`` or, without it, from ``prefecture``."""
+    code = str(province) if province is not None else str(prefecture)[:2] + "0000"
+    if len(code) != 6 or not code.endswith("0000") or not code.isdigit():
+        raise InputError(f"config, data.province: got {province!r}; expected a 6-digit province "
+                         "code ending in 0000, e.g. 500000.")
+    if prefecture is not None and str(prefecture)[:2] != code[:2]:
+        raise InputError(f"config, data.prefecture: got {prefecture!r}; expected a prefecture "
+                         f"of province {code}.")
+    return code

@@ -1,0 +1,101 @@
+"""Fertility from TFR trajectories: what the probabilistic models share.
+
+A model of this kind forecasts draws of the national total fertility rate; this base class
+turns them into the projection's ASFR (:class:`forecast.models.fertility.schedule.AgeSchedule`) and,
+where the inputs have sub-national regions, into regional ASFR with the Scale-AR(1) factors
+of :func:`forecast.demography.subnational.scale_factor_paths`. The sex ratio at birth is held at its
+last observed value. Subclasses implement :meth:`forecast_tfr` only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import xarray as xr
+
+from forecast.models.fertility.schedule import AgeSchedule
+from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
+from forecast.demography.timing import calendar_rates
+
+log = logging.getLogger(__name__)
+
+
+class TfrTrajectoryFertility:
+    """Base class: national TFR draws -> ASFR by region, age, year and draw.
+
+    Parameters
+    ----------
+    draws : number of draws handed to the projection
+    random_seed : seed of every random number the model draws
+    window : observed years (ending at the last observed year) the TFR model learns from
+    schedule : keyword arguments of :class:`AgeSchedule`
+    subnational : ``rho`` and ``sigma`` of the regional scale-factor AR(1) (annual)
+    """
+
+    #: What ``diagnostics`` holds after :meth:`rates` (empty for models without MCMC).
+    diagnostics: dict
+
+    def __init__(self, draws: int = 1000, random_seed: int = 20240601, window: int = 30,
+                 schedule: dict | None = None, subnational: dict | None = None):
+        self.draws = int(draws)
+        self.random_seed = int(random_seed)
+        self.window = int(window)
+        self.schedule = AgeSchedule(**(schedule or {}))
+        sub = {"rho": ANNUAL_RHO, "sigma": ANNUAL_SIGMA, **(subnational or {})}
+        self.rho, self.sigma = float(sub["rho"]), float(sub["sigma"])
+        self.diagnostics = {}
+
+    # -- to implement ------------------------------------------------------------------
+    def forecast_tfr(self, pool: xr.DataArray, years: np.ndarray, targets: list[str]
+                     ) -> xr.DataArray:
+        """TFR draws (pool_region, year, draw), children per woman, for ``targets`` in
+        ``years`` (all after the pool's last year), learning from ``pool`` (pool_region, year)."""
+        raise NotImplementedError
+
+    # -- shared ------------------------------------------------------------------------
+    def training_window(self, pool: xr.DataArray) -> xr.DataArray:
+        """The last ``window`` years of ``pool``."""
+        last = int(pool["year"].max())
+        return pool.sel(year=slice(last - self.window + 1, last))
+
+    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.Dataset:
+        """ASFR (region, age, year, draw) and SRB (region, year) for the calendar ``years``."""
+        last = int(inputs.attrs["last_observed_year"])
+        future = np.arange(last + 1, int(years[-1]) + 1)
+        target = inputs.attrs["tfr_target"]
+        if len(future):
+            log.info("Forecasting TFR with %s (%d draws)", type(self).__name__, self.draws)
+            tfr = self.forecast_tfr(inputs["tfr_pool"], future, [target]).sel(pool_region=target,
+                                                                              drop=True)
+        else:
+            tfr = None
+        return self.rates_from_tfr(inputs, years, tfr)
+
+    def rates_from_tfr(self, inputs: xr.Dataset, years: np.ndarray,
+                       tfr: xr.DataArray | None) -> xr.Dataset:
+        """Rates for the calendar ``years`` given national TFR draws (year, draw) after the
+        last observation."""
+        base, last = int(inputs.attrs["base_year"]), int(inputs.attrs["last_observed_year"])
+        regions = list(inputs["region"].values)
+        national = inputs.attrs.get("national_region", regions[0])
+        observed = inputs["asfr"].sel(region=national, drop=True).sel(year=slice(base, last))
+        draws = np.arange(self.draws)
+        national_asfr = observed.expand_dims(draw=draws)
+        if tfr is not None:
+            tfr = tfr.assign_coords(draw=draws)
+            pattern = self.schedule.pattern(inputs["asfr"].sel(region=national, drop=True)
+                                            .sel(year=slice(None, last)), tfr["year"].values)
+            national_asfr = xr.concat([national_asfr, tfr * pattern], dim="year")
+        national_asfr = national_asfr.transpose("age", "year", "draw")
+        if len(regions) > 1:
+            rng = np.random.default_rng([self.random_seed, 1])
+            factors = scale_factor_paths(inputs["fertility_factor"], base,
+                                         national_asfr["year"].values, self.draws, rng,
+                                         self.rho, self.sigma, fixed=[national])
+            asfr = national_asfr * factors
+        else:
+            asfr = national_asfr.expand_dims(region=regions)
+        asfr = asfr.transpose("region", "age", "year", "draw")
+        return xr.Dataset({"asfr": calendar_rates(asfr, years),
+                           "srb": calendar_rates(inputs["srb"], years, last)})

@@ -1,0 +1,1 @@
+"""Migration models: net migrants by region, sex, age, step and draw."""

@@ -1,0 +1,267 @@
+"""Migration models: each gives net migrants by sex and single year of age per step:
+``zero``, ``wpp`` (the nation's WPP total shared by population), ``provincial_trend``
+(each province's own recent history, adding up to the nation) and ``file`` (a user's table).
+
+A model has ``rates(inputs, steps)`` giving ``net_migration`` (region, sex, age, year[, draw])
+in persons per step for the steps starting 1 July of each year in ``steps``: a DataArray, or a
+Dataset that may add ``net_migration_rate`` (the same dims, per person per step, applied to
+the population at the start of each step; :func:`forecast.demography.ccmpp.project`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from forecast.core.errors import InputError
+from forecast.demography.graduation import AGES
+from forecast.demography.timing import step_rates
+from forecast.core.variables import SEXES
+
+
+class ZeroMigration:
+    """No migration (a closed population)."""
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(np.zeros((len(SEXES), len(AGES), len(steps))),
+                            dims=("sex", "age", "year"),
+                            coords={"sex": list(SEXES), "age": AGES, "year": np.asarray(steps)})
+
+
+def rogers_castro(ages: np.ndarray, a1: float, alpha1: float, a2: float, alpha2: float,
+                  mu2: float, lambda2: float, c: float) -> np.ndarray:
+    """Rogers-Castro model migration schedule (7 parameters), normalised to sum to 1.
+
+    .. math:: m(x) = a_1 e^{-\\alpha_1 x}
+              + a_2 \\exp\\{-\\alpha_2 (x - \\mu_2) - e^{-\\lambda_2 (x - \\mu_2)}\\} + c
+
+    Evaluated at mid-year ages x + 0.5. Reference: Rogers, A. & Castro, L. J. (1981), *Model
+    migration schedules*, IIASA RR-81-30.
+    """
+    x = np.asarray(ages, dtype=float) + 0.5
+    shape = (a1 * np.exp(-alpha1 * x)
+             + a2 * np.exp(-alpha2 * (x - mu2) - np.exp(-lambda2 * (x - mu2))) + c)
+    return shape / shape.sum()
+
+
+class WppMigration:
+    """Net international migration totals from the inputs, spread over age and sex.
+
+    The calendar-year total (``net_migration_total``) is turned into step totals (mean of
+    calendar years t and t+1, held at the last observed year afterwards), split evenly
+    between the sexes and spread over single ages with a Rogers-Castro schedule. The
+    default parameters are the standard schedule of Rogers & Castro (1981) with the labour
+    peak near age 20. Immigrants and emigrants share the one age pattern.
+    """
+
+    def __init__(self, a1: float = 0.02, alpha1: float = 0.1, a2: float = 0.06,
+                 alpha2: float = 0.1, mu2: float = 20.0, lambda2: float = 0.4, c: float = 0.003,
+                 male_share: float = 0.5):
+        self.schedule = {"a1": a1, "alpha1": alpha1, "a2": a2, "alpha2": alpha2, "mu2": mu2,
+                         "lambda2": lambda2, "c": c}
+        self.age_pattern = rogers_castro(AGES, **self.schedule)
+        self.male_share = male_share
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+        totals = step_rates(inputs["net_migration_total"], steps,
+                            inputs.attrs["last_observed_year"])
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
+        return (totals * sex_share * age_share).transpose(..., "sex", "age", "year")
+
+
+def _national_steps(inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+    """The nation's net migrants per step (step), persons: WPP's national total."""
+    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    total = inputs["net_migration_total"].sel(region=nation, drop=True)
+    return step_rates(total, steps, inputs.attrs["last_observed_year"])
+
+
+class PopulationWeightedMigration(WppMigration):
+    """Base of the regional migration models: net migrants of each region spread over sex
+    and age by the Rogers-Castro schedule times the region's base-year population."""
+
+    def _spread(self, totals: xr.DataArray, inputs: xr.Dataset) -> xr.DataArray:
+        """Net migrants (region, sex, age, year) from totals (region, year): each region's
+        total spread over sex and age in proportion to the Rogers-Castro schedule times its
+        base-year population (the schedule describes rates by age, so a region's migrants
+        come from the ages it has: no net emigration from near-empty cohorts at 100+). The
+        nation's row is the sum of the other regions' when there are any, so the regions add
+        up to the nation at every age and sex."""
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        weight = self._age_weights(inputs, totals["region"].values)
+        flows = totals * weight
+        others = [r for r in flows["region"].values if r != nation]
+        if others and nation in flows["region"].values:
+            national = flows.sel(region=others).sum("region").expand_dims(region=[nation])
+            flows = xr.concat([national, flows.sel(region=others)], dim="region")
+        return flows.transpose("region", "sex", "age", "year")
+
+    def _age_weights(self, inputs: xr.Dataset, regions) -> xr.DataArray:
+        """Shares of a region's net migrants by sex and age (region, sex, age), summing to 1:
+        the Rogers-Castro schedule times the base-year population of each age."""
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
+        population = inputs["population"].sel(region=regions)
+        weight = sex_share * age_share * population / population.sum("age")
+        return (weight / weight.sum(("sex", "age"))).drop_vars("region_name", errors="ignore")
+
+
+class ProvincialTrendMigration(PopulationWeightedMigration):
+    """Net migration of each province from its own recent history, adding up to the nation.
+
+    Steps the provinces' published series cover (``province_net_migration`` of the census
+    inputs: demographic balance residuals, :mod:`forecast.demography.provincial_history`) keep their estimate,
+    as counts. Later steps apply each province's mean net migration rate of its last
+    ``years`` observed steps to its projected population, with the age pattern of
+    :meth:`_age_weights` (Rogers-Castro times the base-year population, so the age-specific
+    rates are the Rogers-Castro schedule scaled to the province's rate): the flows follow
+    the province's own population, so a shrinking province sends fewer emigrants and no
+    cohort is emptied. ``scale`` multiplies the rates (0.5: half the recent migration). With
+    ``decay_years`` the rates fall linearly to zero over that many steps after the last
+    observed one. With ``exchange_years`` (and the census migrant stock in the inputs), the
+    turnover of each province's stock of migrants from other provinces is added
+    (:func:`forecast.demography.provincial_history.stock_exchange`: young adults into the destinations, older
+    adults out, net zero for every province), as rates of the base-year population by age so
+    that it follows the cohorts, in full in the observed steps and with the same scale and
+    decay in the forecast steps. The nation's row is its net international migration: zero
+    by default (``national``), as NBS's published population implies (its year-end changes
+    equal births less deaths), or WPP's total (``national="wpp"``), spread the same way over
+    the national population; the projection reconciles the provinces to it by sex and age in
+    every step and draw (:func:`forecast.demography.ccmpp.project`, ``migration_total``), since
+    migration between provinces nets to zero at every age.
+
+    Returns a Dataset: ``net_migration`` (counts, persons per step) and
+    ``net_migration_rate`` (per person per step), both (region, sex, age, year).
+    """
+
+    def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
+                 exchange_years: float | None = 7.0, national: str = "zero", **age_pattern):
+        super().__init__(**age_pattern)
+        if national not in ("zero", "wpp"):
+            raise InputError(f"config, migration.national: got {national!r}; expected zero "
+                             "or wpp.")
+        self.national = national
+        self.years = int(years)
+        self.decay_years = None if decay_years is None else int(decay_years)
+        self.scale = float(scale)
+        self.exchange_years = None if exchange_years is None else float(exchange_years)
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
+        if "province_net_migration" not in inputs:
+            raise InputError("config, migration: provincial_trend needs the provinces' "
+                             "observed series (data=china_census with data.province_observed_file"
+                             "); use migration=wpp or migration=zero for these data.")
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        provinces = [r for r in inputs["region"].values if r != nation]
+        steps = np.asarray(steps)
+        last = int(inputs["province_net_migration"]["migration_step"].max())
+        known = steps <= last
+        decay = (np.ones(len(steps)) if self.decay_years is None
+                 else np.clip(1.0 - (steps - last) / max(self.decay_years, 1), 0.0, 1.0))
+        by_step = lambda values: xr.DataArray(values, dims="year", coords={"year": steps})  # noqa: E731
+        flows = self._observed_flows(inputs, nation, provinces, steps, known)
+        population = inputs["population"].sel(region=provinces).drop_vars("region_name",
+                                                                           errors="ignore")
+        multiplier = np.where(known, 0.0, self.scale * decay)
+        future = self._recent_rates(inputs, provinces, population) * by_step(multiplier)
+        if self.exchange_years is not None and "province_migrant_stock" in inputs:
+            # as rates of the base population by age, so that the flows follow the cohorts
+            exchange = self._exchange(inputs, provinces) / population.where(population > 0)
+            future = future + exchange.fillna(0.0) * by_step(np.where(known, 1.0, multiplier))
+        zero = xr.zeros_like(future.isel(region=0)).expand_dims(region=[nation])
+        rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year")
+        return xr.Dataset({
+            "net_migration": flows.assign_attrs(units="persons per step"),
+            "net_migration_rate": rates.assign_attrs(units="per person per step")})
+
+    def _observed_flows(self, inputs: xr.Dataset, nation: str, provinces: list[str],
+                        steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
+        """Counts (region, sex, age, year): the nation's net international migration in every
+        step (zero, or WPP's total), the provinces' estimates in the observed steps (zero
+        after them)."""
+        observed = (inputs["province_net_migration"].rename(migration_step="year")
+                    .sel(region=provinces).drop_vars("region_name", errors="ignore"))
+        mask = xr.DataArray(known, dims="year", coords={"year": steps})
+        counts = observed.reindex(year=steps).where(mask, 0.0).fillna(0.0)
+        national = _national_steps(inputs, steps).drop_vars("region_name", errors="ignore")
+        if self.national == "zero":
+            national = xr.zeros_like(national)
+        totals = xr.concat([national.expand_dims(region=[nation]), counts], dim="region")
+        weight = self._age_weights(inputs, totals["region"].values)
+        return (totals * weight).transpose("region", "sex", "age", "year")
+
+    def _recent_rates(self, inputs: xr.Dataset, provinces: list[str],
+                      population: xr.DataArray) -> xr.DataArray:
+        """Each province's mean net migration rate of its last ``years`` observed steps by
+        sex and age (region, sex, age), per person per step, with the age pattern of
+        :meth:`_age_weights`."""
+        rate = (inputs["province_net_migration_rate"].rename(migration_step="year")
+                .sel(region=provinces).isel(year=slice(-self.years, None)).mean("year")
+                .drop_vars("region_name", errors="ignore"))
+        weight = self._age_weights(inputs, provinces)
+        by_age = rate * population.sum(("sex", "age")) * weight / population.where(population > 0)
+        return by_age.fillna(0.0)
+
+    def exchange_arrivals(self) -> np.ndarray:
+        """Age distribution of the migrants who arrive in the exchange: the labour component
+        of the Rogers-Castro schedule alone (no childhood component: children of migrants
+        between provinces often stay behind, and their births are counted where they are
+        born; no constant term: no one moves at 100 for work or study)."""
+        return rogers_castro(AGES, **{**self.schedule, "a1": 0.0, "c": 0.0})
+
+    def _exchange(self, inputs: xr.Dataset, provinces: list[str]) -> xr.DataArray:
+        """The stock exchange between provinces by sex and age (region, sex, age), persons
+        per step, split between the sexes like the net flows."""
+        from forecast.demography.provincial_history import stock_exchange
+
+        population = inputs["population"].sel(region=provinces).sum(("sex", "age"))
+        stock = inputs["province_migrant_stock"].sel(region=provinces)
+        by_age = stock_exchange(stock.drop_vars("region_name", errors="ignore"),
+                                population.drop_vars("region_name", errors="ignore"),
+                                self.exchange_arrivals(), self.exchange_years,
+                                national_survivors(inputs))
+        sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
+                                 coords={"sex": list(SEXES)})
+        return (by_age * sex_share).transpose("region", "sex", "age")
+
+
+def national_survivors(inputs: xr.Dataset) -> np.ndarray:
+    """Life-table survivors l_x by single age (l_0 = 1) of the nation's latest death rates,
+    both sexes averaged."""
+    from forecast.demography.lifetable import life_table
+
+    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    mx = inputs["mx"].sel(region=nation, drop=True).isel(period=-1, drop=True)
+    return life_table(mx.transpose("sex", "age"))["lx"].mean("sex").values
+
+
+class FileMigration(PopulationWeightedMigration):
+    """Net migrants by region and calendar year from a user's CSV, spread over sex and age
+    like :class:`PopulationWeightedMigration`.
+
+    The file (``path``, relative to the project's data folder or absolute) has columns
+    ``region, year, net_migrants`` (persons per calendar year, negative for net
+    emigration), a row for every region projected other than the nation and every year from
+    the base year to the horizon. A step takes the mean of its two calendar years. The
+    nation's row is optional: without it the nation's net migration is the sum of the
+    regions'; with it, the regions must add up to it within 0.1 % of their absolute flows.
+    """
+
+    def __init__(self, path: str, **age_pattern):
+        super().__init__(**age_pattern)
+        self.path = path
+
+    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+        from forecast.data.planning import load_net_migrants
+
+        if not self.path:
+            raise InputError("config, migration.path: got null; expected a CSV of net migrants "
+                             "(region_code, year, net_migrants).")
+        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        regions = [str(r) for r in inputs["region"].values]
+        years = np.arange(int(steps[0]), int(steps[-1]) + 2)
+        table = load_net_migrants(self.path, regions, nation, years)
+        return self._spread(step_rates(table, steps), inputs)

@@ -1,0 +1,1 @@
+"""Mortality models: death rates by region, sex, age, year and draw."""

@@ -1,0 +1,1 @@
+"""What planners read: indicators and their summaries, demand for places, scenario comparison, warning rules."""

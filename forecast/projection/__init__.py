@@ -1,0 +1,1 @@
+"""The projection of one configuration: models, calibration, scenario, cohort-component; the backtest."""

@@ -1,0 +1,1 @@
+"""County-level units within their province, and the engine that projects them in blocks."""

@@ -1,0 +1,152 @@
+"""County-level units projected in blocks, with memory bounded by the block.
+
+The same projection as :func:`forecast.regions.county_projection.project_counties` (each county's rates are its
+province's, its fertility scaled by the county's level; births raked to the province's draw by
+draw; the province's net migrants by sex and age shared by population), but a block of
+counties x draws is carried forward one year at a time by a compiled step
+(:mod:`forecast.regions.county_kernel`): only the current and next year's population are held, and
+each year the planner indicators of :data:`forecast.core.registry.INDICATORS` are
+taken from it, draw by draw (:func:`project_block`). A block holds whole provinces' counties
+(raking ties a province's counties together) and any subset of draws (draws are
+independent). A province's indicator draws (counties x indicators x years x draws, 14 numbers
+per county, year and draw instead of the 202 of its population) are then summed to its
+prefectures and summarised over draws (:func:`summarise_province`).
+
+Memory is thus bounded by one block's state and temporaries plus one province's indicator
+draws, whatever the number of counties; the blocks run one after another or, with
+``engine="dask"``, as tasks of a Dask cluster (:mod:`forecast.regions.county_engine`). The block
+function is the same in both, so both give identical numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.demography.ccmpp import _survivorship, births_by_sex
+from forecast.regions.county_kernel import advance, sum_over_regions
+from forecast.core.registry import INDICATORS, QUANTILES
+from forecast.core.variables import SEXES
+
+#: The indicators of a block, in the order of its second axis.
+NAMES = list(INDICATORS)
+_AT = {name: i for i, name in enumerate(NAMES)}
+_FEMALE = SEXES.index("female")
+
+
+def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
+                  mx: np.ndarray, srb: np.ndarray, births_total: np.ndarray,
+                  migration_total: np.ndarray, dtype: str = "float64",
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Indicator draws (county, indicator, year, draw) of one province's counties, written
+    into ``out`` when given (a view of that shape, e.g. a block of a larger array).
+
+    Parameters (numpy arrays; ``year`` = the base year ... the horizon, ``step`` = the base
+    year ... the year before the horizon; ``draw`` of size D or 1 where the province's input
+    has no draws)
+    ----------
+    population : (county, sex, age), persons at 1 July of the base year
+    factor : (county,), the county's fertility relative to its province
+    asfr : (year, draw, age), the province's births per woman
+    mx : (year, draw, sex, age), the province's deaths per person-year
+    srb : (year, draw), male births per female birth
+    births_total : (year, draw), the province's births of the calendar year, persons
+    migration_total : (step, draw, sex, age), the province's net migrants of the step, persons
+    dtype : "float64" or "float32": the type the population is held in (arithmetic is
+        float64 either way; float32 halves the memory the step streams through)
+
+    Returns float64 (county, indicator, year, draw): indicators in the order of
+    :data:`NAMES` and their units in :data:`forecast.core.registry.INDICATORS`; ``net_migration``
+    and ``population_yearend`` are NaN in the horizon year (no step follows it). The step is
+    :func:`forecast.regions.county_kernel.advance`; the age-0 cohort, which needs the raked births,
+    is completed here on the (county, draw, sex) arrays.
+    """
+    steps, draws = migration_total.shape[0], births_total.shape[1]
+    counties, sexes, ages = population.shape
+    P = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
+                        ).copy()
+    nxt = np.empty_like(P)
+    factor, asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (factor, asfr, mx))
+    mtotal = np.ascontiguousarray(migration_total, dtype=float)
+    if out is None:
+        out = np.empty((counties, len(NAMES), steps + 1, draws))
+    out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
+    out[:, _AT["tfr"]] = factor[:, None, None] * asfr.sum(-1)[None]
+    psum, psum_next = np.empty((draws, sexes, ages)), np.empty((draws, sexes, ages))
+    flows = {k: np.empty((counties, draws, sexes)) for k in (
+        "half0", "died", "migrated", "clamped", "deaths_next", "alive")}
+    raw = np.empty((counties, draws))
+    young = np.zeros((counties, draws, sexes, 6))
+
+    births = births_by_sex(factor[:, None] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
+                           srb[0], births_total[0])
+    deaths = (mx[0][None] * P).sum(-1)
+    population = P.sum((2, 3))
+    young[:] = P[..., :6]
+    _record(out[:, :, 0], births, population, young)
+    sum_over_regions(P, psum)
+    for i in range(steps):
+        sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
+        advance(P, nxt, psum, mtotal[i], sx[0], asfr[i + 1], factor, mx[i + 1],
+                flows["half0"], flows["died"], flows["migrated"], flows["clamped"], raw,
+                flows["deaths_next"], flows["alive"], young, psum_next)
+        births_next = births_by_sex(raw, srb[i + 1], births_total[i + 1])
+        age0 = 0.5 * (births + births_next) * sb[0][None] + flows["half0"]
+        clamped0 = np.maximum(-age0, 0.0)
+        age0 += clamped0
+        nxt[..., 0] = age0
+        young[..., 0] = age0
+        psum_next[..., 0] = age0.sum(0)
+        net = (flows["migrated"] + flows["clamped"] + clamped0).sum(-1)
+        out[:, _AT["net_migration"], i] = net
+        out[:, _AT["population_yearend"], i] = population + 0.5 * (
+            (births - deaths).sum(-1) + net)
+        deaths = flows["deaths_next"] + mx[i + 1][None, :, :, 0] * age0
+        population = (flows["alive"] + age0).sum(-1)
+        births = births_next
+        P, nxt = nxt, P
+        psum, psum_next = psum_next, psum
+        _record(out[:, :, i + 1], births, population, young)
+    return out
+
+
+def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: np.ndarray
+            ) -> None:
+    """Write one year's indicators (county, indicator, draw) other than the TFR and the
+    step's flows: births (county, draw, sex), population (county, draw) and ages 0-5
+    (county, draw, sex, 6)."""
+    ages = slice(_AT["population_age_0"], _AT["population_age_5"] + 1)
+    out[:, ages] = (young[:, :, 0] + young[:, :, 1]).transpose(0, 2, 1)
+    out[:, _AT["births"]] = births[..., 0] + births[..., 1]
+    out[:, _AT["population"]] = population
+    out[:, _AT["crude_birth_rate"]] = 1000.0 * out[:, _AT["births"]] / population
+    out[:, _AT["population_0_2"]] = out[:, ages][:, :3].sum(1)
+    out[:, _AT["population_3_5"]] = out[:, ages][:, 3:].sum(1)
+
+
+def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[str]
+                     ) -> np.ndarray:
+    """Indicator draws (prefecture, indicator, year, draw) as sums of the counties' (county,
+    indicator, year, draw) whose prefecture code is in ``members`` (county,): counts summed
+    draw by draw, the crude birth rate recomputed from them, the TFR undefined (NaN)."""
+    out = np.stack([draws[members == code].sum(0) for code in prefectures]
+                   or [draws[:0].sum(0)])[:len(prefectures)]
+    out[:, _AT["tfr"]] = np.nan
+    out[:, _AT["crude_birth_rate"]] = (1000.0 * out[:, _AT["births"]]
+                                       / out[:, _AT["population"]])
+    return out
+
+
+def quantiles(draws: np.ndarray) -> np.ndarray:
+    """The quantiles of :data:`forecast.core.registry.QUANTILES` over the last axis (draw),
+    linear interpolation (``numpy.quantile``, as the provincial tables); (..., quantile),
+    NaN where undefined."""
+    return np.moveaxis(np.quantile(draws, list(QUANTILES.values()), axis=-1), 0, -1)
+
+
+def summarise_province(draws: np.ndarray, members: np.ndarray, prefectures: list[str]
+                       ) -> np.ndarray:
+    """Quantiles (prefecture + county, indicator, year, quantile) of one province: its
+    prefectures (sums of their counties) first, then its counties in the order of ``draws``
+    (county, indicator, year, draw)."""
+    return np.concatenate([quantiles(prefecture_draws(draws, members, prefectures)),
+                           quantiles(draws)])

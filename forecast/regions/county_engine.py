@@ -1,0 +1,250 @@
+"""Running the county blocks of :mod:`forecast.regions.county_blocks`: in this process or on Dask.
+
+``compute`` config group (``configs/compute/``): ``memory`` runs the blocks one after another
+in this process; ``dask`` builds the same blocks as a Dask array chunked over region (one
+chunk per province: its counties are raked together) and draw, and computes it on a
+``LocalCluster`` (``workers`` processes) or on the cluster at ``address``. Both call
+:func:`forecast.regions.county_blocks.project_block` and
+:func:`forecast.regions.county_blocks.summarise_province` on the same slices, so their numbers are
+identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from forecast.regions.county_blocks import NAMES, project_block, summarise_province
+from forecast.core.errors import InputError
+from forecast.core.registry import INDICATORS, QUANTILES
+
+log = logging.getLogger(__name__)
+MIB = 2**20
+
+
+@dataclass(frozen=True)
+class Compute:
+    """How the county blocks run (``configs/compute/*.yaml``).
+
+    engine : "memory" (this process) or "dask"
+    county_draws : "auto", True or False: keep every county's draws in the projection (one
+        province only: projection.nc, demand.csv and figures then cover its counties), or
+        project them in blocks and keep their quantiles (forecast.csv); auto: the draws for
+        one province with engine memory, blocks otherwise
+    block_mib : MiB of population state per block (counties x draws x sex x age); a
+        province's draws are split into blocks of at most this size (a block holds two
+        years' state and small per-county arrays)
+    address : scheduler address of an existing Dask cluster (engine dask), or None for a
+        LocalCluster of ``workers`` processes with one thread each
+    """
+
+    engine: str = "memory"
+    county_draws: str | bool = "auto"
+    block_mib: float = 24.0
+    address: str | None = None
+    workers: int = 2
+
+    @classmethod
+    def from_config(cls, node) -> "Compute":
+        """From the ``compute`` config node (checked by :mod:`forecast.runs.config_check`)."""
+        node = dict(node or {})
+        return cls(engine=str(node.get("engine", "memory")),
+                   county_draws=node.get("county_draws", "auto"),
+                   block_mib=float(node.get("block_mib", 24.0)),
+                   address=node.get("address") or None,
+                   workers=int(node.get("workers", 2)))
+
+    def keeps_county_draws(self, provinces: int) -> bool:
+        """Whether a county run of ``provinces`` provinces keeps every county's draws."""
+        if self.county_draws == "auto":
+            return provinces == 1 and self.engine == "memory"
+        if self.county_draws and provinces > 1:
+            raise InputError(f"config, compute.county_draws: got true for {provinces} "
+                             "provinces; expected one province (data.province=<code>), or "
+                             "auto to project many in blocks.")
+        return bool(self.county_draws)
+
+
+def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
+                     inputs: xr.Dataset, compute: Compute = Compute(),
+                     dtype: str = "float64") -> xr.DataArray:
+    """Quantiles over draws (unit, indicator, year, quantile) of every prefecture and
+    county of ``inputs`` (each province's prefectures, then its counties), from the
+    provincial projection ``province`` (its ``births_calendar`` and
+    ``net_migration_by_age``) and the calibrated ``rates``. Coordinates ``unit_name``,
+    ``quantile_name`` and ``indicator_unit``."""
+    parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype)
+             for code in inputs.attrs["counties_of"]]
+    started = time.perf_counter()
+    log.info("Projecting %d county-level units of %d province(s) in %d blocks (%s)",
+             sum(len(p["counties"]) for p in parts), len(parts),
+             sum(len(p["blocks"]) for p in parts), compute.engine)
+    if compute.engine == "dask":
+        values = _on_dask(parts, compute)
+    else:
+        values = _in_memory(parts, started)
+    log.info("County-level units projected in %.1f s", time.perf_counter() - started)
+    regions = [code for p in parts for code in [*p["prefectures"], *p["counties"]]]
+    names = {**inputs.attrs["prefectures"],
+             **dict(zip(inputs["county"].values, inputs["county_name"].values))}
+    return xr.DataArray(
+        np.concatenate(values), dims=("unit", "indicator", "year", "quantile"),
+        coords={"unit": regions, "unit_name": ("unit", [names[r] for r in regions]),
+                "indicator": NAMES,
+                "indicator_unit": ("indicator", [INDICATORS[n][0] for n in NAMES]),
+                "year": province["year"].values, "quantile": list(QUANTILES.values()),
+                "quantile_name": ("quantile", list(QUANTILES))},
+        name="county_summary")
+
+
+def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: xr.Dataset,
+                   code: str, block_mib: float, dtype: str) -> dict:
+    """One province's block inputs (``arrays``: numpy, as :func:`project_block` takes them),
+    its draw ``blocks`` (slices), ``counties``, their prefecture codes (``members``) and
+    the ``prefectures`` reported."""
+    years = province["year"].values
+    steps = years[:-1]
+    chosen = inputs["county_province"].values == code
+    counties = inputs["county"].values[chosen]
+
+    def of_province(da, dims, wanted=years):
+        da = da.sel(region=code, drop=True) if "region" in da.dims else da
+        da = da.sel(year=wanted)
+        if "draw" not in da.dims:
+            da = da.expand_dims(draw=[0])
+        return np.ascontiguousarray(da.transpose(*dims).values, dtype=float)
+
+    arrays = {
+        "population": inputs["county_population"].isel(county=chosen)
+        .transpose("county", "sex", "age").values,
+        "factor": inputs["county_fertility_factor"].isel(county=chosen).values,
+        "asfr": of_province(rates["asfr"], ("year", "draw", "age")),
+        "mx": of_province(rates["mx"], ("year", "draw", "sex", "age")),
+        "srb": of_province(rates["srb"], ("year", "draw")),
+        "births_total": of_province(province["births_calendar"].sum("sex"), ("year", "draw")),
+        "migration_total": of_province(province["net_migration_by_age"].rename(
+            migration_region="region"), ("year", "draw", "sex", "age"), steps),
+    }
+    blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
+                         block_mib, dtype)
+    members = inputs["county_prefecture"].values[chosen]
+    reported = inputs.attrs["prefectures"]
+    return {"code": code, "counties": list(counties), "arrays": arrays, "blocks": blocks,
+            "members": members, "dtype": dtype,
+            "prefectures": [m for m in dict.fromkeys(members) if m in reported]}
+
+
+def draw_blocks(population_shape: tuple, draws: int, block_mib: float, dtype: str
+                ) -> list[slice]:
+    """Slices of ``draws`` such that a block's population state (counties x draws x sex x
+    age of ``dtype``; ``population_shape`` = (county, sex, age)) is at most ``block_mib``
+    MiB (at least one draw)."""
+    per_draw = int(np.prod(population_shape)) * np.dtype(dtype).itemsize
+    size = int(max(1, min(draws, block_mib * MIB // per_draw)))
+    return [slice(start, min(start + size, draws)) for start in range(0, draws, size)]
+
+
+def _block_args(part: dict, block: slice) -> tuple:
+    """The arguments of :func:`project_block` for one block of draws."""
+    a = part["arrays"]
+
+    def by_draw(x):
+        return x if x.shape[1] == 1 else x[:, block]
+
+    return (a["population"], a["factor"], by_draw(a["asfr"]), by_draw(a["mx"]),
+            by_draw(a["srb"]), a["births_total"][:, block], a["migration_total"][:, block],
+            part["dtype"])
+
+
+def province_draws(part: dict) -> np.ndarray:
+    """One province's indicator draws (county, indicator, year, draw), block by block in
+    this process."""
+    years = part["arrays"]["births_total"].shape
+    draws = np.empty((len(part["counties"]), len(NAMES)) + years)
+    for block in part["blocks"]:
+        project_block(*_block_args(part, block), out=draws[..., block])
+    return draws
+
+
+def _in_memory(parts: list[dict], started: float) -> list[np.ndarray]:
+    """Every province's summary; a province's quantiles are taken in a second thread
+    while the next province is projected (both release the GIL)."""
+    with ThreadPoolExecutor(max_workers=1) as quantiles:
+        pending = []
+        for i, part in enumerate(parts, 1):
+            pending.append(quantiles.submit(summarise_province, province_draws(part),
+                                            part["members"], part["prefectures"]))
+            log.info("  province %s (%d/%d, %d counties) projected at %.1f s", part["code"],
+                     i, len(parts), len(part["counties"]), time.perf_counter() - started)
+        return [p.result() for p in pending]
+
+
+def dask_draws(part: dict):
+    """One province's indicator draws as a Dask array (county, indicator, year, draw),
+    chunked over draw by its blocks."""
+    import dask
+    import dask.array as da
+
+    years = part["arrays"]["births_total"].shape[0]
+    chunks = [da.from_delayed(dask.delayed(_one_thread_block)(*_block_args(part, b)),
+                              shape=(len(part["counties"]), len(NAMES), years,
+                                     b.stop - b.start), dtype=float)
+              for b in part["blocks"]]
+    return da.concatenate(chunks, axis=-1)
+
+
+def _one_thread_block(*args):
+    """:func:`project_block` on one thread: a Dask worker process runs one task per core."""
+    import numba
+
+    numba.set_num_threads(1)
+    return project_block(*args)
+
+
+def _on_dask(parts: list[dict], compute: Compute) -> list[np.ndarray]:
+    """Every province's summary, computed as one Dask graph on the cluster."""
+    import dask
+
+    summaries = []
+    for part in parts:
+        draws = dask_draws(part).rechunk({3: -1})
+        units = len(part["prefectures"]) + len(part["counties"])
+        summaries.append(draws.map_blocks(
+            summarise_province, part["members"], part["prefectures"], dtype=float,
+            chunks=((units,), draws.chunks[1], draws.chunks[2], (len(QUANTILES),))))
+    with _client(compute):
+        return list(dask.compute(*summaries))
+
+
+@contextmanager
+def _client(compute: Compute):
+    """A Dask client: of the cluster at ``compute.address``, or of a new LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    if compute.address:
+        try:
+            client = Client(compute.address, timeout=30)
+        except OSError as err:
+            raise InputError(f"config, compute.address: got {compute.address!r}; no Dask "
+                             f"scheduler answered there ({err}).") from err
+        with client:
+            yield client
+        return
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # its start-up and shut-down lines are not the run's
+    try:
+        with LocalCluster(n_workers=compute.workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            log.info("Dask LocalCluster: %d worker processes at %s", compute.workers,
+                     cluster.scheduler_address)
+            yield client
+    finally:
+        quiet.setLevel(level)

@@ -1,0 +1,54 @@
+"""Counties within their province: projected with the province's rates, births raked to the
+province's and its net migrants shared by population, so that they add up to the province in
+every draw (method: :mod:`forecast.data.county_census`)."""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from forecast.demography.ccmpp import project
+
+
+def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
+                     inputs: xr.Dataset, dtype: str = "float64") -> xr.Dataset:
+    """The counties of the one province in ``inputs.attrs["counties_of"]`` (region = county
+    code) and their prefectures (sums of their counties), from the province's projection
+    ``province`` (its ``births_calendar`` and ``net_migration_by_age``) and the calibrated
+    ``rates``."""
+    [code] = inputs.attrs["counties_of"]
+    extra = ["county_name", "county_prefecture", "county_province"]
+    population = inputs["county_population"].drop_vars(extra).rename(county="region")
+    factor = inputs["county_fertility_factor"].drop_vars(extra).rename(county="region")
+
+    def of_province(da):
+        return da.sel(region=code, drop=True) if "region" in da.dims else da
+
+    steps = province["year"][:-1]  # the horizon year has no step
+    total = province["net_migration_by_age"].sel(migration_region=code, drop=True,
+                                                 year=steps)
+    counties = project(
+        population, asfr=of_province(rates["asfr"]) * factor, mx=of_province(rates["mx"]),
+        srb=of_province(rates["srb"]),
+        net_migration=xr.zeros_like(population).expand_dims(year=steps.values),
+        births_total=province["births_calendar"].sel(region=code).sum("sex"),
+        migration_total=total, dtype=dtype)
+    asfr = of_province(rates["asfr"]) * factor
+    counties["tfr"] = asfr.sum("age").sel(year=counties["year"]).transpose(
+        "region", "year", ...).assign_attrs(units="children per woman")
+    counties = counties.assign_coords(region_name=("region", inputs["county_name"].values))
+    return xr.concat([prefecture_sums(counties, inputs), counties], dim="region",
+                     data_vars="all", coords="different", compat="equals", join="outer")
+
+
+def prefecture_sums(counties: xr.Dataset, inputs: xr.Dataset) -> xr.Dataset:
+    """The prefectures of ``inputs.attrs["prefectures"]`` as sums of their counties (counts;
+    their ``tfr`` is left undefined)."""
+    members = inputs["county_prefecture"].rename(county="region")
+    parts = []
+    for code, name in inputs.attrs["prefectures"].items():
+        chosen = members["region"].values[members.values == code]
+        total = counties.sel(region=chosen).drop_vars("region_name").sum("region", skipna=False)
+        total["tfr"] = xr.full_like(total["tfr"], float("nan"))  # a rate: not a sum
+        parts.append(total.expand_dims(region=[code]).assign_coords(
+            region_name=("region", [name])))
+    return xr.concat(parts, dim="region")

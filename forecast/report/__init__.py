@@ -1,0 +1,1 @@
+"""Figures and the early-warning report's content and page."""

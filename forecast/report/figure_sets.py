@@ -1,0 +1,130 @@
+"""Which figures a run and a sweep write (the drawing itself is :mod:`forecast.report.plots`).
+
+A run's ``figures/`` (PNG, 150 dpi), for the nation and, when a run reports at most
+:data:`MAX_REGION_FIGURES` regions besides it, for each of them (a county run: the nation and
+the province):
+
+- ``births_tfr_<code>.png`` — fan chart of births and TFR with 80 %/95 % bands and the
+  observed history (published births; the UN's TFR estimates, which differ from the
+  projection's calibrated TFR of the observed years: that one reproduces NBS's births with
+  the census's women);
+- ``pyramid_<code>.png`` — the base year against the last projected year (median, 80 %);
+
+and, where the demand stage has a supply table, for every region but the nation:
+
+- ``childcare_gap_<year>.png``, ``kindergarten_gap_<year>.png`` — gaps by region, sorted,
+  with intervals, in :data:`GAP_YEAR` (or the last projected year if earlier).
+
+A sweep's ``figures/``: ``scenarios_<indicator>_<code>.png``, the scenarios' medians of the
+nation's births, TFR, population 0-2 and 3-5 (the reference with its 80 % band).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import xarray as xr
+
+from forecast.report import plots
+from forecast.planning.indicators import region_names
+
+#: A region-by-region figure set for at most this many regions besides the nation.
+MAX_REGION_FIGURES = 5
+#: The planning year of the gap figures (the end of the 15th five-year plan).
+GAP_YEAR = 2030
+#: Sweep figures: indicator -> (label, scale).
+SWEEP_INDICATORS = {
+    "births": ("出生人口（万人）Births (10k)", 1e4),
+    "tfr": ("总和生育率 TFR (children per woman)", 1.0),
+    "population_0_2": ("0-2岁人口（万人）Population 0-2 (10k)", 1e4),
+    "population_3_5": ("3-5岁人口（万人）Population 3-5 (10k)", 1e4),
+}
+GAPS = {"childcare_gap": ("托位缺口", "childcare places gap", "托位 places"),
+        "kindergarten_gap": ("幼儿园学位缺口", "kindergarten seats gap", "学位 seats")}
+
+
+def run_figures_writer(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
+                       inputs: xr.Dataset) -> Callable[[Path], None]:
+    """A writer of the run's ``figures/`` folder (see the module docstring)."""
+    return _folder_writer(lambda: run_figures(projection, indicators, inputs))
+
+
+def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
+                inputs: xr.Dataset):
+    """(file name, Figure) pairs of a run, drawn one at a time."""
+    names = region_names(projection)
+    national = inputs.attrs.get("national_region", str(projection["region"].values[0]))
+    regions = [str(r) for r in projection["region"].values]
+    shown = regions if len(regions) <= MAX_REGION_FIGURES + 1 else [national]
+    provinces = inputs.attrs.get("counties_of", [])
+    if len(provinces) == 1:  # a province's county run: the nation and the province
+        shown = [national, *provinces]
+    base, last = int(projection["year"].values[0]), int(projection["year"].values[-1])
+    for code in shown:
+        label = plots.region_label(code, names)
+        observed = _observed_births(inputs) if code == national else None
+        observed_tfr = _observed_tfr(inputs) if code == national else None
+        yield f"births_tfr_{code}.png", plots.births_tfr_fan(
+            indicators["births"].sel(region=code), indicators["tfr"].sel(region=code),
+            observed, observed_tfr, region_label=label,
+            observed_tfr_label="UN WPP 2024 估计 estimates")
+        yield f"pyramid_{code}.png", plots.population_pyramid(
+            projection["population"].sel(region=code), base, last, region_label=label)
+    year = min(GAP_YEAR, last)
+    for name, (zh, en, unit) in GAPS.items():
+        if name not in indicators:
+            continue
+        gap = indicators[name].sel(year=year).drop_sel(region=national, errors="ignore")
+        if gap.sizes["region"] and bool(gap.notnull().all()):
+            yield f"{name}_{year}.png", plots.demand_gap_bars(
+                gap, names, year=year, title=f"{zh}（正为缺口，负为富余）{en}",
+                unit_label=unit)
+
+
+def sweep_figures_writer(comparison: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer of a sweep's ``figures/`` folder from its comparison table."""
+    return _folder_writer(lambda: sweep_figures(comparison))
+
+
+def _folder_writer(figures: Callable) -> Callable[[Path], None]:
+    """A writer that creates a folder and saves the (file name, Figure) pairs that
+    ``figures()`` draws, one at a time, as PNGs in it."""
+    def write(folder: Path) -> None:
+        folder.mkdir()
+        for name, fig in figures():
+            plots.save_png(fig, folder / name)
+    return write
+
+
+def sweep_figures(comparison: pd.DataFrame, regions: list[str] | None = None):
+    """(file name, Figure) pairs: scenario lines of the key indicators for ``regions``
+    (default: the first region code of the table, the nation in China's runs)."""
+    regions = regions or [sorted(comparison["region_code"].unique())[0]]
+    for code in regions:
+        rows = comparison[comparison["region_code"] == code]
+        label = f"{code} {rows['region_name'].iloc[0]}"
+        for indicator, (ylabel, scale) in SWEEP_INDICATORS.items():
+            table = rows[rows["indicator"] == indicator]
+            if table.empty:
+                continue
+            yield f"scenarios_{indicator}_{code}.png", plots.scenario_lines(
+                table, indicator_label=ylabel, region_label=label,
+                reference=str(table["reference"].iloc[0]) or None, scale=scale)
+
+
+def _observed_births(inputs: xr.Dataset) -> xr.DataArray | None:
+    """Published national births (year), persons per year, where the inputs hold them."""
+    if "observed_births" not in inputs:
+        return None
+    return inputs["observed_births"].rename(observed_year="year").dropna("year")
+
+
+def _observed_tfr(inputs: xr.Dataset) -> xr.DataArray | None:
+    """The UN's estimates of the national TFR (year) up to the last observed year."""
+    pool, target = inputs.get("tfr_pool"), inputs.attrs.get("tfr_target")
+    if pool is None or target not in pool["pool_region"].values:
+        return None
+    last = int(inputs.attrs["last_observed_year"])
+    return pool.sel(pool_region=target, drop=True).sel(year=slice(last - 19, last))

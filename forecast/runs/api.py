@@ -1,0 +1,62 @@
+"""The Python API: the runs of the command lines as calls that return objects.
+
+:func:`project` composes the configuration exactly as ``forecast`` does (``configs/``, the
+same defaults and overrides), checks all of it before any work, and returns the run as a
+:class:`forecast.runs.result.Result` without writing anything; ``Result.save(path)`` writes
+the files the command line writes. :func:`backtest` does the same for ``task=backtest``;
+:func:`make_report` makes the early-warning report as ``forecast-report`` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig
+
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR
+from forecast.runs.config_check import check_config
+from forecast.runs.pipeline import run_backtest, run_projection
+from forecast.runs.result import BacktestResult, Result
+
+
+def compose_config(overrides: list[str] | None = None, config_name: str = "config"
+                   ) -> DictConfig:
+    """The configuration ``forecast`` (``config_name="config"``) or ``forecast-report``
+    (``"report"``) would run with these Hydra overrides, e.g. ``["horizon=2030"]``."""
+    if GlobalHydra.instance().is_initialized():
+        raise RuntimeError("forecast.project() cannot compose a configuration inside a "
+                           "running Hydra application; call forecast.runs.pipeline."
+                           "run_projection(cfg) with the application's config instead.")
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides or []))
+
+
+def project(overrides: list[str] | None = None) -> Result:
+    """Run the projection of ``forecast <overrides>`` in memory; raises
+    :class:`forecast.core.errors.InputError` (option, value, expected) before any work when
+    the configuration is not valid."""
+    cfg = compose_config(overrides)
+    if cfg.get("task", "project") != "project":
+        raise InputError(f"config, task: got {cfg.task!r}; expected project "
+                         "(forecast.backtest() runs a backtest).")
+    check_config(cfg)
+    return run_projection(cfg, overrides)
+
+
+def backtest(overrides: list[str] | None = None) -> BacktestResult:
+    """Run the rolling-origin backtest of ``forecast task=backtest <overrides>`` (e.g.
+    ``["experiment=tfr_backtest_smoke"]``) in memory."""
+    cfg = compose_config(["task=backtest", *(overrides or [])])
+    check_config(cfg)
+    return run_backtest(cfg, overrides)
+
+
+def make_report(overrides: list[str] | None = None) -> Path | None:
+    """Make the early-warning report of ``forecast-report <overrides>``; returns its folder
+    (None when another run held the lock)."""
+    from forecast.runs import report_cli
+
+    return report_cli.make_report(compose_config(overrides, config_name="report"), overrides)

@@ -1,0 +1,241 @@
+"""One run: configuration in, files out. ``run(cfg, out_dir)`` is what the CLI calls."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from pathlib import Path
+
+import pandas as pd
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from forecast.core.errors import InputError
+from forecast.core.paths import CONFIG_DIR, DATA_DIR
+from forecast.core.registry import QUANTILES
+from forecast.core.run_files import VERSION, run_header, utc_now
+from forecast.data import load_new_residents, load_supply
+from forecast.models.fertility.trajectory import TfrTrajectoryFertility
+from forecast.planning.demand import demand_indicators
+from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
+                                          planner_indicators, region_names, rounded_long,
+                                          rounded_wide, summary_table, wide_table)
+from forecast.projection.evaluate import backtest, summarise
+from forecast.projection.observed_check import (life_expectancy_summary, observed_comparison,
+                                                provincial_comparison)
+from forecast.projection.project import checked_horizon, project_inputs
+from forecast.projection.scenario import Scenario
+from forecast.regions.county_engine import Compute
+from forecast.runs.config_check import check_config, estimate_memory
+from forecast.runs.result import BacktestResult, Result
+from forecast.runs.run_folder import RunFolder
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: DictConfig, out_dir: Path, overrides: list[str] | None = None,
+        sweep_member: bool = False) -> list[Path]:
+    """Run ``cfg.task``: ``project`` (:func:`run_projection`) or ``backtest``
+    (:func:`run_backtest`) and publish its files in ``out_dir``; a projection that is a
+    member of a sweep also writes the draws of its key indicators (:mod:`forecast.runs.sweep`).
+
+    The run folder is checked (and its staging folder created) before any work; nothing
+    is written unless every stage succeeds (:class:`forecast.runs.run_folder.RunFolder`)."""
+    check_config(cfg)  # every option (task, output.projection, ...) and the memory needed
+    started = time.perf_counter()
+    with RunFolder(out_dir, needed_bytes=output_bytes(cfg)) as folder:
+        written = folder.publish(run_config(cfg, overrides, sweep_member=sweep_member).files())
+    log.info("Wrote %s in %.1f s", ", ".join(str(p) for p in written),
+             time.perf_counter() - started)
+    return written
+
+
+def run_config(cfg: DictConfig, overrides: list[str] | None = None,
+               sweep_member: bool = False) -> Result | BacktestResult:
+    """The run of a checked ``cfg`` in memory: :func:`run_projection` or
+    :func:`run_backtest`, by ``cfg.task``."""
+    if cfg.get("task", "project") == "backtest":
+        return run_backtest(cfg, overrides)
+    return run_projection(cfg, overrides, sweep_member=sweep_member)
+
+
+def output_bytes(cfg: DictConfig) -> int:
+    """A generous estimate of the size of a run's files (bytes), for the free-space check:
+    projection.nc holds (region, sex, age, year) for every stored draw or quantile."""
+    if cfg.get("task", "project") != "project":
+        return 10 * 2**20
+    size = estimate_memory(cfg)
+    stored = size.draws if cfg.output.projection == "draws" else len(QUANTILES)
+    return int(1.5 * size.array_bytes / size.draws * stored) + 20 * 2**20
+
+
+def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
+                   sweep_member: bool = False) -> Result:
+    """Load, project and summarise: the :class:`Result` whose files are ``forecast.csv``,
+    ``demand.csv``, ``projection.nc``, ``posterior.nc`` (Bayesian fertility only),
+    ``figures/`` (unless ``plots=false``), ``indicator_draws.nc`` (members of a sweep) and
+    ``run.json``."""
+    started = time.perf_counter()
+    started_at = utc_now()
+    log.info("Loading data (%s)", cfg.data._target_)
+    inputs = instantiate(cfg.data)
+    _log_provinces(inputs)
+    horizon = checked_horizon(inputs, cfg.horizon)
+    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
+    fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
+                                                                     "migration"))
+    scenario = Scenario.from_config(cfg.get("scenario"))
+    log.info("Scenario %s", scenario.describe())
+    compute = Compute.from_config(cfg.get("compute"))
+    projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
+                                level_years=level_years(cfg), scenario=scenario,
+                                dtype=str(cfg.get("precision", "float64")), compute=compute)
+    counties = projection.get("county_summary")
+    if counties is not None:  # counties in blocks: their quantiles only
+        projection = projection.drop_dims(["unit", "indicator", "quantile"])
+    projection = projection.assign_attrs(scenario=scenario.name,
+                                         source=inputs.attrs["description"],
+                                         data_sha256=inputs.attrs["data_sha256"],
+                                         forecast_version=VERSION)
+    if not bool(projection["population"].notnull().all()):
+        raise ValueError("the projection produced missing population values; nothing written")
+    indicators = planner_indicators(projection)
+    names = region_names(projection)
+    demand_table = None
+    if demand_inputs is not None:
+        demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
+        demand_table = rounded_wide(wide_table(
+            {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
+            | demand, names, bounds=("childcare_gap", "kindergarten_gap")))
+        indicators |= demand
+    table = summary_table(indicators, scenario.name, names)
+    if counties is not None:
+        table = ordered(pd.concat([table, county_table(counties, scenario.name)]),
+                        list(indicators))
+    check_quantile_order(table)
+    diagnostics = getattr(fertility, "diagnostics", {})
+    posterior = getattr(fertility, "idata", None)
+    metadata = {
+        **run_header("project", _plain(cfg), overrides, started_at),
+        "data": {"description": inputs.attrs["description"],
+                 "sha256": inputs.attrs["data_sha256"],
+                 "files": [_relative(p) for p in inputs.attrs["source_files"]],
+                 "base_year": inputs.attrs["base_year"],
+                 "last_observed_year": inputs.attrs["last_observed_year"],
+                 "jump_off_year": projection.attrs["jump_off_year"]},
+        "fertility_diagnostics": diagnostics,
+        "mortality_diagnostics": getattr(mortality, "diagnostics", {}),
+        "observed_years": observed_comparison(
+            projection, inputs, inputs.attrs.get("national_region", str(inputs["region"].values[0]))),
+        "young_ages": inputs.attrs.get("young_ages_report", []),
+        "provinces": {"history": inputs.attrs.get("provincial_report", []),
+                      "observed_years": provincial_comparison(projection, inputs)},
+        "life_expectancy_at_birth": life_expectancy_summary(
+            projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),
+        "counties": _counties_summary(inputs, counties, compute),
+        "projection": {"regions": int(projection.sizes["region"]),
+                       "draws": int(projection.sizes["draw"]),
+                       "stored": cfg.output.projection,
+                       "horizon": int(cfg.horizon),
+                       "migration_clamped_persons": float(projection["migration_clamped"].sum())},
+        "python": platform.python_version(),
+    }
+    return Result(projection=projection, forecast=rounded_long(table), demand=demand_table,
+                  posterior=posterior, config=_plain(cfg), metadata=metadata,
+                  indicators=indicators, inputs=inputs, sweep_member=sweep_member,
+                  started=started)
+
+
+def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
+    """run.json's account of the county-level units (None when there are none)."""
+    if "county_population" not in inputs:
+        return None
+    return {"units": int(inputs.sizes["county"]),
+            "provinces": list(inputs.attrs["counties_of"]),
+            "draws_kept": counties is None,
+            "engine": "memory" if counties is None else compute.engine,
+            "block_mib": None if counties is None else compute.block_mib,
+            "address": compute.address if counties is not None else None}
+
+
+def _log_provinces(inputs) -> None:
+    """One line on where the provinces' fertility levels and migration history come from."""
+    report = inputs.attrs.get("provincial_report")
+    if not report:
+        return
+    census = sum(r["fertility_method"].startswith("census") for r in report)
+    steps = inputs["province_net_migration"]["migration_step"].values
+    log.info("Provinces: fertility levels of %d from published births, %d from the census; "
+             "net migration estimated for the steps %d-%d", len(report) - census, census,
+             steps.min(), steps.max())
+
+
+def level_years(cfg: DictConfig) -> dict[str, int]:
+    """Years whose mean calibration factor the forecast keeps (config ``calibration``)."""
+    node = cfg.get("calibration") or {}
+    return {"fertility": int(node.get("fertility_level_years", 1)),
+            "mortality": int(node.get("mortality_level_years", 3))}
+
+
+def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:
+    """Standards, supply and planned new residents for the demand stage (None if disabled);
+    read before the projection so that bad tables stop the run early."""
+    node = cfg.get("demand")
+    if node is None or not node.get("enabled", False):
+        return None
+    standards = OmegaConf.to_container(node, resolve=True)
+    data_dir = cfg.data.get("data_dir")
+    supply = (load_supply(node.supply_file, regions, data_dir, last_year=horizon)
+              if node.get("supply_file") else None)
+    plan = node.childcare.new_residential.get("new_residents_file")
+    new_residents = load_new_residents(plan, regions, data_dir) if plan else None
+    return {"standards": standards, "supply": supply, "new_residents": new_residents}
+
+
+def _plain(cfg: DictConfig) -> dict:
+    """The resolved configuration as plain containers."""
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def run_backtest(cfg: DictConfig, overrides: list[str] | None = None) -> BacktestResult:
+    """Rolling-origin backtest of the fertility models named in ``cfg.backtest.models``:
+    every scored forecast, the summary table and ``run.json``'s content."""
+    started = time.perf_counter()
+    started_at = utc_now()
+    spec = cfg.backtest
+    models = {name: _model_factory(cfg, name) for name in spec.models}
+    origins = list(range(int(spec.first_origin), int(spec.last_origin) + 1))
+    scores, diagnostics = backtest(models, origins, int(spec.max_horizon),
+                                   regions=list(spec.regions) if spec.get("regions") else None,
+                                   births=bool(spec.births), data_dir=spec.get("data_dir"))
+    metadata = {**run_header("backtest", _plain(cfg), overrides, started_at),
+                "fertility_diagnostics": diagnostics}
+    return BacktestResult(scores=scores, summary=summarise(scores), config=_plain(cfg),
+                          metadata=metadata, started=started)
+
+
+def _model_factory(cfg: DictConfig, option: str):
+    """A factory of fresh fertility models from ``configs/fertility/<option>.yaml`` with the
+    backtest's draws and per-model overrides, interpolations resolved against ``cfg``."""
+    path = Path(CONFIG_DIR) / "fertility" / f"{option}.yaml"
+    if not path.is_file():
+        raise InputError(f"config, backtest.models: got {option!r}; expected one of "
+                         f"{sorted(p.stem for p in path.parent.glob('*.yaml'))}.")
+    conf = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
+    OmegaConf.set_struct(conf, False)
+    model_cfg = OmegaConf.merge(OmegaConf.load(path), {"draws": cfg.backtest.draws},
+                                cfg.backtest.get("overrides", {}).get(option, {}))
+    OmegaConf.update(conf, "fertility", model_cfg, merge=False)
+    target = get_class(conf.fertility._target_)
+    if not issubclass(target, TfrTrajectoryFertility):
+        raise InputError(f"config, backtest.models: got {option!r}; expected a model that "
+                         "forecasts TFR (bayes, rw_drift, arima, ets, constant_tfr).")
+    return lambda: instantiate(conf.fertility)
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(DATA_DIR.parent))
+    except ValueError:
+        return str(path)

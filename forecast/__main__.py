@@ -1,3 +1,5 @@
+"""``python -m forecast``: the command line ``forecast``."""
+
 from forecast.runs.cli import main
 
 main()

@@ -6,6 +6,7 @@ checked, also those inside functions. The modules at the top (``forecast/__init_
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,23 @@ def test_an_upward_import_is_reported(tmp_path, statement):
     assert len(problems) == 1
     assert problems[0].startswith("forecast/demography/ccmpp.py:") and " demography imports " \
         in problems[0]
+
+
+TESTS = Path(__file__).parent
+
+
+def test_test_folders_mirror_the_layers():
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert folders <= set(LAYERS) | {"cli"}, folders - set(LAYERS) - {"cli"}
+
+
+def test_only_tests_under_cli_start_a_command_line():
+    """A test that starts ``forecast`` or ``forecast-report`` in a subprocess lives in
+    tests/cli/ (marked ``cli``), so the in-process suite can run apart: ``pytest -m 'not cli'``."""
+    starts = re.compile(r'"-m",\s*"forecast"|"forecast-report"|bin" / "forecast')
+    found = [str(p.relative_to(TESTS)) for p in TESTS.rglob("test_*.py")
+             if p.parent.name != "cli" and p != Path(__file__)
+             and starts.search(p.read_text(encoding="utf-8"))]
+    assert found == []
+    for path in (TESTS / "cli").glob("test_*.py"):
+        assert "pytest.mark.cli" in path.read_text(encoding="utf-8"), path.name

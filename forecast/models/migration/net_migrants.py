@@ -1,4 +1,4 @@
-"""Migration models: each gives net migrants by sex and single year of age per step:
+"""Net migrants by sex and single year of age per step, four models:
 ``zero``, ``wpp`` (the nation's WPP total shared by population), ``provincial_trend``
 (each province's own recent history, adding up to the nation) and ``file`` (a user's table).
 

@@ -1,6 +1,6 @@
-"""Mortality models: each turns the inputs into single-year death rates per projection step.
+"""Constant mortality: the WPP period rates of each calendar year, held after the last period.
 
-A model has ``rates(inputs, years) -> xr.DataArray`` giving ``mx`` (region, sex, age, year[,
+A mortality model has ``rates(inputs, years) -> xr.DataArray`` giving ``mx`` (region, sex, age, year[,
 draw]) in deaths per person-year for each calendar year in ``years`` (a projection step uses
 the mean of the two calendar years it overlaps, :mod:`forecast.demography.ccmpp`).
 """

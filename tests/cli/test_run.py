@@ -13,6 +13,9 @@ import xarray as xr
 
 from forecast.planning.indicators import COLUMNS, INDICATORS, check_quantile_order
 
+pytestmark = pytest.mark.cli  # starts the command line in a subprocess
+
+
 PROVINCES = 31
 DEMAND_INDICATORS = [
     "childcare_places_standard", "childcare_places_standard_affordable",
@@ -190,3 +193,19 @@ def test_demand_table_is_wide_with_chinese_names(default_run):
     assert wide["region_code"].nunique() == PROVINCES + 1
     assert wide.loc[wide["region_code"] == "440000", "region_name"].iloc[0] == "广东省"
     assert not wide.duplicated(["region_code", "year"]).any()
+
+
+def test_default_run_reports_the_observed_years_within_tolerance(tmp_path):
+    from tests.cli.test_run import _forecast
+
+    out = tmp_path / "run"
+    _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=tmp_path, few_draws=False)
+    meta = json.loads((out / "run.json").read_text())
+    years = meta["observed_years"]["years"]
+    assert sorted(years) == ["2020", "2021", "2022", "2023"]
+    for year, row in years.items():
+        for name in ("births", "deaths", "population_yearend"):
+            assert row[name]["within_tolerance"], (year, name, row[name])
+    assert meta["data"]["jump_off_year"] == 2023
+    assert {r["age_group"] for r in meta["young_ages"]} == {"0", "1-4", "5-9"}
+    assert set(meta["life_expectancy_at_birth"]["2035"]) == {"female", "male"}

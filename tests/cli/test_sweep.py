@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -16,8 +15,11 @@ import xarray as xr
 from forecast.planning.comparison import COLUMNS, comparison_table
 from forecast.planning.indicators import QUANTILES
 from forecast.core.run_files import INDICATOR_DRAWS_NC
-from forecast.runs.sweep import _labelled, sweep_members
+from forecast.runs.sweep import sweep_members
 from forecast.report.sweep_summaries import REPORTS
+
+pytestmark = pytest.mark.cli  # starts the command line in a subprocess
+
 
 SMOKE = ["fertility=rw_drift", "fertility.draws=20", "horizon=2026"]
 REGIONS = 32
@@ -138,21 +140,3 @@ def test_a_failed_member_fails_the_sweep_and_keeps_the_others(tmp_path):
     assert (tmp_path / "out" / "0" / "forecast.csv").is_file()
     assert not (tmp_path / "out" / "1").exists()
     assert not (tmp_path / "out" / "comparison.csv").exists()
-
-
-def test_members_sharing_a_name_are_told_apart_by_their_overrides():
-    members = _labelled([
-        {"folder": "0", "scenario": "low", "overrides": ["scenario=low", "seed=1"]},
-        {"folder": "1", "scenario": "low", "overrides": ["scenario=low", "seed=2"]},
-        {"folder": "2", "scenario": "medium", "overrides": ["scenario=medium", "seed=1"]}])
-    assert [m["label"] for m in members] == ["low [seed=1]", "low [seed=2]", "medium"]
-
-
-def test_comparison_without_the_reference_leaves_differences_empty():
-    draws = xr.DataArray(np.arange(12.0).reshape(1, 3, 4), dims=("region", "year", "draw"),
-                         coords={"region": ["000000"], "year": [2024, 2025, 2026],
-                                 "region_name": ("region", ["全国"])},
-                         attrs={"units": "persons per year"})
-    table = comparison_table({"low": xr.Dataset({"births": draws})}, None)
-    assert len(table) == 3 and table["diff_median"].isna().all()
-    assert table["median"].tolist() == [1.5, 5.5, 9.5]

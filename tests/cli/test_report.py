@@ -17,8 +17,10 @@ import pytest
 
 from forecast.planning.warning import ALERT_COLUMNS, LEVELS
 
-sys.path.insert(0, str(Path(__file__).parent))
-from browser import open_page, require_chromium  # noqa: E402
+from tests.browser import open_page, require_chromium
+
+pytestmark = pytest.mark.cli  # starts the command line in a subprocess
+
 
 FAST = ["fertility=rw_drift", "fertility.draws=30", "horizon=2028"]
 FILES = ("report.html", "alerts.csv", "alerts.json")

@@ -17,7 +17,7 @@ from forecast.core.errors import InputError
 from forecast.data import PROVINCES, load_china_census, load_wpp
 from forecast.data.census import CENSUS_COUNT_RANGE
 from forecast.data.wpp import ASFR_RANGE, MX_RANGE, VITAL_RANGES, WPP_POPULATION_RANGE
-from tests.test_bad_inputs import (ASFR, ASFR_ROW, CENSUS, CENSUS_ROW, LOADERS, MX, POP,
+from tests.data.test_bad_inputs import (ASFR, ASFR_ROW, CENSUS, CENSUS_ROW, LOADERS, MX, POP,
                                    POP_ROW, TARGET_ROW, VALUE_COLUMN, VITAL, delete_lines,
                                    line_of, lines_of, load_census, load_jpn, problem_line,
                                    raises_input_error, read_rows, set_cell, write_rows)

@@ -3,8 +3,6 @@ the provincial projection add up to it in every draw, with official codes and Ch
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -106,20 +104,6 @@ def test_bad_county_selection_is_refused(overrides, match):
     assert error is not None and match in str(error)
 
 
-def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
-                           f"data.province={CHONGQING}", *SMOKE, "plots=false",
-                           f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
-                        encoding="utf-8-sig")
-    counties = table[~table["region_code"].isin(["000000", CHONGQING, "500100", "500200"])]
-    assert counties["region_code"].nunique() == 38
-    assert counties["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
-    assert {"births", "population_0_2", "population_3_5"} <= set(counties["indicator"])
-
-
 def test_memory_estimate_counts_the_provinces_county_units():
     from forecast.runs.config_check import MAX_COUNTY_UNITS, _regions
 
@@ -127,27 +111,6 @@ def test_memory_estimate_counts_the_provinces_county_units():
     assert _regions(data, {}) == 32 + 38 + 2  # nation and provinces, counties, prefectures
     # in blocks, counties add their largest province's indicator draws, not their population
     assert _regions(_compose().data, {}) == 32 + -(-MAX_COUNTY_UNITS * 14 // 202)
-
-
-def test_cli_projects_every_county_of_china_in_blocks(tmp_path):
-    """data=china_counties without a province: all 2,989 units with their names, 334
-    prefectures; the base year's county births add up to their province's in the CSV."""
-    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
-                           "fertility=rw_drift", "fertility.draws=8", "horizon=2022",
-                           "plots=false", f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
-                        encoding="utf-8-sig")
-    codes = set(table["region_code"])
-    units = county_units(read_regions(DATA_DIR / "china_census2020_regions.csv"))
-    assert set(units["region_code"]) <= codes and len(codes) == 1 + 31 + 334 + 2989
-    assert table["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
-    births = table[(table["indicator"] == "births") & (table["year"] == 2020)]
-    births = births.set_index("region_code")["median"]
-    summed = births[units["region_code"]].groupby(units["province_code"].to_numpy()).sum()
-    # each county's row is rounded to 0.1 person
-    np.testing.assert_allclose(summed, births[summed.index], rtol=0, atol=0.05 * 186)
 
 
 def test_county_units_add_up_to_their_provinces_census_totals():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -138,22 +137,6 @@ def test_observed_rows_in_another_unit_are_refused(data_dir):
 def test_until_cuts_the_observed_series(census):
     cut = load_china_census(regions=["440000"], until=2021)
     assert int(cut["observed_year"].max()) == 2021 and cut.attrs["jump_off_year"] == 2021
-
-
-def test_default_run_reports_the_observed_years_within_tolerance(tmp_path):
-    from tests.test_run import _forecast
-
-    out = tmp_path / "run"
-    _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=tmp_path, few_draws=False)
-    meta = json.loads((out / "run.json").read_text())
-    years = meta["observed_years"]["years"]
-    assert sorted(years) == ["2020", "2021", "2022", "2023"]
-    for year, row in years.items():
-        for name in ("births", "deaths", "population_yearend"):
-            assert row[name]["within_tolerance"], (year, name, row[name])
-    assert meta["data"]["jump_off_year"] == 2023
-    assert {r["age_group"] for r in meta["young_ages"]} == {"0", "1-4", "5-9"}
-    assert set(meta["life_expectancy_at_birth"]["2035"]) == {"female", "male"}
 
 
 def test_young_ages_follow_the_rule_and_keep_provinces_adding_up(census):

@@ -68,8 +68,9 @@ def _gone(marker: str, seconds: float = 10.0) -> bool:
     return False
 
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(),
-                                reason="needs /proc to find worker processes")
+pytestmark = [pytest.mark.cli,  # starts the command line in a subprocess
+              pytest.mark.skipif(not Path("/proc/self/cmdline").exists(),
+                                 reason="needs /proc to find worker processes")]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -1,0 +1,1 @@
+"""Tests that start the command lines in a subprocess (marked cli)."""

@@ -1,0 +1,51 @@
+"""County runs through the command line: the planner table of the county-level units."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.core.paths import DATA_DIR
+from forecast.data.county_census import county_units, read_regions
+from tests.regions.test_counties import CHONGQING, SMOKE
+
+pytestmark = pytest.mark.cli  # starts the command line in a subprocess
+
+
+def test_cli_writes_the_planner_table_of_chongqings_counties(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
+                           f"data.province={CHONGQING}", *SMOKE, "plots=false",
+                           f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    counties = table[~table["region_code"].isin(["000000", CHONGQING, "500100", "500200"])]
+    assert counties["region_code"].nunique() == 38
+    assert counties["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
+    assert {"births", "population_0_2", "population_3_5"} <= set(counties["indicator"])
+
+
+def test_cli_projects_every_county_of_china_in_blocks(tmp_path):
+    """data=china_counties without a province: all 2,989 units with their names, 334
+    prefectures; the base year's county births add up to their province's in the CSV."""
+    done = subprocess.run([sys.executable, "-m", "forecast", "data=china_counties",
+                           "fertility=rw_drift", "fertility.draws=8", "horizon=2022",
+                           "plots=false", f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "out" / "forecast.csv", dtype={"region_code": str},
+                        encoding="utf-8-sig")
+    codes = set(table["region_code"])
+    units = county_units(read_regions(DATA_DIR / "china_census2020_regions.csv"))
+    assert set(units["region_code"]) <= codes and len(codes) == 1 + 31 + 334 + 2989
+    assert table["region_name"].str.match(r"^[\u4e00-\u9fff]+$").all()
+    births = table[(table["indicator"] == "births") & (table["year"] == 2020)]
+    births = births.set_index("region_code")["median"]
+    summed = births[units["region_code"]].groupby(units["province_code"].to_numpy()).sum()
+    # each county's row is rounded to 0.1 person
+    np.testing.assert_allclose(summed, births[summed.index], rtol=0, atol=0.05 * 186)

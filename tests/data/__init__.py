@@ -1,0 +1,1 @@
+"""Tests of forecast.data: every input table read and checked."""

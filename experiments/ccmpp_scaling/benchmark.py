@@ -29,7 +29,7 @@ def _inputs(draws: int, seed: int = 1):
                          coords={"draw": np.arange(draws)})
     rates = {"asfr": asfr["asfr"] * noise, "srb": asfr["srb"],
              "mx": ConstantMortality().rates(inputs, STEPS),
-             "net_migration": WppMigration().rates(inputs, STEPS)}
+             "net_migration": WppMigration().rates(inputs, STEPS)["net_migration"]}
     return inputs["population"], rates
 
 

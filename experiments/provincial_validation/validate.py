@@ -55,7 +55,7 @@ LEVELS = {"last year": (1, False), "mean of 3 years": (3, False), "mean of 5 yea
 def factor_history(inputs: xr.Dataset) -> xr.DataArray:
     """Observed factors (region, year) as the run computes them (the inputs' report, as in
     run.json)."""
-    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    report = {r["region"]: r for r in inputs.provincial_report}
     return xr.DataArray(
         [[report[c]["factor_history"].get(y, np.nan) for y in range(2005, 2020)]
          for c in CODES], dims=("region", "year"),
@@ -73,7 +73,7 @@ def old_child_woman_ratio(inputs: xr.Dataset) -> xr.DataArray:
 
 def fertility_hindcast(inputs: xr.Dataset) -> pd.DataFrame:
     history = factor_history(inputs)
-    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    report = {r["region"]: r for r in inputs.provincial_report}
     references = {
         "census child-woman ratio (plain)": old_child_woman_ratio(inputs).sel(region=CODES),
         "census child-woman ratio (age-standardised)": xr.DataArray(
@@ -130,11 +130,11 @@ def population_holdout() -> pd.DataFrame:
 def birth_rates() -> pd.DataFrame:
     inputs = load_china_census()
     published = inputs["observed_province_population_yearend"]
-    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    report = {r["region"]: r for r in inputs.provincial_report}
     rows = []
-    old = inputs.copy()
     factor = old_child_woman_ratio(inputs)
-    old["asfr"] = inputs["asfr"].sel(region=NATION_CODE) * factor
+    old = inputs.replace(arrays=inputs.arrays.assign(
+        asfr=inputs["asfr"].sel(region=NATION_CODE) * factor))
     for label, data in (("indirect standardisation", inputs), ("old child-woman ratio", old)):
         result = project_inputs(data, ConstantFertility(), LeeCarterMortality(draws=1),
                                 ProvincialTrendMigration(), 2024).isel(draw=0)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.data.common import SEX, cached, config_int, finish, year_column
 from forecast.data.nbs import (OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_series,
                                province_series)
@@ -174,7 +175,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                       province_observed_file: str | Path | None = PROVINCE_OBSERVED_FILE,
                       provincial: dict | None = None,
                       province_migrants_file: str | Path | None = PROVINCE_MIGRANTS
-                      ) -> xr.Dataset:
+                      ) -> Inputs:
     """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
 
     The census is aligned to 1 July 2020, the start of the projection's annual steps, by
@@ -320,10 +321,10 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     ds = finish(ds, CENSUS_YEAR, until, files,
                  "China 2020 census (1 Nov 2020, aligned to 1 July 2020) with UN WPP 2024 "
                  f"national rates ({national_rates})")
-    return ds.assign_attrs(national_region=NATION_CODE, census_date="2020-11-01",
-                           jump_off_year=int(jump_off),
-                           tfr_target=national_rates,
-                           report_regions=[NATION_CODE] + [c for c in wanted if c != NATION_CODE])
+    return Inputs.from_dataset(ds, national_region=NATION_CODE, census_date="2020-11-01",
+                               jump_off_year=int(jump_off), tfr_target=national_rates,
+                               report_regions=[NATION_CODE] + [c for c in wanted
+                                                               if c != NATION_CODE])
 
 
 def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,

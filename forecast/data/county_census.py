@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_POPULATION, CENSUS_SHIFT_YEARS,
                                   CENSUS_YEAR, _split_open_group, load_china_census)
 from forecast.data.common import SEX, year_column
@@ -60,7 +61,7 @@ CWR_YEARS = slice(2015, 2019)
 def load_china_counties(province: str | int | None = None, prefecture: str | int | None = None,
                         county_file: str = COUNTY_POPULATION, regions_file: str = REGIONS,
                         data_dir: str | Path | None = None, regions: list | None = None,
-                        **census_options) -> xr.Dataset:
+                        **census_options) -> Inputs:
     """The inputs of ``load_china_census`` for the nation and provinces (``regions`` is
     ignored: the provinces reported are the counties'), plus the county-level units of
     ``province`` (of every province when ``province`` and ``prefecture`` are both null):
@@ -87,7 +88,7 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     path = folder / county_file
     counts = county_counts(path, list(units["region_code"]))
     wpp = read_wpp_population(folder / WPP_POPULATION)
-    wpp = wpp[(wpp["region"] == inputs.attrs["tfr_target"]) & (wpp["year"] == CENSUS_YEAR)]
+    wpp = wpp[(wpp["region"] == inputs.tfr_target) & (wpp["year"] == CENSUS_YEAR)]
     values, starts = _split_open_group(counts["values"], counts["starts"], wpp,
                                        folder / WPP_POPULATION)
     aligned = graduate_counts(values, starts, shift=CENSUS_SHIFT_YEARS)
@@ -117,14 +118,14 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     coords = {"county_name": ("county", units["county"].to_list()),
               "county_prefecture": ("county", units["prefecture_code"].to_list()),
               "county_province": ("county", units["province_code"].to_list())}
-    ds = inputs.assign(county_population=population.assign_attrs(units="persons"),
-                       county_fertility_factor=factor).assign_coords(coords)
-    files = list(inputs.attrs["source_files"]) + [str(path), str(folder / regions_file)]
+    ds = inputs.arrays.assign(county_population=population.assign_attrs(units="persons"),
+                              county_fertility_factor=factor).assign_coords(coords)
+    files = list(inputs.source_files) + [str(path), str(folder / regions_file)]
     where = codes[0] if len(codes) == 1 else f"{len(codes)} provinces"
-    return ds.assign_attrs(
-        counties_of=codes, prefectures=prefectures, source_files=files,
-        report_regions=[inputs.attrs["national_region"], *codes, *prefectures, *reported],
-        description=inputs.attrs["description"] + f"; {len(counts['codes'])} county-level "
+    return inputs.replace(
+        arrays=ds, counties_of=codes, prefectures=prefectures, source_files=files,
+        report_regions=[inputs.nation, *codes, *prefectures, *reported],
+        description=inputs.description + f"; {len(counts['codes'])} county-level "
         f"units of {where} from the census")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.data.common import (SEX, SEX_OR_BOTH, THOUSAND, annual_series, cached,
                                   check_years, config_int, file_digest, finish, select,
                                   year_column)
@@ -227,7 +228,7 @@ def _tfr_pool(vital: pd.DataFrame, until: int) -> xr.DataArray:
 
 
 def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = None,
-             data_dir: str | Path | None = None) -> xr.Dataset:
+             data_dir: str | Path | None = None) -> Inputs:
     """Inputs for one WPP 2024 region, starting from its 1 July population of ``base_year``.
 
     ``base_year`` must be one of the quinquennial years in the population file (1950...2020).
@@ -255,7 +256,7 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     files = [pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
     ds = finish(ds, int(base_year), until, files,
                  f"UN WPP 2024, {name} ({region}), base population 1 July {base_year}")
-    return ds.assign_attrs(tfr_target=region)
+    return Inputs.from_dataset(ds, tfr_target=region)
 
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
+
 #: Largest relative differences accepted in the observed years (planners' check).
 TOLERANCES = {"births": 0.005, "deaths": 0.02, "population_yearend": 0.003}
 
 
-def observed_comparison(projection: xr.Dataset, inputs: xr.Dataset, region: str) -> dict:
+def observed_comparison(projection: xr.Dataset, inputs: Inputs, region: str) -> dict:
     """Per observed year from the base year to the jump-off: observed and projected (median
     over draws) national births, deaths (persons per calendar year) and population at 31
     December (persons), their relative difference, whether it is within
@@ -46,8 +48,8 @@ def observed_comparison(projection: xr.Dataset, inputs: xr.Dataset, region: str)
         rows[str(year)] = row
     return {"tolerance_percent": {k: 100 * v for k, v in TOLERANCES.items()},
             "years": rows,
-            "births_derived_from_crude_rate": inputs.attrs.get("observed_births_derived", []),
-            "deaths_derived_from_crude_rate": inputs.attrs.get("observed_deaths_derived", [])}
+            "births_derived_from_crude_rate": list(inputs.observed_births_derived),
+            "deaths_derived_from_crude_rate": list(inputs.observed_deaths_derived)}
 
 
 def life_expectancy_summary(projection: xr.Dataset, years: list[int]) -> dict:
@@ -74,7 +76,7 @@ def life_expectancy_summary(projection: xr.Dataset, years: list[int]) -> dict:
 PROVINCE_TOLERANCE = 0.01
 
 
-def provincial_comparison(projection: xr.Dataset, inputs: xr.Dataset) -> dict:
+def provincial_comparison(projection: xr.Dataset, inputs: Inputs) -> dict:
     """Per province and observed year from the base year: published and projected (median
     over draws) population at 31 December (persons) and their relative difference."""
     if "observed_province_population_yearend" not in inputs:

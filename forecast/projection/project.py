@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
 from forecast.regions.county_projection import project_counties
 from forecast.regions.county_engine import Compute, county_summaries
@@ -20,9 +21,9 @@ from forecast.demography.calibration import apply_factors, calibration_factors
 log = logging.getLogger(__name__)
 
 
-def checked_horizon(inputs: xr.Dataset, horizon) -> int:
+def checked_horizon(inputs: Inputs, horizon) -> int:
     """``horizon`` as a year after the inputs' base year, or an InputError naming it."""
-    base = int(inputs.attrs["base_year"])
+    base = inputs.base_year
     horizon = config_int("horizon", horizon)
     if horizon <= base:
         raise InputError(f"config, horizon: got {horizon}; expected a year after the base year "
@@ -30,7 +31,7 @@ def checked_horizon(inputs: xr.Dataset, horizon) -> int:
     return horizon
 
 
-def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
+def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int,
                    level_years: dict[str, int] | None = None,
                    scenario: Scenario | None = None, dtype: str = "float64",
                    compute: Compute = Compute()) -> xr.Dataset:
@@ -58,15 +59,15 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     and, when calibrated, ``calibration_fertility`` and ``calibration_mortality``
     (year[, draw]) with ``births_uncalibrated`` and ``deaths_uncalibrated`` (year[, draw]).
     """
-    base, horizon = int(inputs.attrs["base_year"]), checked_horizon(inputs, horizon)
+    base, horizon = inputs.base_year, checked_horizon(inputs, horizon)
     rates, factors = projection_rates(inputs, fertility, mortality, migration, horizon,
                                       level_years, scenario)
     population = inputs["population"]
-    national = inputs.attrs.get("national_region", str(population["region"].values[0]))
+    national = inputs.nation
     log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
              base, horizon)
-    counties = list(inputs.attrs["counties_of"]) if "county_population" in inputs else None
-    if "national_region" in inputs.attrs and population.sizes["region"] > 1:
+    counties = list(inputs.counties_of) if inputs.has_counties else None
+    if inputs.national_region is not None and population.sizes["region"] > 1:
         result = project_with_nation(population, rates, national, keep_migration_of=counties,
                                      dtype=dtype)
     else:
@@ -82,8 +83,8 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
     elif counties:
         summary = county_summaries(result, rates, inputs, compute, dtype)
         result = result.drop_vars("net_migration_by_age")
-    if "report_regions" in inputs.attrs:
-        reported = list(inputs.attrs["report_regions"])
+    if inputs.report_regions is not None:
+        reported = list(inputs.report_regions)
         result = result.sel(region=[r for r in reported if r in set(result["region"].values)])
         if summary is not None:
             summary = summary.sel(unit=[u for u in reported if u in set(summary["unit"].values)])
@@ -106,27 +107,24 @@ def project_inputs(inputs: xr.Dataset, fertility, mortality, migration, horizon:
         log.warning("Net emigration exceeding the population present was not applied: "
                     "%.1f persons in all (variable migration_clamped)", clamped)
     return result.assign_attrs(base_year=base, horizon=int(horizon),
-                               jump_off_year=int(inputs.attrs.get("jump_off_year",
-                                                                  inputs.attrs["last_observed_year"])))
+                               jump_off_year=inputs.jump_off)
 
 
-def projection_rates(inputs: xr.Dataset, fertility, mortality, migration, horizon: int,
+def projection_rates(inputs: Inputs, fertility, mortality, migration, horizon: int,
                      level_years: dict[str, int] | None = None,
                      scenario: Scenario | None = None) -> tuple[dict, dict | None]:
     """The rates :func:`project_inputs` projects with (``asfr``, ``srb``, ``mx`` by calendar
     year, net migration by step; calibrated to the observed years where the inputs have
     them, then changed by ``scenario``) and the calibration factors (None without)."""
-    base = int(inputs.attrs["base_year"])
+    base = inputs.base_year
     years, steps = np.arange(base, horizon + 1), np.arange(base, horizon)
     fert = fertility.rates(inputs, years)
     migrants = migration.rates(inputs, steps)
-    if isinstance(migrants, xr.DataArray):
-        migrants = xr.Dataset({"net_migration": migrants})
     rates = {"asfr": fert["asfr"], "srb": fert["srb"],
              "mx": _shared_over_regions(mortality.rates(inputs, years)),
              **{k: v for k, v in migrants.data_vars.items()}}
     population = inputs["population"]
-    national = inputs.attrs.get("national_region", str(population["region"].values[0]))
+    national = inputs.nation
     factors = None
     if "observed_births" in inputs:
         log.info("Calibrating to the observed births and deaths of %s",

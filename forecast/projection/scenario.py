@@ -34,6 +34,7 @@ from typing import Mapping
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 
 #: What a scenario can do to fertility.
@@ -88,13 +89,13 @@ class Scenario:
         return (f"{self.name}: " + ", ".join(parts) + f" from {start}" if parts
                 else f"{self.name}: the models as fitted")
 
-    def first_year(self, inputs: xr.Dataset) -> int:
+    def first_year(self, inputs: Inputs) -> int:
         """The first calendar year (and migration step) the scenario changes."""
         return int(self.start) if self.start is not None else (
-            int(inputs.attrs["last_observed_year"]) + 1)
+            inputs.last_observed_year + 1)
 
 
-def apply_scenario(rates: dict[str, xr.DataArray], inputs: xr.Dataset, scenario: Scenario,
+def apply_scenario(rates: dict[str, xr.DataArray], inputs: Inputs, scenario: Scenario,
                    national: str) -> dict[str, xr.DataArray]:
     """``rates`` (calibrated ``asfr`` (region, age, year[, draw]), ``net_migration``
     [and ``net_migration_rate``] (region, sex, age, year[, draw]), ...) under ``scenario``;
@@ -124,7 +125,7 @@ def national_tfr(asfr: xr.DataArray, national: str) -> xr.DataArray:
     return asfr.sum("age")
 
 
-def scenario_tfr(tfr: xr.DataArray, inputs: xr.Dataset, scenario: Scenario, start: int
+def scenario_tfr(tfr: xr.DataArray, inputs: Inputs, scenario: Scenario, start: int
                  ) -> xr.DataArray:
     """The scenario's national TFR (year[, draw]) given the models' ``tfr``; years before
     ``start`` unchanged."""
@@ -158,7 +159,7 @@ def phase_weights(scenario: Scenario, offsets: np.ndarray) -> np.ndarray:
     return np.where(offsets >= 0, weights, 0.0)
 
 
-def reference_decline(inputs: xr.Dataset, reference: str | None, level: float,
+def reference_decline(inputs: Inputs, reference: str | None, level: float,
                       offsets: np.ndarray) -> np.ndarray:
     """R(τ + k) / R(τ) for the years ``offsets`` k after the crossing (year), where R is the
     ``reference`` population's observed TFR and τ the most recent time it fell to ``level``."""

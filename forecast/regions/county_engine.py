@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.regions.county_blocks import NAMES, project_block, summarise_province
 from forecast.core.errors import InputError
 from forecast.core.registry import INDICATORS, QUANTILES
@@ -72,7 +73,7 @@ class Compute:
 
 
 def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
-                     inputs: xr.Dataset, compute: Compute = Compute(),
+                     inputs: Inputs, compute: Compute = Compute(),
                      dtype: str = "float64") -> xr.DataArray:
     """Quantiles over draws (unit, indicator, year, quantile) of every prefecture and
     county of ``inputs`` (each province's prefectures, then its counties), from the
@@ -80,7 +81,7 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
     ``net_migration_by_age``) and the calibrated ``rates``. Coordinates ``unit_name``,
     ``quantile_name`` and ``indicator_unit``."""
     parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype)
-             for code in inputs.attrs["counties_of"]]
+             for code in inputs.counties_of]
     started = time.perf_counter()
     log.info("Projecting %d county-level units of %d province(s) in %d blocks (%s)",
              sum(len(p["counties"]) for p in parts), len(parts),
@@ -91,7 +92,7 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
         values = _in_memory(parts, started)
     log.info("County-level units projected in %.1f s", time.perf_counter() - started)
     regions = [code for p in parts for code in [*p["prefectures"], *p["counties"]]]
-    names = {**inputs.attrs["prefectures"],
+    names = {**inputs.prefectures,
              **dict(zip(inputs["county"].values, inputs["county_name"].values))}
     return xr.DataArray(
         np.concatenate(values), dims=("unit", "indicator", "year", "quantile"),
@@ -103,7 +104,7 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
         name="county_summary")
 
 
-def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: xr.Dataset,
+def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: Inputs,
                    code: str, block_mib: float, dtype: str) -> dict:
     """One province's block inputs (``arrays``: numpy, as :func:`project_block` takes them),
     its draw ``blocks`` (slices), ``counties``, their prefecture codes (``members``) and
@@ -134,7 +135,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
     blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
                          block_mib, dtype)
     members = inputs["county_prefecture"].values[chosen]
-    reported = inputs.attrs["prefectures"]
+    reported = inputs.prefectures
     return {"code": code, "counties": list(counties), "arrays": arrays, "blocks": blocks,
             "members": members, "dtype": dtype,
             "prefectures": [m for m in dict.fromkeys(members) if m in reported]}

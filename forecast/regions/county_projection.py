@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
 
 
 def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
-                     inputs: xr.Dataset, dtype: str = "float64") -> xr.Dataset:
-    """The counties of the one province in ``inputs.attrs["counties_of"]`` (region = county
+                     inputs: Inputs, dtype: str = "float64") -> xr.Dataset:
+    """The counties of the one province in ``inputs.counties_of`` (region = county
     code) and their prefectures (sums of their counties), from the province's projection
     ``province`` (its ``births_calendar`` and ``net_migration_by_age``) and the calibrated
     ``rates``."""
-    [code] = inputs.attrs["counties_of"]
+    [code] = inputs.counties_of
     extra = ["county_name", "county_prefecture", "county_province"]
     population = inputs["county_population"].drop_vars(extra).rename(county="region")
     factor = inputs["county_fertility_factor"].drop_vars(extra).rename(county="region")
@@ -40,12 +41,12 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
                      data_vars="all", coords="different", compat="equals", join="outer")
 
 
-def prefecture_sums(counties: xr.Dataset, inputs: xr.Dataset) -> xr.Dataset:
-    """The prefectures of ``inputs.attrs["prefectures"]`` as sums of their counties (counts;
+def prefecture_sums(counties: xr.Dataset, inputs: Inputs) -> xr.Dataset:
+    """The prefectures of ``inputs.prefectures`` as sums of their counties (counts;
     their ``tfr`` is left undefined)."""
     members = inputs["county_prefecture"].rename(county="region")
     parts = []
-    for code, name in inputs.attrs["prefectures"].items():
+    for code, name in inputs.prefectures.items():
         chosen = members["region"].values[members.values == code]
         total = counties.sel(region=chosen).drop_vars("region_name").sum("region", skipna=False)
         total["tfr"] = xr.full_like(total["tfr"], float("nan"))  # a rate: not a sum

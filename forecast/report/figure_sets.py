@@ -27,6 +27,7 @@ from typing import Callable
 import pandas as pd
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.report import plots
 from forecast.planning.indicators import region_names
 
@@ -46,19 +47,19 @@ GAPS = {"childcare_gap": ("托位缺口", "childcare places gap", "托位 places
 
 
 def run_figures_writer(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                       inputs: xr.Dataset) -> Callable[[Path], None]:
+                       inputs: Inputs) -> Callable[[Path], None]:
     """A writer of the run's ``figures/`` folder (see the module docstring)."""
     return _folder_writer(lambda: run_figures(projection, indicators, inputs))
 
 
 def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                inputs: xr.Dataset):
+                inputs: Inputs):
     """(file name, Figure) pairs of a run, drawn one at a time."""
     names = region_names(projection)
-    national = inputs.attrs.get("national_region", str(projection["region"].values[0]))
+    national = inputs.nation
     regions = [str(r) for r in projection["region"].values]
     shown = regions if len(regions) <= MAX_REGION_FIGURES + 1 else [national]
-    provinces = inputs.attrs.get("counties_of", [])
+    provinces = inputs.counties_of
     if len(provinces) == 1:  # a province's county run: the nation and the province
         shown = [national, *provinces]
     base, last = int(projection["year"].values[0]), int(projection["year"].values[-1])
@@ -114,17 +115,17 @@ def sweep_figures(comparison: pd.DataFrame, regions: list[str] | None = None):
                 reference=str(table["reference"].iloc[0]) or None, scale=scale)
 
 
-def _observed_births(inputs: xr.Dataset) -> xr.DataArray | None:
+def _observed_births(inputs: Inputs) -> xr.DataArray | None:
     """Published national births (year), persons per year, where the inputs hold them."""
     if "observed_births" not in inputs:
         return None
     return inputs["observed_births"].rename(observed_year="year").dropna("year")
 
 
-def _observed_tfr(inputs: xr.Dataset) -> xr.DataArray | None:
+def _observed_tfr(inputs: Inputs) -> xr.DataArray | None:
     """The UN's estimates of the national TFR (year) up to the last observed year."""
-    pool, target = inputs.get("tfr_pool"), inputs.attrs.get("tfr_target")
+    pool, target = inputs.get("tfr_pool"), inputs.tfr_target
     if pool is None or target not in pool["pool_region"].values:
         return None
-    last = int(inputs.attrs["last_observed_year"])
+    last = inputs.last_observed_year
     return pool.sel(pool_region=target, drop=True).sel(year=slice(last - 19, last))

@@ -17,6 +17,7 @@ from forecast.core.registry import QUANTILES
 from forecast.core.run_files import VERSION, run_header, utc_now
 from forecast.data import load_new_residents, load_supply
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
+from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
 from forecast.planning.demand import demand_indicators
 from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
                                           planner_indicators, region_names, rounded_long,
@@ -83,8 +84,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     _log_provinces(inputs)
     horizon = checked_horizon(inputs, cfg.horizon)
     demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
-    fertility, mortality, migration = (instantiate(cfg[k]) for k in ("fertility", "mortality",
-                                                                     "migration"))
+    fertility, mortality, migration = (_model(cfg, kind) for kind in MODELS)
     scenario = Scenario.from_config(cfg.get("scenario"))
     log.info("Scenario %s", scenario.describe())
     compute = Compute.from_config(cfg.get("compute"))
@@ -95,8 +95,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     if counties is not None:  # counties in blocks: their quantiles only
         projection = projection.drop_dims(["unit", "indicator", "quantile"])
     projection = projection.assign_attrs(scenario=scenario.name,
-                                         source=inputs.attrs["description"],
-                                         data_sha256=inputs.attrs["data_sha256"],
+                                         source=inputs.description,
+                                         data_sha256=inputs.data_sha256,
                                          forecast_version=VERSION)
     if not bool(projection["population"].notnull().all()):
         raise ValueError("the projection produced missing population values; nothing written")
@@ -114,22 +114,20 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         table = ordered(pd.concat([table, county_table(counties, scenario.name)]),
                         list(indicators))
     check_quantile_order(table)
-    diagnostics = getattr(fertility, "diagnostics", {})
-    posterior = getattr(fertility, "idata", None)
     metadata = {
         **run_header("project", _plain(cfg), overrides, started_at),
-        "data": {"description": inputs.attrs["description"],
-                 "sha256": inputs.attrs["data_sha256"],
-                 "files": [_relative(p) for p in inputs.attrs["source_files"]],
-                 "base_year": inputs.attrs["base_year"],
-                 "last_observed_year": inputs.attrs["last_observed_year"],
+        "data": {"description": inputs.description,
+                 "sha256": inputs.data_sha256,
+                 "files": [_relative(p) for p in inputs.source_files],
+                 "base_year": inputs.base_year,
+                 "last_observed_year": inputs.last_observed_year,
                  "jump_off_year": projection.attrs["jump_off_year"]},
-        "fertility_diagnostics": diagnostics,
-        "mortality_diagnostics": getattr(mortality, "diagnostics", {}),
+        "fertility_diagnostics": fertility.diagnostics,
+        "mortality_diagnostics": mortality.diagnostics,
         "observed_years": observed_comparison(
-            projection, inputs, inputs.attrs.get("national_region", str(inputs["region"].values[0]))),
-        "young_ages": inputs.attrs.get("young_ages_report", []),
-        "provinces": {"history": inputs.attrs.get("provincial_report", []),
+            projection, inputs, inputs.nation),
+        "young_ages": list(inputs.young_ages_report),
+        "provinces": {"history": list(inputs.provincial_report),
                       "observed_years": provincial_comparison(projection, inputs)},
         "life_expectancy_at_birth": life_expectancy_summary(
             projection, sorted({int(projection.attrs["jump_off_year"]), 2035, int(cfg.horizon)})),
@@ -142,9 +140,22 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         "python": platform.python_version(),
     }
     return Result(projection=projection, forecast=rounded_long(table), demand=demand_table,
-                  posterior=posterior, config=_plain(cfg), metadata=metadata,
+                  posterior=fertility.posterior, config=_plain(cfg), metadata=metadata,
                   indicators=indicators, inputs=inputs, sweep_member=sweep_member,
                   started=started)
+
+
+#: The model each component's config group names, and the Protocol it must meet.
+MODELS = {"fertility": FertilityModel, "mortality": MortalityModel, "migration": MigrationModel}
+
+
+def _model(cfg: DictConfig, kind: str):
+    """The model of ``cfg[kind]``, checked against its Protocol."""
+    model = instantiate(cfg[kind])
+    if not isinstance(model, MODELS[kind]):
+        raise InputError(f"config, {kind}._target_: got {cfg[kind]._target_!r}; expected a "
+                         f"{kind} model ({MODELS[kind].__name__} in forecast/models/protocols.py).")
+    return model
 
 
 def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
@@ -152,7 +163,7 @@ def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
     if "county_population" not in inputs:
         return None
     return {"units": int(inputs.sizes["county"]),
-            "provinces": list(inputs.attrs["counties_of"]),
+            "provinces": list(inputs.counties_of),
             "draws_kept": counties is None,
             "engine": "memory" if counties is None else compute.engine,
             "block_mib": None if counties is None else compute.block_mib,
@@ -161,7 +172,7 @@ def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
 
 def _log_provinces(inputs) -> None:
     """One line on where the provinces' fertility levels and migration history come from."""
-    report = inputs.attrs.get("provincial_report")
+    report = inputs.provincial_report
     if not report:
         return
     census = sum(r["fertility_method"].startswith("census") for r in report)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import pandas as pd
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FIGURES,
                                      FORECAST_CSV, INDICATOR_DRAWS_NC, POSTERIOR_NC,
@@ -54,7 +55,7 @@ class Result:
     config: dict
     metadata: dict
     indicators: dict[str, xr.DataArray] = field(repr=False)
-    inputs: xr.Dataset = field(repr=False)
+    inputs: Inputs = field(repr=False)
     sweep_member: bool = False
     started: float = field(default_factory=time.perf_counter, repr=False)
 

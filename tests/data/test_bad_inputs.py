@@ -472,4 +472,4 @@ def test_census_without_the_nation(data_dir):
 
 def test_repeated_region_codes_are_read_once(data_dir):
     ds = load_census(data_dir, regions=["110000", "110000"])
-    assert list(ds.attrs["report_regions"]) == ["000000", "110000"]
+    assert list(ds.report_regions) == ["000000", "110000"]

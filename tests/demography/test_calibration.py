@@ -94,7 +94,7 @@ def test_census_inputs_reproduce_nbs_with_improving_mortality(census):
                             ZeroMigration(), 2030)
     nation = result.sel(region="000000", draw=0)
     for year in (2021, 2022, 2023):
-        observed = census.sel(observed_year=year)
+        observed = census.arrays.sel(observed_year=year)
         assert float(nation["births_calendar"].sum("sex").sel(year=year)) == pytest.approx(
             float(observed["observed_births"]), rel=0.005)
         assert float(nation["deaths_calendar"].sum("sex").sel(year=year)) == pytest.approx(
@@ -116,7 +116,7 @@ def _with_row(data_dir, **row):
 def test_an_extra_observed_year_moves_the_jump_off_and_is_reproduced(data_dir):
     _with_row(data_dir, year="2024", indicator="births", value="9540000", unit="persons")
     inputs = load_china_census(regions=["440000"], data_dir=data_dir)
-    assert inputs.attrs["jump_off_year"] == 2024 and inputs.attrs["last_observed_year"] == 2023
+    assert inputs.jump_off_year == 2024 and inputs.last_observed_year == 2023
     model = RandomWalkDrift(draws=20, random_seed=5)
     result = project_inputs(inputs, model, LeeCarterMortality(draws=20), ZeroMigration(), 2028)
     births = result["births_calendar"].sum("sex").sel(region="000000")
@@ -136,13 +136,13 @@ def test_observed_rows_in_another_unit_are_refused(data_dir):
 
 def test_until_cuts_the_observed_series(census):
     cut = load_china_census(regions=["440000"], until=2021)
-    assert int(cut["observed_year"].max()) == 2021 and cut.attrs["jump_off_year"] == 2021
+    assert int(cut["observed_year"].max()) == 2021 and cut.jump_off_year == 2021
 
 
 def test_young_ages_follow_the_rule_and_keep_provinces_adding_up(census):
     """Age 0 (2.9-3.2 % under-counted) is replaced; with max_age=9 ages 5-9 are reshaped by
     births too, at the census level of the group (under-count within 1 %)."""
-    report = pd.DataFrame(census.attrs["young_ages_report"])
+    report = pd.DataFrame(census.young_ages_report)
     assert set(report.loc[report["age_group"] == "0", "action"]) == {"replaced"}
     assert (report.loc[report["age_group"] == "0", "undercount"] > 0.01).all()
     spline = load_china_census(regions=["440000"], young_ages={"from_births": False})

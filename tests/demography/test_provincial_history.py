@@ -149,7 +149,7 @@ def census_inputs():
 def test_default_data_factors_and_method(census_inputs):
     """Every province has observed births 2005-2019, so none falls back on the census, and
     the factors hold the observed births of the last three years on average."""
-    report = {r["region"]: r for r in census_inputs.attrs["provincial_report"]}
+    report = {r["region"]: r for r in census_inputs.provincial_report}
     assert set(report) == set(PROVINCES)
     assert all(r["fertility_method"].startswith("indirect") for r in report.values())
     factor = census_inputs["fertility_factor"]
@@ -363,7 +363,7 @@ def test_a_province_without_births_falls_back_on_the_census(data_dir):
     _drop_lines(data_dir / "china_nbs_province_observed.csv",
                 lambda line: line.startswith("540000,") and "population_yearend" not in line)
     inputs = load_china_census(data_dir=data_dir)
-    report = {r["region"]: r for r in inputs.attrs["provincial_report"]}
+    report = {r["region"]: r for r in inputs.provincial_report}
     assert report["540000"]["fertility_method"].startswith("census child-woman ratio")
     assert float(inputs["fertility_factor"].sel(region="540000")) == pytest.approx(
         report["540000"]["child_woman_ratio_factor"], abs=1e-4)
@@ -379,7 +379,7 @@ def test_user_net_migrants_file(tmp_path, census_inputs):
     path = _write(tmp_path / "migrants.csv", "\n".join(rows) + "\n")
     cfg = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "migration" / "file.yaml"),
                           {"path": str(path)})
-    flows = instantiate(cfg).rates(census_inputs, np.arange(2020, 2025)).sum(("sex", "age"))
+    flows = instantiate(cfg).rates(census_inputs, np.arange(2020, 2025))["net_migration"].sum(("sex", "age"))
     assert float(flows.sel(region="440000", year=2022)) == pytest.approx(1000.0)
     assert float(flows.sel(region=NATION_CODE, year=2022)) == pytest.approx(1000.0 - 300.0)
     # a national row that is not the provinces' sum, and a missing year, are refused
@@ -400,6 +400,6 @@ def test_user_net_migrants_file_for_a_single_region(tmp_path):
                   + "".join(f"JPN,{y},{100_000 + 1000 * (y - 2015)}\n" for y in range(2015, 2021)))
     cfg = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "migration" / "file.yaml"),
                           {"path": str(path)})
-    flows = instantiate(cfg).rates(inputs, np.arange(2015, 2020)).sum(("sex", "age"))
+    flows = instantiate(cfg).rates(inputs, np.arange(2015, 2020))["net_migration"].sum(("sex", "age"))
     # a step takes the mean of its two calendar years
     assert float(flows.sel(region="JPN", year=2016)) == pytest.approx(101_500.0)

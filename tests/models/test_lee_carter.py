@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.demography.graduation import AGES
 from forecast.models.mortality.lee_carter import LeeCarterMortality, central_k, drift_sigma, fit_svd
 from forecast.demography.lifetable import life_table_arrays
@@ -37,7 +38,9 @@ def rank_one_inputs(periods=(1980, 1985, 1990, 1995, 2000), last_observed_year=2
     log_mx = a[None, :, None] + b[None, :, None] * slope[:, None, None] * k[None, None, :]
     mx = xr.DataArray(np.exp(log_mx)[None], dims=("region", "sex", "age", "period"),
                       coords={"region": ["x"], "sex": list(SEXES), "age": AGES, "period": periods})
-    return xr.Dataset({"mx": mx}, attrs={"last_observed_year": last_observed_year}), a, b, k
+    inputs = Inputs(arrays=xr.Dataset({"mx": mx}), base_year=int(periods[0]),
+                    last_observed_year=last_observed_year)
+    return inputs, a, b, k
 
 
 def test_fit_svd_recovers_a_rank_one_surface():
@@ -89,7 +92,7 @@ def test_central_path_interpolates_holds_and_extrapolates():
 
 def test_draws_equal_up_to_jump_off_and_spread_after(china):
     mx = LeeCarterMortality(draws=50).rates(china, YEARS)
-    jump = china.attrs["last_observed_year"]
+    jump = china.last_observed_year
     before = mx.sel(year=slice(None, jump))
     assert float((before - before.isel(draw=0)).max()) == 0.0
     spread = mx.sel(region="CHN", age=70).std("draw")
@@ -98,7 +101,7 @@ def test_draws_equal_up_to_jump_off_and_spread_after(china):
 
 
 def test_jump_off_year_attribute_moves_the_start_of_noise(china):
-    inputs = china.assign_attrs(jump_off_year=2021)
+    inputs = china.replace(jump_off_year=2021)
     mx = LeeCarterMortality(draws=20).rates(inputs, YEARS)
     same = mx.sel(year=slice(None, 2021))
     assert float(abs(same - same.isel(draw=0)).max()) == 0.0
@@ -110,7 +113,7 @@ def test_jump_off_year_attribute_moves_the_start_of_noise(china):
 def test_variance_of_k_grows_like_a_random_walk(china, drift_uncertainty, seed):
     n = 4000
     model = LeeCarterMortality(draws=n, random_seed=seed, drift_uncertainty=drift_uncertainty)
-    jump = china.attrs["last_observed_year"]
+    jump = china.last_observed_year
     horizons = np.array([1, 4, 12])
     k = model.k_draws(china, np.concatenate([[jump], jump + horizons]))
     fit = model.fit_
@@ -139,7 +142,7 @@ def test_mortality_improves_in_china(china):
 
 
 def test_same_seed_same_draws_other_seed_differs_after_jump_off(china):
-    jump = china.attrs["last_observed_year"]
+    jump = china.last_observed_year
     one = LeeCarterMortality(draws=30, random_seed=1).rates(china, YEARS)
     again = LeeCarterMortality(draws=30, random_seed=1).rates(china, YEARS)
     other = LeeCarterMortality(draws=30, random_seed=2).rates(china, YEARS)
@@ -154,7 +157,7 @@ def test_shape_coords_and_values_for_several_regions(china):
     mx = china["mx"]
     three = xr.concat([mx, mx.assign_coords(region=["B"]), (mx * 1.1).assign_coords(region=["C"])],
                       dim="region")
-    inputs = xr.Dataset({"mx": three}, attrs=china.attrs)
+    inputs = china.replace(arrays=xr.Dataset({"mx": three}))
     model = LeeCarterMortality(draws=7)
     out = model.rates(inputs, YEARS)
     assert out.dims == ("region", "sex", "age", "year", "draw")
@@ -175,7 +178,7 @@ def test_non_positive_or_non_finite_mx_is_an_error(china, bad):
     mx = china["mx"].copy()
     mx.loc[dict(sex="male", age=40, period=2000)] = bad
     with pytest.raises(ValueError, match="age=40.*period=2000"):
-        LeeCarterMortality(draws=2).rates(china.assign(mx=mx), YEARS)
+        LeeCarterMortality(draws=2).rates(china.replace(arrays=china.arrays.assign(mx=mx)), YEARS)
 
 
 def test_too_short_a_fit_window_is_an_error(china):

@@ -83,7 +83,7 @@ def test_lagged_rates_would_fail():
     one-year timing slip) misses Japan's births by more than the 2 % tolerance."""
     inputs = load_wpp("JPN", 2015)
     steps, years = np.arange(2015, 2020), np.arange(2015, 2021)
-    shape = WppMigration().rates(inputs, steps)
+    shape = WppMigration().rates(inputs, steps)["net_migration"]
     migration = shape / shape.sum(("sex", "age")) * inputs["net_migration_total"].sel(year=steps)
 
     def lagged(da):

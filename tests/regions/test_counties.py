@@ -44,7 +44,7 @@ def _counties(inputs):
 def test_chongqing_has_38_named_counties_in_two_prefectures(run):
     inputs, projection = run
     assert len(_counties(inputs)) == 38
-    assert inputs.attrs["prefectures"] == {"500100": "重庆市市辖区", "500200": "重庆市县"}
+    assert inputs.prefectures == {"500100": "重庆市市辖区", "500200": "重庆市县"}
     names = dict(zip(projection["region"].values, projection["region_name"].values))
     assert names["500101"] == "万州区" and names["500103"] == "渝中区"
     assert all(names[c] and names[c] != c for c in _counties(inputs))

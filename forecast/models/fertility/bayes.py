@@ -222,6 +222,11 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                         observed=change[:, 1:])
         return model
 
+    @property
+    def posterior(self) -> az.InferenceData | None:
+        """The posterior of the last fit (None before :meth:`fit`)."""
+        return self.idata
+
     def fit(self, pool: xr.DataArray) -> az.InferenceData:
         """Sample the posterior from the training window of ``pool`` (pool_region, year)."""
         window = self.training_window(pool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.demography.timing import calendar_rates
 
 
@@ -14,8 +15,14 @@ class ConstantFertility:
     Rates are by calendar year (:func:`forecast.demography.timing.calendar_rates`).
     """
 
-    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.Dataset:
+    posterior = None  # no MCMC
+    @property
+    def diagnostics(self) -> dict:
+        """Nothing to report (no fit)."""
+        return {}
+
+    def rates(self, inputs: Inputs, years: np.ndarray) -> xr.Dataset:
         """ASFR (region, age, year) and SRB (region, year) for the calendar ``years``."""
-        last = inputs.attrs["last_observed_year"]
+        last = inputs.last_observed_year
         return xr.Dataset({"asfr": calendar_rates(inputs["asfr"], years, last),
                            "srb": calendar_rates(inputs["srb"], years, last)})

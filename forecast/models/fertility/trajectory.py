@@ -14,6 +14,7 @@ import logging
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.models.fertility.schedule import AgeSchedule
 from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
 from forecast.demography.timing import calendar_rates
@@ -35,6 +36,9 @@ class TfrTrajectoryFertility:
 
     #: What ``diagnostics`` holds after :meth:`rates` (empty for models without MCMC).
     diagnostics: dict
+
+    #: The fitted posterior (ArviZ InferenceData) of a Bayesian model; None for the others.
+    posterior = None
 
     def __init__(self, draws: int = 1000, random_seed: int = 20240601, window: int = 30,
                  schedule: dict | None = None, subnational: dict | None = None):
@@ -59,11 +63,11 @@ class TfrTrajectoryFertility:
         last = int(pool["year"].max())
         return pool.sel(year=slice(last - self.window + 1, last))
 
-    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.Dataset:
+    def rates(self, inputs: Inputs, years: np.ndarray) -> xr.Dataset:
         """ASFR (region, age, year, draw) and SRB (region, year) for the calendar ``years``."""
-        last = int(inputs.attrs["last_observed_year"])
+        last = inputs.last_observed_year
         future = np.arange(last + 1, int(years[-1]) + 1)
-        target = inputs.attrs["tfr_target"]
+        target = inputs.tfr_target
         if len(future):
             log.info("Forecasting TFR with %s (%d draws)", type(self).__name__, self.draws)
             tfr = self.forecast_tfr(inputs["tfr_pool"], future, [target]).sel(pool_region=target,
@@ -72,13 +76,13 @@ class TfrTrajectoryFertility:
             tfr = None
         return self.rates_from_tfr(inputs, years, tfr)
 
-    def rates_from_tfr(self, inputs: xr.Dataset, years: np.ndarray,
+    def rates_from_tfr(self, inputs: Inputs, years: np.ndarray,
                        tfr: xr.DataArray | None) -> xr.Dataset:
         """Rates for the calendar ``years`` given national TFR draws (year, draw) after the
         last observation."""
-        base, last = int(inputs.attrs["base_year"]), int(inputs.attrs["last_observed_year"])
+        base, last = inputs.base_year, inputs.last_observed_year
         regions = list(inputs["region"].values)
-        national = inputs.attrs.get("national_region", regions[0])
+        national = inputs.nation
         observed = inputs["asfr"].sel(region=national, drop=True).sel(year=slice(base, last))
         draws = np.arange(self.draws)
         national_asfr = observed.expand_dims(draw=draws)

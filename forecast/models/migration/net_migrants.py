@@ -13,19 +13,31 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
 from forecast.demography.timing import step_rates
 from forecast.core.variables import SEXES
 
 
+def net_migrants(flows: xr.DataArray) -> xr.Dataset:
+    """What every migration model returns: ``net_migration`` ([region,] sex, age, year[,
+    draw]), persons per step from 1 July of ``year``."""
+    return xr.Dataset({"net_migration": flows})
+
+
 class ZeroMigration:
     """No migration (a closed population)."""
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
-        return xr.DataArray(np.zeros((len(SEXES), len(AGES), len(steps))),
-                            dims=("sex", "age", "year"),
-                            coords={"sex": list(SEXES), "age": AGES, "year": np.asarray(steps)})
+    @property
+    def diagnostics(self) -> dict:
+        """Nothing to report (no fit)."""
+        return {}
+
+    def rates(self, inputs: Inputs, steps: np.ndarray) -> xr.Dataset:
+        return net_migrants(xr.DataArray(
+            np.zeros((len(SEXES), len(AGES), len(steps))), dims=("sex", "age", "year"),
+            coords={"sex": list(SEXES), "age": AGES, "year": np.asarray(steps)}))
 
 
 def rogers_castro(ages: np.ndarray, a1: float, alpha1: float, a2: float, alpha2: float,
@@ -62,34 +74,40 @@ class WppMigration:
         self.age_pattern = rogers_castro(AGES, **self.schedule)
         self.male_share = male_share
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+    @property
+    def diagnostics(self) -> dict:
+        """Nothing to report (no fit)."""
+        return {}
+
+    def rates(self, inputs: Inputs, steps: np.ndarray) -> xr.Dataset:
         totals = step_rates(inputs["net_migration_total"], steps,
-                            inputs.attrs["last_observed_year"])
+                            inputs.last_observed_year)
         sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
                                  coords={"sex": list(SEXES)})
         age_share = xr.DataArray(self.age_pattern, dims="age", coords={"age": AGES})
-        return (totals * sex_share * age_share).transpose(..., "sex", "age", "year")
+        return net_migrants((totals * sex_share * age_share).transpose(..., "sex", "age",
+                                                                        "year"))
 
 
-def _national_steps(inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+def _national_steps(inputs: Inputs, steps: np.ndarray) -> xr.DataArray:
     """The nation's net migrants per step (step), persons: WPP's national total."""
-    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    nation = inputs.nation
     total = inputs["net_migration_total"].sel(region=nation, drop=True)
-    return step_rates(total, steps, inputs.attrs["last_observed_year"])
+    return step_rates(total, steps, inputs.last_observed_year)
 
 
 class PopulationWeightedMigration(WppMigration):
     """Base of the regional migration models: net migrants of each region spread over sex
     and age by the Rogers-Castro schedule times the region's base-year population."""
 
-    def _spread(self, totals: xr.DataArray, inputs: xr.Dataset) -> xr.DataArray:
+    def _spread(self, totals: xr.DataArray, inputs: Inputs) -> xr.DataArray:
         """Net migrants (region, sex, age, year) from totals (region, year): each region's
         total spread over sex and age in proportion to the Rogers-Castro schedule times its
         base-year population (the schedule describes rates by age, so a region's migrants
         come from the ages it has: no net emigration from near-empty cohorts at 100+). The
         nation's row is the sum of the other regions' when there are any, so the regions add
         up to the nation at every age and sex."""
-        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        nation = inputs.nation
         weight = self._age_weights(inputs, totals["region"].values)
         flows = totals * weight
         others = [r for r in flows["region"].values if r != nation]
@@ -98,7 +116,7 @@ class PopulationWeightedMigration(WppMigration):
             flows = xr.concat([national, flows.sel(region=others)], dim="region")
         return flows.transpose("region", "sex", "age", "year")
 
-    def _age_weights(self, inputs: xr.Dataset, regions) -> xr.DataArray:
+    def _age_weights(self, inputs: Inputs, regions) -> xr.DataArray:
         """Shares of a region's net migrants by sex and age (region, sex, age), summing to 1:
         the Rogers-Castro schedule times the base-year population of each age."""
         sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
@@ -149,12 +167,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         self.scale = float(scale)
         self.exchange_years = None if exchange_years is None else float(exchange_years)
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.Dataset:
+    def rates(self, inputs: Inputs, steps: np.ndarray) -> xr.Dataset:
         if "province_net_migration" not in inputs:
             raise InputError("config, migration: provincial_trend needs the provinces' "
                              "observed series (data=china_census with data.province_observed_file"
                              "); use migration=wpp or migration=zero for these data.")
-        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        nation = inputs.nation
         provinces = [r for r in inputs["region"].values if r != nation]
         steps = np.asarray(steps)
         last = int(inputs["province_net_migration"]["migration_step"].max())
@@ -177,7 +195,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
             "net_migration": flows.assign_attrs(units="persons per step"),
             "net_migration_rate": rates.assign_attrs(units="per person per step")})
 
-    def _observed_flows(self, inputs: xr.Dataset, nation: str, provinces: list[str],
+    def _observed_flows(self, inputs: Inputs, nation: str, provinces: list[str],
                         steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
         """Counts (region, sex, age, year): the nation's net international migration in every
         step (zero, or WPP's total), the provinces' estimates in the observed steps (zero
@@ -193,7 +211,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         weight = self._age_weights(inputs, totals["region"].values)
         return (totals * weight).transpose("region", "sex", "age", "year")
 
-    def _recent_rates(self, inputs: xr.Dataset, provinces: list[str],
+    def _recent_rates(self, inputs: Inputs, provinces: list[str],
                       population: xr.DataArray) -> xr.DataArray:
         """Each province's mean net migration rate of its last ``years`` observed steps by
         sex and age (region, sex, age), per person per step, with the age pattern of
@@ -212,7 +230,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         born; no constant term: no one moves at 100 for work or study)."""
         return rogers_castro(AGES, **{**self.schedule, "a1": 0.0, "c": 0.0})
 
-    def _exchange(self, inputs: xr.Dataset, provinces: list[str]) -> xr.DataArray:
+    def _exchange(self, inputs: Inputs, provinces: list[str]) -> xr.DataArray:
         """The stock exchange between provinces by sex and age (region, sex, age), persons
         per step, split between the sexes like the net flows."""
         from forecast.demography.provincial_history import stock_exchange
@@ -228,12 +246,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         return (by_age * sex_share).transpose("region", "sex", "age")
 
 
-def national_survivors(inputs: xr.Dataset) -> np.ndarray:
+def national_survivors(inputs: Inputs) -> np.ndarray:
     """Life-table survivors l_x by single age (l_0 = 1) of the nation's latest death rates,
     both sexes averaged."""
     from forecast.demography.lifetable import life_table
 
-    nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+    nation = inputs.nation
     mx = inputs["mx"].sel(region=nation, drop=True).isel(period=-1, drop=True)
     return life_table(mx.transpose("sex", "age"))["lx"].mean("sex").values
 
@@ -254,14 +272,14 @@ class FileMigration(PopulationWeightedMigration):
         super().__init__(**age_pattern)
         self.path = path
 
-    def rates(self, inputs: xr.Dataset, steps: np.ndarray) -> xr.DataArray:
+    def rates(self, inputs: Inputs, steps: np.ndarray) -> xr.Dataset:
         from forecast.data.planning import load_net_migrants
 
         if not self.path:
             raise InputError("config, migration.path: got null; expected a CSV of net migrants "
                              "(region_code, year, net_migrants).")
-        nation = inputs.attrs.get("national_region", str(inputs["region"].values[0]))
+        nation = inputs.nation
         regions = [str(r) for r in inputs["region"].values]
         years = np.arange(int(steps[0]), int(steps[-1]) + 2)
         table = load_net_migrants(self.path, regions, nation, years)
-        return self._spread(step_rates(table, steps), inputs)
+        return net_migrants(self._spread(step_rates(table, steps), inputs))

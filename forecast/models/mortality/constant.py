@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 
 
@@ -17,7 +18,12 @@ class ConstantMortality:
     """Death rates of the 5-year period containing 1 July of each calendar year (the WPP
     periods run from 1 July of their first year), the last period's afterwards."""
 
-    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.DataArray:
+    @property
+    def diagnostics(self) -> dict:
+        """Nothing to report (no fit)."""
+        return {}
+
+    def rates(self, inputs: Inputs, years: np.ndarray) -> xr.DataArray:
         """mx (region, sex, age, year) for the calendar ``years``."""
         mx = inputs["mx"]
         periods = mx["period"].values

@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.inputs import Inputs
 from forecast.demography.lifetable import life_table_arrays
 from forecast.core.variables import SEXES
 
@@ -160,7 +161,7 @@ class LeeCarterMortality:
         self.fit_: dict | None = None
         self.diagnostics: dict = {}
 
-    def fit(self, inputs: xr.Dataset) -> dict:
+    def fit(self, inputs: Inputs) -> dict:
         """Fit each distinct region's mx; sets ``fit_`` and ``diagnostics`` and returns ``fit_``.
 
         ``fit_`` holds a, b (group, sex, age), k (group, sex, period; log-rate index), tau
@@ -188,7 +189,7 @@ class LeeCarterMortality:
                          group=group.ravel(), regions=regions)
         self.diagnostics = {
             "fit_periods": [int(p) for p in mx["period"].values],
-            "jump_off_year": _jump_off(inputs),
+            "jump_off_year": inputs.jump_off,
             "fits": [{"regions": [str(r) for r in regions[group.ravel() == g]], "sex": sex,
                       "drift_per_year": float(drift[g, s]), "sigma_per_year": float(sigma[g, s]),
                       "drift_sd_per_year": float(drift_sd[g, s]),
@@ -198,11 +199,11 @@ class LeeCarterMortality:
                      for g in range(len(values)) for s, sex in enumerate(SEXES)]}
         return self.fit_
 
-    def k_draws(self, inputs: xr.Dataset, years: np.ndarray) -> np.ndarray:
+    def k_draws(self, inputs: Inputs, years: np.ndarray) -> np.ndarray:
         """Fit, then k (group, sex, year, draw) for calendar ``years``; central path up to J."""
         fit = self.fit(inputs)
         years = np.asarray(years, dtype=int)
-        jump = _jump_off(inputs)
+        jump = inputs.jump_off
         central = central_k(fit["k"], fit["tau"], fit["drift"], years + 0.5)
         k_jump = central_k(fit["k"], fit["tau"], fit["drift"], np.array([jump + 0.5]))[..., None]
         out = np.repeat(central[..., None], self.draws, axis=-1)
@@ -226,11 +227,11 @@ class LeeCarterMortality:
         male = rho * z[..., 0, :] + np.sqrt(1.0 - rho ** 2) * z[..., 1, :]
         return np.stack([z[..., 0, :], male], axis=-2)
 
-    def rates(self, inputs: xr.Dataset, years: np.ndarray) -> xr.DataArray:
+    def rates(self, inputs: Inputs, years: np.ndarray) -> xr.DataArray:
         """Calendar-year central death rates mx ([region,] sex, age, year, draw).
 
         Deaths per person-year. ``years`` are calendar years, each centred at 1 July; every
-        draw equals the central path up to ``inputs.attrs["jump_off_year"]`` (else
+        draw equals the central path up to ``inputs.jump_off_year`` (else
         ``last_observed_year``). When all regions share one fit (China's provinces take the
         national schedule) the result has no ``region`` dim and applies to every region,
         which keeps 1,000 draws of 32 regions from taking 0.9 GB.
@@ -256,7 +257,3 @@ class LeeCarterMortality:
                                               "description": "Central death rate by calendar "
                                               "year (Lee-Carter); age 100 is 100+"})
 
-
-def _jump_off(inputs: xr.Dataset) -> int:
-    """Last calendar year whose level is observed: attrs jump_off_year, else last_observed_year."""
-    return int(inputs.attrs.get("jump_off_year", inputs.attrs["last_observed_year"]))

@@ -12,7 +12,9 @@ import pandas as pd
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.data.common import SEX, cached, config_int, finish, year_column
+from forecast.core.options import Flag, Group, Number, Text, Where, Whole, as_whole
+from forecast.data.common import (DATA_DIR_OPTION, SEX, cached, config_int, existing_files,
+                                   finish, until_after_base, year_column)
 from forecast.data.nbs import (OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_series,
                                province_series)
 from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_asfr,
@@ -326,6 +328,71 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                                report_regions=[NATION_CODE] + [c for c in wanted
                                                                if c != NATION_CODE])
 
+
+def census_region_codes(data_dir: str | Path | None = None) -> frozenset[str]:
+    """Region codes of the census table (its ``region_code`` column, read alone and cached),
+    or an empty set where the table cannot be read."""
+    path = (Path(data_dir) if data_dir else DATA_DIR) / CENSUS_POPULATION
+    if path not in _CODES:
+        try:
+            codes = pd.read_csv(path, usecols=["region_code"], dtype=str)["region_code"]
+            _CODES[path] = frozenset(c.strip() for c in codes.dropna()
+                                     if _region_code(c.strip()) is not None)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return frozenset()
+    return _CODES[path]
+
+
+_CODES: dict[Path, frozenset[str]] = {}
+
+
+def _region_code(code) -> str | None:
+    """``code`` as 6 digits, or None."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int) and 100000 <= code <= 999999:
+        return str(code)
+    if isinstance(code, str) and len(code) == 6 and code.isdigit():
+        return code
+    return None
+
+
+def _regions_in_census(node, name, problems, root) -> None:
+    """Rule: ``regions`` is null or a list of 6-digit codes of the census table."""
+    regions = node.get("regions")
+    if regions is None:
+        return
+    if not isinstance(regions, list):
+        problems.add(f"{name}.regions", regions, "null (every province) or a list of 6-digit "
+                     "region codes, e.g. [440000,500000]")
+        return
+    known = census_region_codes(node.get("data_dir"))
+    for code in regions:
+        text = _region_code(code)
+        if text is None:
+            problems.add(f"{name}.regions", code, "a 6-digit region code such as 440000")
+        elif known and text not in known:
+            problems.add(f"{name}.regions", code, f"a region code of the census table "
+                         f"({min(known)} ... {max(known)})")
+
+
+#: The options of ``load_china_census`` and ``load_china_counties`` (``configs/data/``).
+load_china_census.OPTIONS = Group({
+    "base_year": Whole(what="a whole-number year", required=True),
+    "until": Whole(what="a whole-number year or null", nullable=True),
+    "data_dir": DATA_DIR_OPTION,
+    "national_rates": Text(),
+    "young_ages": Group({
+        "from_births": Flag(),
+        "max_age": Where(lambda a: as_whole(a) in (4, 9),
+                         what="4 (census groups 0 and 1-4) or 9 (to 5-9)"),
+        "undercount_threshold": Number(0, 1, hi_open=True)}, nullable=True),
+    "provincial": Group({
+        "factor_years": Whole(1, 15),
+        "factor_trend": Flag(),
+        "migration_from": Whole(what="a whole-number year")}, nullable=True),
+}, rules=(until_after_base, _regions_in_census,
+          existing_files("observed_file", "province_observed_file", "province_migrants_file")))
 
 def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
                        provinces: list[str], data_dir: Path, file: str | Path | None,

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 import xarray as xr
 
 from forecast.core.errors import InputError, problem
+from forecast.core.options import Problems, Rule, Text, Where, Whole, as_whole
+from forecast.core.paths import DATA_DIR
 from forecast.data.tables import Column, require_values
 from forecast.core.variables import SEXES, VARIABLES
 
@@ -120,3 +123,47 @@ def finish(ds: xr.Dataset, base_year: int, until: int, files: list[Path], descri
                            source_files=[str(f) for f in files], data_sha256=file_digest(files),
                            description=description)
 
+
+
+# --------------------------------------------------------------------------- options
+
+def existing_files(*keys: str, required: bool = False) -> Rule:
+    """Rule: the options ``keys`` are null (unless ``required``) or CSV files that exist,
+    relative to the group's ``data_dir`` (default the project's data folder) or absolute."""
+    def rule(node: Mapping, name: str, problems: Problems, root: Mapping) -> None:
+        folder = node.get("data_dir")
+        folder = (Path(folder) if isinstance(folder, str) and folder and Path(folder).is_dir()
+                  else DATA_DIR)
+        for key in keys:
+            value, option = node.get(key), f"{name}.{key}"
+            if value is None and required:
+                problems.add(option, value, REQUIRED_FILES.get(key, "the path of a CSV file"))
+                continue
+            if value is None:
+                continue
+            Text().check(value, option, problems, root)
+            if isinstance(value, str) and value.strip():
+                path = Path(value) if Path(value).is_absolute() else folder / value
+                if not path.is_file():
+                    problems.add(option, value, f"null or an existing CSV file ({path} not "
+                                 "found; relative paths are read from the data folder)")
+    return rule
+
+
+#: What a required file option holds, for its message.
+REQUIRED_FILES = {"path": "a CSV of net migrants (region_code, year, net_migrants), e.g. "
+                          "migration.path=/plans/net_migrants.csv"}
+
+#: ``data_dir``: the folder of the input tables (null: the project's ``data/``).
+DATA_DIR_OPTION = Where(lambda v: isinstance(v, str) and bool(v.strip()) and Path(v).is_dir(),
+                        nullable=True, default=None, what="null or an existing folder")
+#: A year of the data (``base_year``, ``until``).
+YEAR_OPTION = Whole(what="a whole-number year")
+
+
+def until_after_base(node: Mapping, name: str, problems: Problems, root: Mapping) -> None:
+    """Rule: ``until`` is null or no earlier than ``base_year``."""
+    base, until = as_whole(node.get("base_year")), as_whole(node.get("until"))
+    if base is not None and until is not None and until < base:
+        problems.add(f"{name}.until", until, f"null or a year no earlier than {name}.base_year "
+                     f"({base})")

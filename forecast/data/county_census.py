@@ -129,6 +129,27 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
         f"units of {where} from the census")
 
 
+#: The options of ``load_china_counties`` (``configs/data/china_counties.yaml``): the
+#: census's, and the area (``province``, ``prefecture``) checked when it is read.
+load_china_counties.OPTIONS = load_china_census.OPTIONS
+
+def units_in_province(code: str, data_dir: str | Path | None = None,
+                      regions_file: str = REGIONS) -> int | None:
+    """County-level and prefecture rows of province ``code`` in the census region table, read
+    without its checks (for the memory estimate); None where they cannot be counted."""
+    path = (Path(data_dir) if data_dir else DATA_DIR) / (regions_file or REGIONS)
+    try:
+        table = pd.read_csv(path, usecols=["region_code", "province", "level"], dtype=str)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    names = table.loc[table["region_code"] == code, "province"]
+    if names.empty:
+        return None
+    units = table[(table["province"] == names.iloc[0])
+                  & table["level"].isin(["county", "prefecture"])]
+    return len(units) or None
+
+
 def read_regions(path: Path) -> pd.DataFrame:
     """The census's region table with each unit's ``province_code``, ``prefecture_code`` and
     ``prefecture_name`` (a municipality's two prefecture rows, 市辖区 and 县, are told apart

@@ -11,9 +11,10 @@ import pandas as pd
 import xarray as xr
 
 from forecast.core.inputs import Inputs
+from forecast.core.options import Group, Text, Whole
 from forecast.data.common import (SEX, SEX_OR_BOTH, THOUSAND, annual_series, cached,
                                   check_years, config_int, file_digest, finish, select,
-                                  year_column)
+                                  year_column, DATA_DIR_OPTION, until_after_base)
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.demography.graduation import AGES, graduate_counts, graduate_mx, graduate_rates
 from forecast.core.paths import DATA_DIR
@@ -259,6 +260,13 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     return Inputs.from_dataset(ds, tfr_target=region)
 
 
+#: The options of ``load_wpp`` (``configs/data/wpp.yaml``).
+load_wpp.OPTIONS = Group({
+    "base_year": Whole(what="a whole-number year", required=True),
+    "until": Whole(what="a whole-number year or null", nullable=True),
+    "data_dir": DATA_DIR_OPTION,
+    "region": Text(hint=" (a WPP region code such as JPN)", required=True),
+}, rules=(until_after_base,))
 
 WPP_VARIANTS = "wpp2024_china_projection_variants.csv"
 #: The published WPP 2024 projection variants a file may hold, in the Dataset's order.

@@ -32,10 +32,107 @@ Subsidy (育儿补贴): children of the eligible ages × amount per child per ye
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import xarray as xr
 
+from forecast.core.options import (MISSING, Choice, Flag, Group, Number, Problems, Text, Where,
+                                   Whole, as_whole)
+
 PLACES, SEATS = "places", "seats"
+
+# --------------------------------------------------------------------------- options
+
+#: Ages of children the demand stage knows (childcare 0-2, kindergarten 3-5).
+CHILD_AGES = range(0, 6)
+#: What the childcare gap is measured against (``childcare_gap_basis``).
+GAP_BASES = ("standard", "need_realised", "need_willingness")
+#: Standards :func:`demand_indicators` reads, each a node with ``value`` and ``applies_from``.
+STANDARDS = [
+    "childcare.places_per_1000", "childcare.affordable_share",
+    "childcare.new_residential.places_per_1000", "childcare.new_residential.m2_per_place",
+    "kindergarten.enrolment_target", "kindergarten.public_share",
+    "kindergarten.affordable_share", "kindergarten.class_size",
+    "kindergarten.teachers_per_class", "kindergarten.care_staff_per_class",
+    "kindergarten.toddler_conversion", "subsidy.amount_per_child_per_year"]
+#: Take-up rates by age, each a node with ``rates`` and ``applies_from``.
+TAKE_UP = ["childcare.take_up.realised", "childcare.take_up.willingness"]
+#: Standards that are shares, targets or conversion rates: between 0 and 1.
+SHARE_NAMES = ("enrolment_target", "toddler_conversion")
+YEAR = Whole(what="a whole-number year")
+
+
+def _standard_option(name: str):
+    """The range of a standard's ``value`` by its name."""
+    if name == "class_size":
+        return Whole(1, what="a whole number of children >= 1")
+    if name.endswith("_share") or name in SHARE_NAMES:
+        return Number(0, 1, what="a share from 0 to 1")
+    if name.endswith("per_1000"):
+        return Number(0, 1000)
+    return Number(0)
+
+
+def _get(node: Mapping, dotted: str):
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return MISSING
+        node = node[key]
+    return node
+
+
+def _walk(node: Mapping, prefix: str, problems: Problems, root: Mapping) -> None:
+    """Every standard (a node with ``value``) and take-up (``rates``) under ``node``."""
+    for key, child in node.items():
+        path = f"{prefix}.{key}"
+        if not isinstance(child, Mapping):
+            continue
+        if "value" in child:
+            _standard_option(str(key)).check(child["value"], f"{path}.value", problems, root)
+            YEAR.check(child.get("applies_from", MISSING), f"{path}.applies_from", problems, root)
+        elif "rates" in child:
+            rates = child["rates"]
+            if not isinstance(rates, Mapping) or not rates:
+                problems.add(f"{path}.rates", rates, "a mapping of age (0-5) -> take-up rate "
+                             "from 0 to 1, e.g. {0: 0.06, 1: 0.06, 2: 0.06}")
+            else:
+                for age, rate in rates.items():
+                    if as_whole(age) not in CHILD_AGES:
+                        problems.add(f"{path}.rates", age, "ages 0-5 as keys")
+                    Number(0, 1, what="a take-up rate from 0 to 1").check(
+                        rate, f"{path}.rates.{age}", problems, root)
+            YEAR.check(child.get("applies_from", MISSING), f"{path}.applies_from", problems, root)
+        else:
+            _walk(child, path, problems, root)
+
+
+def _standards(node: Mapping, name: str, problems: Problems, root: Mapping) -> None:
+    """Rule: with the stage enabled, every standard present and valid."""
+    if node.get("enabled") is not True:
+        return  # the demand stage does not run; its other options are not read
+    ENABLED.validate(node, name, problems, root)
+    for path in STANDARDS + TAKE_UP:
+        if _get(node, path) is MISSING:
+            problems.add(f"{name}.{path}", MISSING, "a standard with value and applies_from "
+                         "(see configs/demand/national.yaml)")
+    _walk(node, name, problems, root)
+
+
+#: Options read when the demand stage is enabled (besides the standards).
+ENABLED = Group({
+    "childcare_gap_basis": Choice(GAP_BASES, required=True),
+    "surplus_margin": Number(0, required=True),
+    "supply_file": Text(nullable=True, default=None),
+    "childcare": Group({"new_residential": Group({
+        "new_residents_file": Text(nullable=True, default=None)})}),
+    "subsidy": Group({"eligible_ages": Where(
+        lambda ages: isinstance(ages, list) and bool(ages)
+        and all(as_whole(a) in CHILD_AGES for a in ages),
+        what="a list of ages 0-5, e.g. [0, 1, 2]", required=True)}),
+})
+#: The ``demand`` config group (``configs/demand/``): standards with their sources.
+DEMAND_OPTIONS = Group({"enabled": Flag(default=False)}, rules=(_standards,))
 
 
 def _standard(node: dict) -> tuple[float, int]:

@@ -36,12 +36,49 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
+from forecast.core.options import (MISSING, Choice, Group, Number, Text, Where, Whole, as_number,
+                                   as_whole)
 
 #: What a scenario can do to fertility.
 KINDS = ("none", "shift", "constant", "follow")
 #: Lowest national TFR a shift may produce, children per woman (below every national TFR on
 #: record; the lowest, the Republic of Korea's in 2023, was 0.72).
 TFR_FLOOR = 0.3
+
+
+def _kind_needs(node, name, problems, root) -> None:
+    """Rule: the options each kind uses, and a start within the projected years."""
+    kind = node.get("kind", "none")
+    if kind == "shift" and "shift" not in node:
+        problems.add(f"{name}.shift", MISSING, SHIFT.expected())
+    if kind == "follow":
+        Text(hint=REFERENCE.hint).check(node.get("reference", MISSING), f"{name}.reference",
+                                        problems, root)
+    start, base = node.get("start"), as_whole((root.get("data") or {}).get("base_year"))
+    if start is not None and base is not None:
+        last = as_whole(root.get("horizon"))
+        last = 9999 if last is None else last
+        Whole(base + 1, last, what=f"null or a year from {base + 1} to {last}").check(
+            start, f"{name}.start", problems, root)
+
+
+SHIFT = Number(-3, 3, what="a change of TFR in children per woman from -3 to 3", default=0.0)
+REFERENCE = Text(hint=" (a population of the TFR pool, e.g. KOR)", nullable=True, default=None)
+#: The ``scenario`` config group (``configs/scenario/``).
+SCENARIO_OPTIONS = Group({
+    "name": Text(hint=" (quote a number: scenario.name=\"'2030'\")", required=True,
+                 default="medium"),
+    "kind": Choice(KINDS, default="none"),
+    "shift": SHIFT,
+    "ramp_years": Whole(1, default=1),
+    "phase_in": Where(lambda w: isinstance(w, (list, tuple)) and all(
+        (v := as_number(x)) is not None and 0 <= v <= 1 for x in w), nullable=True,
+        what="null or a list of shares from 0 to 1, one per year from scenario.start",
+        default=None),
+    "reference": REFERENCE,
+    "start": Where(nullable=True, default=None),  # a year: checked by the rule
+    "migration_scale": Number(0, 10, default=1.0),
+}, rules=(_kind_needs,), required=True)
 
 
 @dataclass(frozen=True)
@@ -54,29 +91,28 @@ class Scenario:
     TFR pool (``kind: follow``); ``migration_scale`` ≥ 0 multiplies net migration.
     """
 
-    name: str = "medium"
-    kind: str = "none"
-    shift: float = 0.0
-    start: int | None = None
-    ramp_years: int = 1
-    phase_in: tuple[float, ...] | None = None
-    reference: str | None = None
-    migration_scale: float = 1.0
+    name: str = SCENARIO_OPTIONS.default_of("name")
+    kind: str = SCENARIO_OPTIONS.default_of("kind")
+    shift: float = SCENARIO_OPTIONS.default_of("shift")
+    start: int | None = SCENARIO_OPTIONS.default_of("start")
+    ramp_years: int = SCENARIO_OPTIONS.default_of("ramp_years")
+    phase_in: tuple[float, ...] | None = SCENARIO_OPTIONS.default_of("phase_in")
+    reference: str | None = SCENARIO_OPTIONS.default_of("reference")
+    migration_scale: float = SCENARIO_OPTIONS.default_of("migration_scale")
 
     @classmethod
     def from_config(cls, node: Mapping | str | None) -> "Scenario":
         """From the ``scenario`` config node (or a bare name: the models as fitted)."""
         if node is None or isinstance(node, str):
-            return cls(name=node or "medium")
-        start = node.get("start")
-        return cls(name=str(node.get("name", "medium")), kind=str(node.get("kind", "none")),
-                   shift=float(node.get("shift", 0.0) or 0.0),
-                   start=None if start is None else int(start),
-                   ramp_years=int(node.get("ramp_years", 1) or 1),
-                   phase_in=(None if node.get("phase_in") is None
-                             else tuple(float(w) for w in node["phase_in"])),
-                   reference=node.get("reference"),
-                   migration_scale=float(node.get("migration_scale", 1.0)))
+            return cls(name=node or cls.name)
+        get = lambda key: SCENARIO_OPTIONS.value(node, key)  # noqa: E731
+        return cls(name=str(get("name")), kind=str(get("kind")),
+                   shift=float(get("shift") or 0.0),
+                   start=None if get("start") is None else int(get("start")),
+                   ramp_years=int(get("ramp_years") or 1),
+                   phase_in=(None if get("phase_in") is None
+                             else tuple(float(w) for w in get("phase_in"))),
+                   reference=get("reference"), migration_scale=float(get("migration_scale")))
 
     def describe(self) -> str:
         """One line for the log: what the scenario changes."""

@@ -23,10 +23,29 @@ import xarray as xr
 from forecast.core.inputs import Inputs
 from forecast.regions.county_blocks import NAMES, project_block, summarise_province
 from forecast.core.errors import InputError
+from forecast.core.options import Choice, Group, Number, Text, Where, Whole
 from forecast.core.registry import INDICATORS, QUANTILES
 
 log = logging.getLogger(__name__)
 MIB = 2**20
+
+
+def _county_draws_with_dask(node, name, problems, root) -> None:
+    if node.get("county_draws") is True and node.get("engine") == "dask":
+        problems.add(f"{name}.county_draws", True, "auto or false with engine dask (Dask runs "
+                     "the county blocks)")
+
+
+#: The ``compute`` config group (``configs/compute/``).
+COMPUTE_OPTIONS = Group({
+    "engine": Choice(("memory", "dask"), default="memory"),
+    "county_draws": Where(lambda v: v == "auto" or isinstance(v, bool),
+                          what="auto, true or false", default="auto"),
+    "block_mib": Number(lo=0, lo_open=True, default=24.0),
+    "address": Text(hint=" such as tcp://10.0.0.5:8786, or null for a LocalCluster",
+                    nullable=True, default=None),
+    "workers": Whole(1, default=2),
+}, rules=(_county_draws_with_dask,))
 
 
 @dataclass(frozen=True)
@@ -45,21 +64,19 @@ class Compute:
         LocalCluster of ``workers`` processes with one thread each
     """
 
-    engine: str = "memory"
-    county_draws: str | bool = "auto"
-    block_mib: float = 24.0
-    address: str | None = None
-    workers: int = 2
+    engine: str = COMPUTE_OPTIONS.default_of("engine")
+    county_draws: str | bool = COMPUTE_OPTIONS.default_of("county_draws")
+    block_mib: float = COMPUTE_OPTIONS.default_of("block_mib")
+    address: str | None = COMPUTE_OPTIONS.default_of("address")
+    workers: int = COMPUTE_OPTIONS.default_of("workers")
 
     @classmethod
     def from_config(cls, node) -> "Compute":
-        """From the ``compute`` config node (checked by :mod:`forecast.runs.config_check`)."""
-        node = dict(node or {})
-        return cls(engine=str(node.get("engine", "memory")),
-                   county_draws=node.get("county_draws", "auto"),
-                   block_mib=float(node.get("block_mib", 24.0)),
-                   address=node.get("address") or None,
-                   workers=int(node.get("workers", 2)))
+        """From the ``compute`` config node (options: :data:`COMPUTE_OPTIONS`)."""
+        get = lambda key: COMPUTE_OPTIONS.value(node, key)  # noqa: E731
+        return cls(engine=str(get("engine")), county_draws=get("county_draws"),
+                   block_mib=float(get("block_mib")), address=get("address") or None,
+                   workers=int(get("workers")))
 
     def keeps_county_draws(self, provinces: int) -> bool:
         """Whether a county run of ``provinces`` provinces keeps every county's draws."""

@@ -11,27 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig
-
 from forecast.core.errors import InputError
-from forecast.core.paths import CONFIG_DIR
 from forecast.runs.config_check import check_config
+from forecast.runs.config_groups import compose_config
+from forecast.runs.run_options import option
 from forecast.runs.pipeline import run_backtest, run_projection
 from forecast.runs.result import BacktestResult, Result
-
-
-def compose_config(overrides: list[str] | None = None, config_name: str = "config"
-                   ) -> DictConfig:
-    """The configuration ``forecast`` (``config_name="config"``) or ``forecast-report``
-    (``"report"``) would run with these Hydra overrides, e.g. ``["horizon=2030"]``."""
-    if GlobalHydra.instance().is_initialized():
-        raise RuntimeError("forecast.project() cannot compose a configuration inside a "
-                           "running Hydra application; call forecast.runs.pipeline."
-                           "run_projection(cfg) with the application's config instead.")
-    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides or []))
 
 
 def project(overrides: list[str] | None = None) -> Result:
@@ -39,7 +24,7 @@ def project(overrides: list[str] | None = None) -> Result:
     :class:`forecast.core.errors.InputError` (option, value, expected) before any work when
     the configuration is not valid."""
     cfg = compose_config(overrides)
-    if cfg.get("task", "project") != "project":
+    if option(cfg, "task") != "project":
         raise InputError(f"config, task: got {cfg.task!r}; expected project "
                          "(forecast.backtest() runs a backtest).")
     check_config(cfg)

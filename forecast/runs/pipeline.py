@@ -12,13 +12,13 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from forecast.core.errors import InputError
-from forecast.core.paths import CONFIG_DIR, DATA_DIR
+from forecast.core.paths import DATA_DIR
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import VERSION, run_header, utc_now
 from forecast.data import load_new_residents, load_supply
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
-from forecast.planning.demand import demand_indicators
+from forecast.planning.demand import DEMAND_OPTIONS, demand_indicators
 from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
                                           planner_indicators, region_names, rounded_long,
                                           rounded_wide, summary_table, wide_table)
@@ -29,6 +29,8 @@ from forecast.projection.project import checked_horizon, project_inputs
 from forecast.projection.scenario import Scenario
 from forecast.regions.county_engine import Compute
 from forecast.runs.config_check import check_config, estimate_memory
+from forecast.runs.config_groups import group_node, group_options
+from forecast.runs.run_options import CALIBRATION_OPTIONS, option
 from forecast.runs.result import BacktestResult, Result
 from forecast.runs.run_folder import RunFolder
 
@@ -56,7 +58,7 @@ def run_config(cfg: DictConfig, overrides: list[str] | None = None,
                sweep_member: bool = False) -> Result | BacktestResult:
     """The run of a checked ``cfg`` in memory: :func:`run_projection` or
     :func:`run_backtest`, by ``cfg.task``."""
-    if cfg.get("task", "project") == "backtest":
+    if option(cfg, "task") == "backtest":
         return run_backtest(cfg, overrides)
     return run_projection(cfg, overrides, sweep_member=sweep_member)
 
@@ -64,7 +66,7 @@ def run_config(cfg: DictConfig, overrides: list[str] | None = None,
 def output_bytes(cfg: DictConfig) -> int:
     """A generous estimate of the size of a run's files (bytes), for the free-space check:
     projection.nc holds (region, sex, age, year) for every stored draw or quantile."""
-    if cfg.get("task", "project") != "project":
+    if option(cfg, "task") != "project":
         return 10 * 2**20
     size = estimate_memory(cfg)
     stored = size.draws if cfg.output.projection == "draws" else len(QUANTILES)
@@ -90,7 +92,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     compute = Compute.from_config(cfg.get("compute"))
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
                                 level_years=level_years(cfg), scenario=scenario,
-                                dtype=str(cfg.get("precision", "float64")), compute=compute)
+                                dtype=str(option(cfg, "precision")), compute=compute)
     counties = projection.get("county_summary")
     if counties is not None:  # counties in blocks: their quantiles only
         projection = projection.drop_dims(["unit", "indicator", "quantile"])
@@ -184,16 +186,16 @@ def _log_provinces(inputs) -> None:
 
 def level_years(cfg: DictConfig) -> dict[str, int]:
     """Years whose mean calibration factor the forecast keeps (config ``calibration``)."""
-    node = cfg.get("calibration") or {}
-    return {"fertility": int(node.get("fertility_level_years", 1)),
-            "mortality": int(node.get("mortality_level_years", 3))}
+    node = cfg.get("calibration")
+    return {kind: int(CALIBRATION_OPTIONS.value(node, f"{kind}_level_years"))
+            for kind in ("fertility", "mortality")}
 
 
 def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:
     """Standards, supply and planned new residents for the demand stage (None if disabled);
     read before the projection so that bad tables stop the run early."""
     node = cfg.get("demand")
-    if node is None or not node.get("enabled", False):
+    if node is None or not DEMAND_OPTIONS.value(node, "enabled"):
         return None
     standards = OmegaConf.to_container(node, resolve=True)
     data_dir = cfg.data.get("data_dir")
@@ -227,15 +229,15 @@ def run_backtest(cfg: DictConfig, overrides: list[str] | None = None) -> Backtes
 
 
 def _model_factory(cfg: DictConfig, option: str):
-    """A factory of fresh fertility models from ``configs/fertility/<option>.yaml`` with the
-    backtest's draws and per-model overrides, interpolations resolved against ``cfg``."""
-    path = Path(CONFIG_DIR) / "fertility" / f"{option}.yaml"
-    if not path.is_file():
+    """A factory of fresh fertility models of option ``option`` of the ``fertility`` group
+    (found through Hydra's search path) with the backtest's draws and per-model overrides,
+    interpolations resolved against ``cfg``."""
+    if option not in group_options("fertility"):
         raise InputError(f"config, backtest.models: got {option!r}; expected one of "
-                         f"{sorted(p.stem for p in path.parent.glob('*.yaml'))}.")
+                         f"{group_options('fertility')}.")
     conf = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
     OmegaConf.set_struct(conf, False)
-    model_cfg = OmegaConf.merge(OmegaConf.load(path), {"draws": cfg.backtest.draws},
+    model_cfg = OmegaConf.merge(group_node("fertility", option), {"draws": cfg.backtest.draws},
                                 cfg.backtest.get("overrides", {}).get(option, {}))
     OmegaConf.update(conf, "fertility", model_cfg, merge=False)
     target = get_class(conf.fertility._target_)
@@ -243,7 +245,6 @@ def _model_factory(cfg: DictConfig, option: str):
         raise InputError(f"config, backtest.models: got {option!r}; expected a model that "
                          "forecasts TFR (bayes, rw_drift, arima, ets, constant_tfr).")
     return lambda: instantiate(conf.fertility)
-
 
 def _relative(path: str) -> str:
     try:

@@ -42,6 +42,7 @@ from forecast.runs.pipeline import run as run_forecast
 from forecast.report.early_warning import build_report, read_forecast, report_year
 from forecast.report.early_warning_html import localized_messages, png_bytes, render
 from forecast.runs.run_folder import RunFolder
+from forecast.runs.run_options import option
 from forecast.planning.warning import ALERT_COLUMNS, LEVELS
 
 log = logging.getLogger("forecast.report.early_warning")
@@ -95,7 +96,7 @@ def _report_writers(cfg: DictConfig, forecast_dir: Path, root: Path,
     year = report_year(forecast_run, node.year, date.today().year)
     rules = OmegaConf.to_container(cfg.report, resolve=True)
     report = build_report(forecast_run, observed, rules, year, previous,
-                          plots_wanted=bool(cfg.get("plots", True)))
+                          plots_wanted=bool(option(cfg, "plots")))
     log.info("Report year %d: %s", year, _level_counts(report.alerts))
     report.alerts["message"] = localized_messages(report.alerts, rules, str(node.lang),
                                                   report.previous)

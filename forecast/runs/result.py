@@ -78,7 +78,7 @@ class Result:
         if self.sweep_member:
             writers[INDICATOR_DRAWS_NC] = netcdf_writer(key_draws(self.indicators,
                                                                   self.projection))
-        if self.config.get("plots", True):
+        if self.config["plots"]:
             writers[FIGURES] = run_figures_writer(self.projection, self.indicators, self.inputs)
         return _with_run_json(writers, self.metadata, self.started)
 

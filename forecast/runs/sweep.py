@@ -41,9 +41,17 @@ from forecast.report.plots import save_png
 from forecast.report.sweep_summaries import REPORTS
 from forecast.core.run_files import (COMPARISON_CSV, FIGURES, FORECAST_CSV, INDICATOR_DRAWS_NC,
                                      RESULTS, RUN_JSON, run_header)
+from forecast.core.options import Choice, Group, Text
 from forecast.core.writers import csv_writer, json_writer
 
 log = logging.getLogger(__name__)
+
+#: The ``sweep`` config group: the reference scenario of comparison.csv and an experiment's
+#: summary (results/).
+SWEEP_OPTIONS = Group({
+    "reference": Text(hint=" (a member's scenario.name)", nullable=True, default="medium"),
+    "report": Choice(tuple(REPORTS), nullable=True, default=None),
+})
 
 
 class SweepCallback(Callback):
@@ -53,9 +61,9 @@ class SweepCallback(Callback):
         sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         node = config.get("sweep") or {}
         try:
-            combine_sweep(sweep_dir, reference=node.get("reference", "medium"),
-                          plots=bool(config.get("plots", True)), config=_without_hydra(config),
-                          report=node.get("report"))
+            combine_sweep(sweep_dir, reference=SWEEP_OPTIONS.value(node, "reference"),
+                          plots=bool(config["plots"]), config=_without_hydra(config),
+                          report=SWEEP_OPTIONS.value(node, "report"))
         except Exception as err:  # Hydra would only warn: the sweep must fail visibly
             log.error("Sweep %s: the members finished but combining them failed: %s: %s",
                       sweep_dir, type(err).__name__, err)

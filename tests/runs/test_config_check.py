@@ -13,9 +13,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-import forecast.runs.config_check as cc
-from forecast.runs.config_check import (available_memory, check_config, config_problems,
-                                        estimate_memory)
+import forecast.runs.memory as memory
+from forecast.runs.config_check import check_config, config_problems, estimate_memory
+from forecast.runs.memory import available_memory
 from forecast.core.errors import InputError
 from forecast.core.paths import CONFIG_DIR
 
@@ -48,7 +48,7 @@ def _line(message: str, option: str) -> str:
 @pytest.fixture
 def plenty_of_memory(monkeypatch):
     """The rules alone, whatever the memory of the machine running the tests."""
-    monkeypatch.setattr(cc, "available_memory", lambda: 1024 * GIB)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1024 * GIB)
 
 
 # --------------------------------------------------------------------------- bad values
@@ -296,7 +296,7 @@ def test_the_memory_estimate_is_linear_in_draws():
     assert b2 > b1 and abs((b3 - b2) - (b2 - b1)) <= 1
     one = _estimate("fertility.draws=1000")
     assert one.array_bytes == 32 * 2 * 101 * 16 * 1000 * 8  # 2020-2035: 16 years
-    assert (b2 - b1) == pytest.approx(cc.ARRAYS_ALIVE * one.array_bytes, abs=1)
+    assert (b2 - b1) == pytest.approx(memory.ARRAYS_ALIVE * one.array_bytes, abs=1)
 
 
 def test_the_memory_estimate_counts_every_province_and_the_horizon():
@@ -327,12 +327,12 @@ def test_available_memory_is_known_here():
 
 
 def test_a_deterministic_run_too_large_names_the_horizon(monkeypatch):
-    monkeypatch.setattr(cc, "available_memory", lambda: GIB // 8)
+    monkeypatch.setattr(memory, "available_memory", lambda: GIB // 8)
     line = _line(_message(["fertility=constant", "horizon=2100"]), "horizon")
     assert "0.1 GiB is available" in line
 
 
 def test_the_default_run_is_refused_on_a_small_machine(monkeypatch):
-    monkeypatch.setattr(cc, "available_memory", lambda: 2 * GIB)
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 * GIB)
     line = _line(_message([]), "fertility.draws")
     assert "2.0 GiB is available" in line

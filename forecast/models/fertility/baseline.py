@@ -22,6 +22,7 @@ import xarray as xr
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from forecast.core.options import Where, as_whole
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 
 
@@ -61,6 +62,11 @@ class RandomWalkDrift(_PerSeriesBaseline):
 
 class ArimaTFR(_PerSeriesBaseline):
     """ARIMA(p,1,q) with drift on log TFR."""
+
+    OPTIONS = _PerSeriesBaseline.OPTIONS.extended({"order": Where(
+        lambda order: isinstance(order, list) and len(order) == 3
+        and all(as_whole(o) is not None and as_whole(o) >= 0 for o in order),
+        what="three whole numbers >= 0 (p, d, q), e.g. [1, 1, 0]")})
 
     def __init__(self, order: tuple[int, int, int] = (1, 1, 0), **kwargs):
         super().__init__(**kwargs)

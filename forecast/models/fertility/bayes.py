@@ -81,6 +81,7 @@ hierarchical models, *Statistical Science* 22(1).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 
@@ -92,6 +93,7 @@ import pymc as pm
 import xarray as xr
 
 from forecast.core.errors import Interrupted
+from forecast.core.options import Choice, Flag, Number, Where, Whole
 from forecast.core.registry import INTERVALS
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.fertility.workers import chain_context
@@ -107,6 +109,22 @@ DRAGON = ["dragon_mean", "dragon_sd", "dragon"]
 CALENDAR_REGIONS = ["CHN", "HKG", "MAC", "TWN"]
 #: A year of the dragon; they recur every 12 years.
 DRAGON_YEAR = 2012
+#: The NUTS samplers the model can use (nutpie only once it is installed).
+NUTS_SAMPLERS = ("pymc", "nutpie")
+CALENDAR_REGIONS_EXPECTED = ("a non-empty list of distinct WPP region codes, e.g. "
+                             "[CHN, HKG, MAC, TWN]")
+
+
+def valid_calendar_regions(regions) -> bool:
+    """Whether ``regions`` is a non-empty list of distinct, non-empty region codes."""
+    return (isinstance(regions, list) and bool(regions) and len(set(regions)) == len(regions)
+            and all(isinstance(r, str) and r.strip() for r in regions))
+
+
+def _nutpie_installed(node, name, problems, root) -> None:
+    if node.get("nuts_sampler") == "nutpie" and importlib.util.find_spec("nutpie") is None:
+        problems.add(f"{name}.nuts_sampler", "nutpie", "pymc, or nutpie once it is installed "
+                     "(.venv/bin/pip install nutpie)")
 RHAT_MAX = 1.01
 ESS_MIN = 400
 
@@ -143,6 +161,17 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "dragon_sd": ("HalfNormal", {"sigma": 0.05}),
     }
 
+    OPTIONS = TfrTrajectoryFertility.OPTIONS.extended({
+        "samples": Whole(1), "tune": Whole(0), "chains": Whole(1), "cores": Whole(1),
+        "target_accept": Number(0, 1, lo_open=True, hi_open=True),
+        "nuts_sampler": Choice(NUTS_SAMPLERS),
+        "progressbar": Flag(),
+        "dragon_year": Flag(),
+        "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
+        "priors": Where(lambda p: isinstance(p, dict), nullable=True,
+                        what="null or a mapping of parameter -> [distribution, {arguments}]"),
+    }, rules=(_nutpie_installed,))
+
     def __init__(self, draws: int = 1000, samples: int = 2000, tune: int = 1000,
                  chains: int = 2, cores: int = 2, target_accept: float = 0.95,
                  nuts_sampler: str = "pymc",
@@ -158,10 +187,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         self.priors = {**self.default_priors, **{k: tuple(v) for k, v in (priors or {}).items()}}
         self.dragon_year = bool(dragon_year)
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
-        if self.dragon_year and (not regions or len(set(regions)) != len(regions)
-                                 or not all(isinstance(r, str) and r for r in regions)):
-            raise ValueError(f"calendar_regions: got {regions!r}; expected a non-empty list "
-                             "of distinct WPP region codes, e.g. ['CHN', 'HKG', 'MAC', 'TWN']")
+        if self.dragon_year and not valid_calendar_regions(regions):
+            raise ValueError(f"calendar_regions: got {regions!r}; expected "
+                             f"{CALENDAR_REGIONS_EXPECTED}")
         self.calendar_regions = [str(r) for r in regions]
         self.idata: az.InferenceData | None = None
 

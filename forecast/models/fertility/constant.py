@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.inputs import Inputs
+from forecast.core.options import Group
 from forecast.demography.timing import calendar_rates
 
 
@@ -15,6 +16,7 @@ class ConstantFertility:
     Rates are by calendar year (:func:`forecast.demography.timing.calendar_rates`).
     """
 
+    OPTIONS = Group({})  # none
     posterior = None  # no MCMC
     @property
     def diagnostics(self) -> dict:

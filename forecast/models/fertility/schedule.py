@@ -25,9 +25,29 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.options import Group, Number, Where, Whole, as_number
 from forecast.demography.graduation import AGES
 
 FERTILE = (AGES >= 10) & (AGES <= 54)
+#: Plausible mean ages at childbearing (``mac_bounds``), years.
+MAC_RANGE = (15.0, 50.0)
+
+
+def _mac_bounds(bounds) -> bool:
+    values = ([as_number(b) for b in bounds] if isinstance(bounds, (list, tuple))
+              and len(bounds) == 2 else [None])
+    return (None not in values and values[0] < values[1]
+            and MAC_RANGE[0] <= values[0] and values[1] <= MAC_RANGE[1])
+
+
+#: The ``schedule`` options of a fertility model (:class:`AgeSchedule`'s arguments).
+SCHEDULE_OPTIONS = Group({
+    "trend_years": Whole(2),
+    "damping": Number(0, 1),
+    "max_shift": Number(0),
+    "mac_bounds": Where(_mac_bounds, what=f"two increasing ages between {MAC_RANGE[0]:g} and "
+                        f"{MAC_RANGE[1]:g}, e.g. [24.0, 34.0]"),
+})
 
 
 def mean_age_at_childbearing(asfr: xr.DataArray) -> xr.DataArray:

@@ -15,11 +15,17 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.models.fertility.schedule import AgeSchedule
+from forecast.core.options import Group, Number, Whole, explicit_seed
+from forecast.models.fertility.schedule import SCHEDULE_OPTIONS, AgeSchedule
 from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
 from forecast.demography.timing import calendar_rates
 
 log = logging.getLogger(__name__)
+
+
+#: Fewest observed years a TFR model may learn from: the models estimate a drift, momentum
+#: and the size of shocks from the annual changes of log TFR.
+MIN_WINDOW = 10
 
 
 class TfrTrajectoryFertility:
@@ -33,6 +39,14 @@ class TfrTrajectoryFertility:
     schedule : keyword arguments of :class:`AgeSchedule`
     subnational : ``rho`` and ``sigma`` of the regional scale-factor AR(1) (annual)
     """
+
+    #: The options of ``configs/fertility/<model>.yaml`` (the arguments below).
+    OPTIONS = Group({
+        "draws": Whole(1),
+        "window": Whole(MIN_WINDOW, what=f"a whole number of observed years >= {MIN_WINDOW}"),
+        "schedule": SCHEDULE_OPTIONS,
+        "subnational": Group({"rho": Number(0, 1, hi_open=True), "sigma": Number(0)}),
+    }, rules=(explicit_seed,))
 
     #: What ``diagnostics`` holds after :meth:`rates` (empty for models without MCMC).
     diagnostics: dict

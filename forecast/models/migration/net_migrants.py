@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.options import Choice, Group, Number, Whole
+from forecast.data.common import existing_files
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
@@ -65,6 +67,10 @@ class WppMigration:
     default parameters are the standard schedule of Rogers & Castro (1981) with the labour
     peak near age 20. Immigrants and emigrants share the one age pattern.
     """
+
+    OPTIONS = Group({**{k: Number(0) for k in ("a1", "alpha1", "a2", "alpha2", "mu2", "lambda2",
+                                                 "c")},
+                     "male_share": Number(0, 1)})
 
     def __init__(self, a1: float = 0.02, alpha1: float = 0.1, a2: float = 0.06,
                  alpha2: float = 0.1, mu2: float = 20.0, lambda2: float = 0.4, c: float = 0.003,
@@ -154,6 +160,14 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     Returns a Dataset: ``net_migration`` (counts, persons per step) and
     ``net_migration_rate`` (per person per step), both (region, sex, age, year).
     """
+
+    OPTIONS = PopulationWeightedMigration.OPTIONS.extended({
+        "years": Whole(1), "scale": Number(0),
+        "national": Choice(("zero", "wpp")),
+        "exchange_years": Number(1, lo_open=True, nullable=True,
+                                 what="null or a number of years > 1"),
+        "decay_years": Whole(1, nullable=True, what="null or a whole number of steps >= 1"),
+    })
 
     def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
                  exchange_years: float | None = 7.0, national: str = "zero", **age_pattern):
@@ -267,6 +281,9 @@ class FileMigration(PopulationWeightedMigration):
     nation's row is optional: without it the nation's net migration is the sum of the
     regions'; with it, the regions must add up to it within 0.1 % of their absolute flows.
     """
+
+    OPTIONS = PopulationWeightedMigration.OPTIONS.extended(rules=(existing_files(
+        "path", required=True),))
 
     def __init__(self, path: str, **age_pattern):
         super().__init__(**age_pattern)

@@ -12,11 +12,14 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
+from forecast.core.options import Group
 
 
 class ConstantMortality:
     """Death rates of the 5-year period containing 1 July of each calendar year (the WPP
     periods run from 1 July of their first year), the last period's afterwards."""
+
+    OPTIONS = Group({})  # none
 
     @property
     def diagnostics(self) -> dict:

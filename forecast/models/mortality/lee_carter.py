@@ -53,6 +53,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.options import (Flag, Group, Number, Where, Whole, as_whole,
+                                   explicit_seed)
 from forecast.core.inputs import Inputs
 from forecast.demography.lifetable import life_table_arrays
 from forecast.core.variables import SEXES
@@ -128,6 +130,19 @@ def _check_mx(mx: xr.DataArray) -> None:
                          f"person-year); {bad.sum()} cells are not, first: " + "; ".join(where))
 
 
+def _draws_of_fertility(node, name, problems, root) -> None:
+    """Rule: as many draws as the fertility model (the default interpolates
+    ``fertility.draws``, whose own rule reports a bad value)."""
+    wanted = (root.get("fertility") or {}).get("draws", 1)
+    if "draws" not in node or node["draws"] == wanted:
+        return
+    Whole(1).check(node["draws"], f"{name}.draws", problems, root)
+    draws = as_whole(node["draws"])
+    if draws is not None and draws >= 1 and as_whole(wanted) not in (None, draws):
+        problems.add(f"{name}.draws", node["draws"], f"the fertility model's draws ({wanted}); "
+                     "leave it at its default ${oc.select:fertility.draws,1}")
+
+
 class LeeCarterMortality:
     """Lee-Carter death rates by calendar year with a ``draw`` dim; equations in the module doc.
 
@@ -150,6 +165,14 @@ class LeeCarterMortality:
     drift_uncertainty : bool
         Whether draws include the estimation error of the drift (Lee & Carter 1992, app. B).
     """
+
+    OPTIONS = Group({
+        "fit_from": Where(lambda y: as_whole(y) is not None and 1950 <= as_whole(y) <= 2010
+                          and as_whole(y) % 5 == 0,
+                          what="a WPP period start year 1950, 1955, ..., 2010"),
+        "sex_correlation": Number(-1, 1),
+        "drift_uncertainty": Flag(),
+    }, rules=(explicit_seed, _draws_of_fertility))
 
     def __init__(self, draws: int = 1000, random_seed: int = 20240601, fit_from: int = 1980,
                  sex_correlation: float = 1.0, drift_uncertainty: bool = True):

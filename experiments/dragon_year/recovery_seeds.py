@@ -1,4 +1,4 @@
-"""Run the dragon-year tests' checks (tests/test_dragon_year.py) over many seeds, data and
+"""Run the dragon-year tests' checks (tests/models/test_dragon_year.py) over many seeds, data and
 sampler seeds both varying, and show that the recovery check can fail.
 
     nice -n 10 .venv/bin/python experiments/dragon_year/recovery_seeds.py --seeds 0-39

@@ -20,7 +20,7 @@ from forecast.demography.subnational import scale_factor_paths  # noqa: E402
 
 
 def crps_closed_form(seeds=range(2000)):
-    """tests/test_evaluate.py: |CRPS of 4000 N(0,1) draws at y = 0.7 - closed form| < 0.02."""
+    """tests/projection/test_evaluate.py: |CRPS of 4000 N(0,1) draws at y = 0.7 - closed form| < 0.02."""
     y = 0.7
     closed = y * (2 * norm.cdf(y) - 1) + 2 * norm.pdf(y) - 1 / np.sqrt(np.pi)
     err = np.array([crps_ensemble(np.random.default_rng(s).normal(0.0, 1.0, 4000), y) - closed
@@ -32,7 +32,7 @@ def crps_closed_form(seeds=range(2000)):
 
 
 def coverage(seeds=range(300)):
-    """tests/test_evaluate.py: coverage of 3000 outcomes, 400 draws each, within 0.03 / 0.02."""
+    """tests/projection/test_evaluate.py: coverage of 3000 outcomes, 400 draws each, within 0.03 / 0.02."""
     d80, d95 = [], []
     for s in seeds:
         rng = np.random.default_rng(s)
@@ -47,7 +47,7 @@ def coverage(seeds=range(300)):
 
 
 def scale_factor_spread(seeds=range(300)):
-    """tests/test_fertility.py: spread of 4000 Scale-AR(1) paths after 20 years within 10 %."""
+    """tests/models/test_fertility.py: spread of 4000 Scale-AR(1) paths after 20 years within 10 %."""
     start = xr.DataArray([1.0, 1.4, 0.6], dims="region", coords={"region": ["N", "a", "b"]})
     years = np.arange(2020, 2041)
     expected = 0.02086 * np.sqrt((1 - 0.98445 ** 40) / (1 - 0.98445 ** 2))

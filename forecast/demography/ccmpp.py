@@ -83,7 +83,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     dtype : "float64" (default) or "float32"
         Floating-point type of the arrays and results: float32 halves the memory; its
         populations, births and deaths differ from float64's by about 1e-6 relative
-        (``tests/test_ccmpp.py``; configs/config.yaml ``precision``).
+        (``tests/demography/test_ccmpp.py``; configs/config.yaml ``precision``).
 
     Returns
     -------

@@ -42,6 +42,6 @@ def backtest(overrides: list[str] | None = None) -> BacktestResult:
 def make_report(overrides: list[str] | None = None) -> Path | None:
     """Make the early-warning report of ``forecast-report <overrides>``; returns its folder
     (None when another run held the lock)."""
-    from forecast.runs import report_cli
+    from forecast.runs.report_run import make_report as run_report
 
-    return report_cli.make_report(compose_config(overrides, config_name="report"), overrides)
+    return run_report(compose_config(overrides, config_name="report"), overrides)

@@ -77,9 +77,10 @@ def test_a_run_killed_inside_rendering_leaves_the_previous_report(reports, tmp_p
     script = (
         "import os, signal, sys\n"
         "import forecast.runs.report_cli as cli\n"
+        "import forecast.runs.report_run as report_run\n"
         "def killed(*a, **k):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "cli.render = killed\n"
+        "report_run.render = killed\n"
         f"sys.argv = ['forecast-report', *{FAST!r}, 'report.out_root={root}',"
         f" 'report.period=2026-11', 'report.forecast_dir={root / '2026-11' / 'forecast'}']\n"
         "cli.main()\n")
@@ -98,11 +99,12 @@ def test_two_runs_at_once_do_not_mix(reports, tmp_path):
     script = (
         "import sys, time\n"
         "import forecast.runs.report_cli as cli\n"
-        "real = cli.render\n"
+        "import forecast.runs.report_run as report_run\n"
+        "real = report_run.render\n"
         "def slow(*a, **k):\n"
         "    time.sleep(8)\n"
         "    return real(*a, **k)\n"
-        "cli.render = slow\n"
+        "report_run.render = slow\n"
         f"sys.argv = ['forecast-report', *{FAST!r}, 'report.out_root={root}',"
         f" 'report.period=2026-12', 'report.forecast_dir={forecast_dir}']\n"
         "cli.main()\n")

@@ -1,6 +1,6 @@
 """Implausible input values, tables without data rows and an incomplete census table.
 
-Like ``tests/test_bad_inputs.py`` (whose helpers these tests share), every test corrupts its
+Like ``tests/data/test_bad_inputs.py`` (whose helpers these tests share), every test corrupts its
 own copy of ``data/*.csv`` and checks that :class:`forecast.core.errors.InputError` names the
 file, the column, the row (1-based line number, header = line 1) and the value found.
 Before these checks, each of these inputs ran to the end (exit 0) or ended in a traceback.

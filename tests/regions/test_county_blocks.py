@@ -21,7 +21,7 @@ from forecast.demography.subnational import project_with_nation
 CHONGQING = "500000"
 DRAWS = 12
 #: float32 against float64: relative difference of the indicators (population, births:
-#: about 1e-6 measured, as in tests/test_ccmpp.py; the net migration of a county is a
+#: about 1e-6 measured, as in tests/demography/test_ccmpp.py; the net migration of a county is a
 #: difference of larger flows)
 FLOAT32_RTOL = 2e-5
 

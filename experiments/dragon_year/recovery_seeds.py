@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.models.fertility.bayes import HierarchicalTFR
-from forecast.testing import (DRAGON, SEEDS, SHORT, YEARS, forecast_checks, recovery_checks,
+from forecast.testing import (DRAGON, SEEDS, SHORT, YEARS, dragon_forecast_checks, dragon_recovery_checks,
                               simulate_dragon_pool)
 
 
@@ -63,8 +63,8 @@ def main() -> None:
         start = time.perf_counter()
         tfr = model.forecast_tfr(pool, np.arange(2023, 2027), ["TWN", "JPN"])
         seconds = time.perf_counter() - start
-        values, margins = recovery_checks(model, realised)
-        f_values, f_margins = forecast_checks(pool, model, tfr)
+        values, margins = dragon_recovery_checks(model, realised)
+        f_values, f_margins = dragon_forecast_checks(pool, model, tfr)
         margins |= f_margins
         row = {"data_seed": data_seed, "sampler_seed": sampler_seed,
                "passed": all(m >= 0 for m in margins.values()),

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from forecast.models.fertility.bayes import HierarchicalTFR  # noqa: E402
-from tests.test_fertility import COVERED_MIN, Z_MAX, recovery_checks, simulate_pool  # noqa: E402
+from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.testing import COVERED_MIN, Z_MAX, pool_recovery_checks, simulate_pool
 
 
 def seeds(text: str) -> list[int]:
@@ -70,7 +67,7 @@ def main() -> None:
         start = time.perf_counter()
         post = model.fit(pool).posterior
         seconds = time.perf_counter() - start
-        values, margins = recovery_checks(post, realised)
+        values, margins = pool_recovery_checks(post, realised)
         draws = post["drift"].stack(sample=("chain", "draw")).transpose("pool_region", "sample")
         lo, hi = np.quantile(draws.values, [0.025, 0.975], axis=1)
         rows.append(pd.DataFrame({"data_seed": data_seed, "sampler_seed": sampler_seed,

@@ -196,8 +196,6 @@ def test_demand_table_is_wide_with_chinese_names(default_run):
 
 
 def test_default_run_reports_the_observed_years_within_tolerance(tmp_path):
-    from tests.cli.test_run import _forecast
-
     out = tmp_path / "run"
     _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=tmp_path, few_draws=False)
     meta = json.loads((out / "run.json").read_text())

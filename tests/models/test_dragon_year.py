@@ -12,7 +12,7 @@ from forecast.core.paths import CONFIG_DIR
 from forecast.data import load_wpp
 from forecast.models.fertility.bayes import (HierarchicalTFR, dragon_steps, is_dragon_year,
                                              simulate_paths)
-from forecast.testing import (SEEDS, SHORT, YEARS, forecast_checks, recovery_checks,
+from forecast.testing import (SEEDS, SHORT, YEARS, dragon_forecast_checks, dragon_recovery_checks,
                               simulate_dragon_pool)
 
 
@@ -115,12 +115,12 @@ def test_switched_off_the_model_is_the_one_before():
 @pytest.mark.slow
 def test_a_known_dragon_effect_is_recovered(fitted):
     """δ_c = 0.08 in each calendar region: δ̄ agrees with it, the four δ_c and their mean
-    with what the data contain, and δ̄'s 95 % interval excludes 0 (:func:`recovery_checks`).
+    with what the data contain, and δ̄'s 95 % interval excludes 0 (:func:`dragon_recovery_checks`).
     The data's precision is fixed by design (shock sizes fixed, 3 dragon years in each of 4
     series), so the checks hold whatever the seed: experiments/dragon_year/recovery_seeds.py,
     numbers in experiments/dragon_year/README.md."""
     _, realised, model, _ = fitted
-    values, margins = recovery_checks(model, realised)
+    values, margins = dragon_recovery_checks(model, realised)
     failed = {k: round(values[k], 4) for k, m in margins.items() if not m >= 0}
     assert not failed, f"posterior disagrees with the simulated effect: {failed}"
     assert model.diagnostics["dragon_effect"]["dragon_mean"]["lower_95"] > 0
@@ -130,9 +130,9 @@ def test_a_known_dragon_effect_is_recovered(fitted):
 @pytest.mark.slow
 def test_the_forecast_has_the_bump_in_the_next_dragon_year(fitted):
     """TWN's forecast for 2024 is exp(δ) above the geometric mean of 2023 and 2025, JPN's
-    is not raised (:func:`forecast_checks`); in the median too."""
+    is not raised (:func:`dragon_forecast_checks`); in the median too."""
     pool, _, model, tfr = fitted
-    values, margins = forecast_checks(pool, model, tfr)
+    values, margins = dragon_forecast_checks(pool, model, tfr)
     failed = {k: round(m, 4) for k, m in margins.items() if not m >= 0}
     assert not failed, f"forecast bump off (margins): {failed}; {values}"
     twn = tfr.sel(pool_region="TWN").median("draw")

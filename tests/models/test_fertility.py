@@ -18,6 +18,7 @@ from forecast.models.fertility.schedule import AgeSchedule, mean_age_at_childbea
 from forecast.demography.graduation import AGES
 from forecast.data import load_wpp
 from forecast.demography.subnational import scale_factor_paths
+from forecast.testing import RECOVERY_HYPER, RECOVERY_SEEDS, pool_recovery_checks, simulate_pool
 
 FERTILITY_OPTIONS = sorted(p.stem for p in (Path(CONFIG_DIR) / "fertility").glob("*.yaml"))
 SHORT_MCMC = ["fertility.samples=40", "fertility.tune=40", "fertility.chains=1",
@@ -111,83 +112,6 @@ def test_scale_factors_revert_towards_one_and_fix_the_nation():
     assert abs(spread - expected) / expected < 0.1
 
 
-#: What the recovery test's populations are drawn from (annual changes of log TFR), close to
-#: the WPP pool's posterior: drifts around -1.2 % a year, shocks from about 1 % to 6 %.
-RECOVERY_HYPER = {"drift_mean": -0.012, "drift_sd": 0.008, "ar": 0.4,
-                  "log_sigma_mean": float(np.log(0.025)), "log_sigma_sd": 0.5, "nu": 15.0}
-RECOVERY_SEEDS = {"data": 11, "sampler": 5}
-#: Largest |z| of a scalar check (two-sided 0.05 % of a normal), and least number of the 12
-#: populations whose 95 % interval covers its own value. Not 9, as Binomial(12, 0.95) would
-#: suggest: the 12 drift intervals share the pooled spread and miss together when the data
-#: happen to pool the drifts; measured, P(fewer than 8) = 0.4 % (see the test's docstring).
-Z_MAX = 3.5
-COVERED_MIN = 8
-
-
-def simulate_pool(seed: int, n: int = 12, years: int = 40, hyper: dict = RECOVERY_HYPER):
-    """A pool (pool_region, year) drawn from the model, and what it actually contains:
-    each population's drift and momentum and the shocks of the changes the model is fitted
-    to (it conditions on the first change), shape (population, years - 2)."""
-    rng = np.random.default_rng(seed)
-    drift = hyper["drift_mean"] + hyper["drift_sd"] * rng.standard_normal(n)
-    sigma = np.exp(hyper["log_sigma_mean"] + hyper["log_sigma_sd"] * rng.standard_normal(n))
-    y = np.empty((n, years))
-    shocks = np.empty((n, years - 1))
-    y[:, 0] = np.log(rng.uniform(1.2, 2.2, n))
-    change = drift.copy()
-    for t in range(1, years):
-        shocks[:, t - 1] = sigma * rng.standard_t(hyper["nu"], n)
-        change = drift + hyper["ar"] * (change - drift) + shocks[:, t - 1]
-        y[:, t] = y[:, t - 1] + change
-    pool = xr.DataArray(np.exp(y), dims=("pool_region", "year"),
-                        coords={"pool_region": [f"r{i}" for i in range(n)],
-                                "year": np.arange(1980, 1980 + years)})
-    return pool, {"drift": drift, "ar": np.full(n, hyper["ar"]), "shocks": shocks[:, 1:]}
-
-
-def recovery_checks(posterior: xr.Dataset, realised: dict) -> tuple[dict, dict]:
-    """Each check's value and margin (>= 0 passes): the posterior against what the
-    simulated data contain (see :func:`simulate_pool`), not against the hyper-parameters
-    they were drawn from.
-
-    - mean drift z: the posterior of the mean of the populations' drifts against the mean of
-      the drifts drawn, (posterior mean - realised) / posterior sd;
-    - mean momentum z: the same for the momentum (all populations have 0.4);
-    - shock size z: the model's shock standard deviation, sqrt(mean over populations of
-      sigma_c^2 nu / (nu - 2)) (identified, unlike sigma or nu alone), against the root mean
-      square of the shocks drawn, on the log scale;
-    - drifts covered, shock sizes covered: populations whose central 95 % interval of the
-      drift covers their drift drawn, and whose interval of the shock standard deviation
-      sigma_c sqrt(nu / (nu - 2)) covers the root mean square of their own shocks drawn.
-    """
-    s = posterior.stack(sample=("chain", "draw"))
-    drift = s["drift"].transpose("pool_region", "sample").values
-    ar = s["ar"].transpose("pool_region", "sample").values
-    nu = s["nu"].values
-    with np.errstate(invalid="ignore", divide="ignore"):  # nu <= 2: infinite variance
-        sd = s["sigma"].transpose("pool_region", "sample").values * np.sqrt(
-            np.where(nu > 2, nu / (nu - 2), np.inf))
-    shocks = realised["shocks"]
-
-    def z(draws, value):
-        return float((draws.mean() - value) / draws.std())
-
-    def covered(draws, values):
-        lo, hi = np.quantile(draws, [0.025, 0.975], axis=1)
-        return int(((lo <= values) & (values <= hi)).sum())
-
-    values = {
-        "mean drift z": z(drift.mean(0), realised["drift"].mean()),
-        "mean momentum z": z(ar.mean(0), realised["ar"].mean()),
-        "shock size z": z(np.log(np.sqrt((sd**2).mean(0))), np.log(np.sqrt((shocks**2).mean()))),
-        "drifts covered": covered(drift, realised["drift"]),
-        "shock sizes covered": covered(sd, np.sqrt((shocks**2).mean(1))),
-    }
-    margins = {k: (Z_MAX - abs(v)) if k.endswith(" z") else v - COVERED_MIN
-               for k, v in values.items()}
-    return values, margins
-
-
 def test_log_sigma_is_centred_for_the_wpp_pool_and_not_for_equal_shocks(japan):
     """The WPP pool's shock sizes differ far beyond their sampling error (ratio 22-26);
     with equal shock sizes the centred form would have a funnel (ratio below 3)."""
@@ -224,7 +148,7 @@ def test_bayes_recovers_known_parameters():
     model = HierarchicalTFR(draws=400, samples=400, tune=400, chains=2, cores=2,
                             window=pool.sizes["year"], progressbar=False,
                             random_seed=RECOVERY_SEEDS["sampler"])
-    values, margins = recovery_checks(model.fit(pool).posterior, realised)
+    values, margins = pool_recovery_checks(model.fit(pool).posterior, realised)
     failed = {k: round(values[k], 2) for k, m in margins.items() if not m >= 0}
     assert not failed, f"posterior disagrees with the simulated data: {failed}"
     assert model.diagnostics["rhat_max"] < 1.05

@@ -63,3 +63,13 @@ def test_a_backtest_is_not_a_projection():
 def test_unknown_options_are_named_by_hydra():
     with pytest.raises(Exception, match="horizn"):
         forecast.project(["horizn=2030"])
+
+
+def test_backtest_returns_the_scores_of_each_model():
+    result = forecast.backtest(["experiment=tfr_backtest_smoke", "backtest.models=[rw_drift]",
+                                "backtest.regions=[JPN]"])
+    assert isinstance(result, forecast.BacktestResult)
+    assert set(result.scores["model"]) == {"rw_drift"}
+    assert set(result.scores["origin"]) == {2010, 2011}
+    assert {"model", "quantity", "h"} <= set(result.summary.columns)
+    assert result.metadata["kind"] == "backtest"

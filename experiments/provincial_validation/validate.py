@@ -1,10 +1,10 @@
 """Provincial validation: fertility levels and migration against the published series.
 
 Part 1 (fertility hind-cast): the provinces' factors from indirect standardisation
-(forecast.demography.provincial_history) for 2005-2019; from each origin 2010-2016, each way of setting the level
-(last year, mean of 3 or 5 years, a 3- or 5-year trend) predicts the factors of the later
-years up to 2019, scored by the absolute relative error of the births it implies (births are
-proportional to the factor, with the province's women and the national rates of the year).
+(forecast.demography.provincial_history) for 2005-2019; from each origin 2010-2016, each way of
+setting the level (last year, mean of 3 or 5 years, a 3- or 5-year trend) predicts the factors of
+the later years up to 2019, scored by the absolute relative error of the births it implies (births
+are proportional to the factor, with the province's women and the national rates of the year).
 The census child-woman ratios (2020, plain and age-standardised) are scored on the same years
 as references; they see the census, so they are not a true hind-cast.
 

@@ -1,1 +1,1 @@
-"""Bottom layer: errors, the variables and indicators every stage shares, the run-file contract and writers."""
+"""Bottom layer: errors, the inputs, variables and indicators every stage shares, declared options, the run-file contract and its writers."""

@@ -184,8 +184,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     reading it as a cohort function of exact age four months (1/3 year) later: persons aged
     under ``a`` on 1 July are those aged under ``a + 1/3`` on 1 November, less the children
     born between the two dates; single ages come from the cumulative spline of
-    :func:`forecast.demography.graduation.graduate_counts`. The four months' deaths are added back with
-    the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
+    :func:`forecast.demography.graduation.graduate_counts`. The four months' deaths are added back
+    with the national single-year death rates (factor exp(mx / 3)). The census's open group 85+
     is split into 85-89, ..., 95-99 and 100+ by the national WPP shares of 2020 by sex.
 
     The nation's single-age population is the sum of its provinces' (the group totals are
@@ -193,11 +193,11 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
 
     Rates are China's national WPP series for every region, with provincial fertility scaled
     by a factor from the provinces' published births (``province_observed_file``, relative to
-    ``data_dir``; :func:`forecast.demography.provincial_history.provincial_history`, indirect standardisation;
-    ``provincial``: ``factor_years``, ``factor_trend``, ``migration_from``); a province without
-    observed births (or with no file) falls back on the age-standardised census child-woman
-    ratio (:func:`forecast.demography.subnational.child_woman_ratio_factor`). The same history gives each
-    province's net migration per step (``province_net_migration``, region x
+    ``data_dir``; :func:`forecast.demography.provincial_history.provincial_history`, indirect
+    standardisation; ``provincial``: ``factor_years``, ``factor_trend``, ``migration_from``); a
+    province without observed births (or with no file) falls back on the age-standardised census
+    child-woman ratio (:func:`forecast.demography.subnational.child_woman_ratio_factor`). The same
+    history gives each province's net migration per step (``province_net_migration``, region x
     ``migration_step``, the nation's row its national total; ``migration=provincial_trend``).
     International net migration is also shared among provinces in proportion to population
     (``net_migration_total``, used with ``migration=wpp``). ``province_migrants_file``
@@ -215,8 +215,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     national series the projection is calibrated to (:mod:`forecast.data.nbs`), returned as
     ``observed_births``, ``observed_deaths`` and ``observed_population_yearend``
     (observed_year). With it, ``young_ages`` (``from_births``, ``max_age``,
-    ``undercount_threshold``; :func:`forecast.demography.young_ages.rebuild_from_births`) rebuilds the
-    young ages from the observed births, reported in attrs ``young_ages_report``; attrs
+    ``undercount_threshold``; :func:`forecast.demography.young_ages.rebuild_from_births`) rebuilds
+    the young ages from the observed births, reported in attrs ``young_ages_report``; attrs
     ``jump_off_year`` is the last year with observed rates or births, after which the
     forecast starts.
     """

@@ -13,9 +13,9 @@ county-level cities and the functional zones the census lists) are then projecte
   young ages rebuilt from births);
 - **fertility**: the province's ASFR of every year and draw times the county's level, the
   age-standardised census child-woman ratio against the province's
-  (:func:`forecast.demography.subnational.child_woman_ratio_factor`, the provincial method's fallback:
-  no county publishes births); the counties' births are then raked to the province's draw by
-  draw;
+  (:func:`forecast.demography.subnational.child_woman_ratio_factor`, the provincial method's
+  fallback: no county publishes births); the counties' births are then raked to the province's draw
+  by draw;
 - **mortality and the sex ratio at birth**: the province's (national rates);
 - **migration**: the province's net migrants of every step, sex and age shared among its
   counties by population. The census has each county's stock of residents registered

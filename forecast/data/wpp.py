@@ -233,7 +233,8 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     """Inputs for one WPP 2024 region, starting from its 1 July population of ``base_year``.
 
     ``base_year`` must be one of the quinquennial years in the population file (1950...2020).
-    Population is graduated from 5-year groups to single ages (see :mod:`forecast.demography.graduation`).
+    Population is graduated from 5-year groups to single ages (see
+    :mod:`forecast.demography.graduation`).
     """
     base_year = config_int("data.base_year", base_year)
     until = config_int("data.until", until, allow_none=True)

@@ -10,8 +10,8 @@ For each calendar year Y with an observed figure, one factor scales that year's 
     g_Y = \\frac{B^{obs}_Y}{\\sum_x f_x(Y) W_x(Y)}, \\quad
     c_Y = \\frac{D^{obs}_Y}{\\sum_x m_x(Y) P_x(Y)}
 
-with W and P the women and the population at 1 July of Y (:mod:`forecast.demography.ccmpp`). Births of
-Y do not change the women of Y, so g_Y is exact at once; deaths of Y change P(Y) a little
+with W and P the women and the population at 1 July of Y (:mod:`forecast.demography.ccmpp`). Births
+of Y do not change the women of Y, so g_Y is exact at once; deaths of Y change P(Y) a little
 through the step before it (whose rates are the mean of Y-1 and Y), so the factors are
 found by fixed-point iteration, which converges to machine precision in a few rounds. The
 nation's projection is calibrated and its factors apply to every region (provincial births

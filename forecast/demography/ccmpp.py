@@ -13,8 +13,8 @@ calendar-year rates (``year = Y`` is calendar year Y); net migration is given pe
     B_{t} &= \\tfrac12 B(t) + \\tfrac12 B(t+1), \\qquad P_{0}(t+1) = B_{t,s} L_0 + M_{0}/2 \\\\
     D(Y) &= \\sum_x m_x(Y)\\, P_x(Y)
 
-with S_x from :func:`forecast.demography.lifetable.survivorship` of the step's death rates (the mean of
-calendar years t and t+1, the timing that makes WPP balance), W_x women aged x at 1 July
+with S_x from :func:`forecast.demography.lifetable.survivorship` of the step's death rates (the mean
+of calendar years t and t+1, the timing that makes WPP balance), W_x women aged x at 1 July
 (the exposure of the calendar year), f_x single-year ASFR and M_x net migrants by age. The
 step's births are the second half of calendar year t's and the first half of t+1's, each
 split by sex with its own year's sex ratio at birth (male share SRB/(1+SRB)). Calendar-year

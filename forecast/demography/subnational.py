@@ -2,8 +2,8 @@
 
 Provincial fertility starts from the national schedule scaled by a factor: the province's
 observed births over the births its women would have at the national rates
-(:mod:`forecast.demography.provincial_history`). A region without observed births falls back on the census
-child-woman ratio, age-standardised the same way (:func:`child_woman_ratio_factor`; Rele
+(:mod:`forecast.demography.provincial_history`). A region without observed births falls back on the
+census child-woman ratio, age-standardised the same way (:func:`child_woman_ratio_factor`; Rele
 1967): children under 5 reflect the last five years' births, but also infant and child
 mortality and the migration of children apart from their mothers (children left with
 grandparents in the province of origin), so it understates fertility where adult migrants
@@ -11,9 +11,9 @@ concentrate.
 
 Consistency: the provinces are projected with one factor per step common to all of them,
 chosen so that provincial births sum to the national projection's births
-(``births_total`` of :func:`forecast.demography.ccmpp.project`, by calendar year). With the national mortality schedule
-and sex ratio at birth for every province, provincial populations then sum to the national
-population up to the small differences of graduating each region's age groups separately.
+(``births_total`` of :func:`forecast.demography.ccmpp.project`, by calendar year). With the national
+mortality schedule and sex ratio at birth for every province, provincial populations then sum to the
+national population up to the small differences of graduating each region's age groups separately.
 
 References: Rele, J. R. (1967), *Fertility analysis through extension of stable population
 concepts*; Ševčíková, Raftery & Gerland (2018), Probabilistic projection of subnational total
@@ -36,8 +36,8 @@ def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, natio
 
     The children aged 0-4 of each region are compared with the children its women would
     have at the national age-specific rates (indirect standardisation, as for births in
-    :func:`forecast.demography.provincial_history.indirect_standardisation`), so that a region with many women
-    at the peak childbearing ages is not read as a region of high fertility:
+    :func:`forecast.demography.provincial_history.indirect_standardisation`), so that a region with
+    many women at the peak childbearing ages is not read as a region of high fertility:
 
     .. math:: \\alpha_r = \\frac{C_r / \\sum_x f_x W_{r,x}}{C_n / \\sum_x f_x W_{n,x}}
 
@@ -73,8 +73,8 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
-    ``net_migration_rate`` as for :func:`forecast.demography.ccmpp.project`; where ``net_migration`` has
-    a row for the nation, the other regions' net migrants are reconciled to it by sex and age
+    ``net_migration_rate`` as for :func:`forecast.demography.ccmpp.project`; where ``net_migration``
+    has a row for the nation, the other regions' net migrants are reconciled to it by sex and age
     in every step (``migration_total``); ``population`` must hold the nation and all of its
     regions, since the other regions' births are scaled to add up to the nation's. Returns
     one Dataset with the nation first.

@@ -7,8 +7,8 @@ of calendar year t and the first half of t+1, so:
 - the rate for step t is the mean of calendar years t and t+1 (with this convention WPP's own
   2015 population plus its births, deaths and migration reproduces its 2020 population);
 - calendar-year births and deaths are computed directly from the year's rates and the
-  population at 1 July (:mod:`forecast.demography.ccmpp`); averaging two steps instead would act as a
-  (1, 2, 1)/4 smoother and blunt a one-year spike by about a sixth.
+  population at 1 July (:mod:`forecast.demography.ccmpp`); averaging two steps instead would act as
+  a (1, 2, 1)/4 smoother and blunt a one-year spike by about a sixth.
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     (:func:`forecast.demography.subnational.project_with_nation`); where the inputs name
     ``report_regions``, only those are kept.
 
-    Returns the :func:`forecast.demography.ccmpp.project` Dataset (step flows NaN in the horizon year,
-    which has no step) plus ``population_yearend`` (region, year, draw), persons at 31
+    Returns the :func:`forecast.demography.ccmpp.project` Dataset (step flows NaN in the horizon
+    year, which has no step) plus ``population_yearend`` (region, year, draw), persons at 31
     December, ``tfr`` (region, year, draw), children per woman, the total fertility rate the
     projection used (ASFR summed over age; a region's births are then raked to the nation's),
     and, when calibrated, ``calibration_fertility`` and ``calibration_mortality``

@@ -1,8 +1,8 @@
 """County-level units projected in blocks, with memory bounded by the block.
 
-The same projection as :func:`forecast.regions.county_projection.project_counties` (each county's rates are its
-province's, its fertility scaled by the county's level; births raked to the province's draw by
-draw; the province's net migrants by sex and age shared by population), but a block of
+The same projection as :func:`forecast.regions.county_projection.project_counties` (each county's
+rates are its province's, its fertility scaled by the county's level; births raked to the province's
+draw by draw; the province's net migrants by sex and age shared by population), but a block of
 counties x draws is carried forward one year at a time by a compiled step
 (:mod:`forecast.regions.county_kernel`): only the current and next year's population are held, and
 each year the planner indicators of :data:`forecast.core.registry.INDICATORS` are

@@ -1,7 +1,7 @@
 """The county block's annual step as compiled loops (Numba): one pass over the state.
 
-:func:`forecast.demography.ccmpp.project` takes a step in some thirty whole-array NumPy operations, each
-a pass over the population (experiments/benchmarks/README.md: about 70 state copies' worth
+:func:`forecast.demography.ccmpp.project` takes a step in some thirty whole-array NumPy operations,
+each a pass over the population (experiments/benchmarks/README.md: about 70 state copies' worth
 per step). Here the same step is one pass, :func:`advance`: it reads each county-draw's
 population once and writes next year's, with the step's deaths, migrants, clamping and next
 year's raw births, deaths and provincial population (which shares out the next step's net

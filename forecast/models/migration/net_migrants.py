@@ -137,8 +137,8 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     """Net migration of each province from its own recent history, adding up to the nation.
 
     Steps the provinces' published series cover (``province_net_migration`` of the census
-    inputs: demographic balance residuals, :mod:`forecast.demography.provincial_history`) keep their estimate,
-    as counts. Later steps apply each province's mean net migration rate of its last
+    inputs: demographic balance residuals, :mod:`forecast.demography.provincial_history`) keep their
+    estimate, as counts. Later steps apply each province's mean net migration rate of its last
     ``years`` observed steps to its projected population, with the age pattern of
     :meth:`_age_weights` (Rogers-Castro times the base-year population, so the age-specific
     rates are the Rogers-Castro schedule scaled to the province's rate): the flows follow
@@ -147,11 +147,11 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     ``decay_years`` the rates fall linearly to zero over that many steps after the last
     observed one. With ``exchange_years`` (and the census migrant stock in the inputs), the
     turnover of each province's stock of migrants from other provinces is added
-    (:func:`forecast.demography.provincial_history.stock_exchange`: young adults into the destinations, older
-    adults out, net zero for every province), as rates of the base-year population by age so
-    that it follows the cohorts, in full in the observed steps and with the same scale and
-    decay in the forecast steps. The nation's row is its net international migration: zero
-    by default (``national``), as NBS's published population implies (its year-end changes
+    (:func:`forecast.demography.provincial_history.stock_exchange`: young adults into the
+    destinations, older adults out, net zero for every province), as rates of the base-year
+    population by age so that it follows the cohorts, in full in the observed steps and with the
+    same scale and decay in the forecast steps. The nation's row is its net international migration:
+    zero by default (``national``), as NBS's published population implies (its year-end changes
     equal births less deaths), or WPP's total (``national="wpp"``), spread the same way over
     the national population; the projection reconciles the provinces to it by sex and age in
     every step and draw (:func:`forecast.demography.ccmpp.project`, ``migration_total``), since

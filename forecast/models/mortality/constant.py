@@ -1,7 +1,7 @@
 """Constant mortality: the WPP period rates of each calendar year, held after the last period.
 
-A mortality model has ``rates(inputs, years) -> xr.DataArray`` giving ``mx`` (region, sex, age, year[,
-draw]) in deaths per person-year for each calendar year in ``years`` (a projection step uses
+A mortality model has ``rates(inputs, years) -> xr.DataArray`` giving ``mx`` (region, sex, age,
+year[, draw]) in deaths per person-year for each calendar year in ``years`` (a projection step uses
 the mean of the two calendar years it overlaps, :mod:`forecast.demography.ccmpp`).
 """
 

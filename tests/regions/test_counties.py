@@ -105,7 +105,7 @@ def test_bad_county_selection_is_refused(overrides, match):
 
 
 def test_memory_estimate_counts_the_provinces_county_units():
-    from forecast.runs.config_check import MAX_COUNTY_UNITS, _regions
+    from forecast.runs.memory import MAX_COUNTY_UNITS, _regions
 
     data = _compose(f"data.province={CHONGQING}").data
     assert _regions(data, {}) == 32 + 38 + 2  # nation and provinces, counties, prefectures

@@ -31,6 +31,8 @@ def net_migrants(flows: xr.DataArray) -> xr.Dataset:
 class ZeroMigration:
     """No migration (a closed population)."""
 
+    OPTIONS = Group({})  # none
+
     @property
     def diagnostics(self) -> dict:
         """Nothing to report (no fit)."""

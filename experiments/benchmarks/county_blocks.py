@@ -1,4 +1,4 @@
-"""Benchmark of the county engine (forecast.regions.county_blocks, county_kernel, county_compute):
+"""Benchmark of the county engine (forecast.regions.county_blocks, county_kernel, county_engine):
 the compiled block step against the memory bandwidth, scaling in regions x draws, the full
 county run (2,988 units x 1,000 draws, 2020 -> 2035) in memory and on a Dask LocalCluster.
 Every finding is a ratio measured within one run on one machine.
@@ -16,7 +16,7 @@ Parts:
    of the streaming limit is (2 x bytes per value) x cell-years per second / the bandwidth
    of ``np.copyto`` of one year's state with as many threads (bytes read + written).
 2. scaling: the whole county stage (blocks, prefecture sums, quantiles;
-   ``county_compute._in_memory``) over regions (10 ... 3,000, in provinces of at most 100
+   ``county_engine._in_memory``) over regions (10 ... 3,000, in provinces of at most 100
    counties) x draws (100 ... 1,000), wall time and peak memory; fit log time = a + b log
    cells.
 3. the full county run: ``forecast data=china_counties fertility=rw_drift
@@ -61,7 +61,7 @@ QUICK = {"block": (186, 200), "repeats": 2, "regions": (10, 100, 300), "draws": 
 
 def synthetic_part(counties: int, draws: int, seed: int = 1, dtype: str = "float64",
                    block_mib: float = 24.0) -> dict:
-    """A province's block inputs (as ``county_compute.province_part``) of the county run's
+    """A province's block inputs (as ``county_engine.province_part``) of the county run's
     shapes: mx by draw, SRB without draws, births and migration totals by draw."""
     from forecast.regions.county_engine import draw_blocks
 

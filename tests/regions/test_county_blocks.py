@@ -1,4 +1,4 @@
-"""County-level units projected in blocks (forecast/regions/county_blocks.py, county_compute.py):
+"""County-level units projected in blocks (forecast/regions/county_blocks.py, county_engine.py):
 the same numbers as the projection that keeps every draw, adding up to the province in every
 draw, in float32 within a stated tolerance, and identical on a Dask cluster."""
 

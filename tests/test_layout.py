@@ -22,6 +22,7 @@ def job(path: Path) -> str:
     """The first sentence of the module's docstring, on one line."""
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     text = " ".join(doc.split("\n\n")[0].split())
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", text).replace("``", "`")  # reST to Markdown
     sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
     if not sentence:
         raise AssertionError(f"{path.relative_to(ROOT)} has no docstring")

@@ -18,8 +18,8 @@ import xarray as xr
 
 #: The fields of :class:`Inputs` that a loader may leave out (with their defaults).
 _FACTS = ("tfr_target", "jump_off_year", "national_region", "census_date", "report_regions",
-          "counties_of", "prefectures", "provincial_report", "young_ages_report",
-          "observed_births_derived", "observed_deaths_derived")
+          "counties_of", "prefectures", "provincial_report", "provincial_dynamics",
+          "young_ages_report", "observed_births_derived", "observed_deaths_derived")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Inputs:
     - ``prefectures`` — prefecture code -> Chinese name, for the county runs' sums;
     - ``provincial_report``, ``young_ages_report`` — per-region accounts of how the
       provinces' history and the young ages were estimated (``run.json``);
+    - ``provincial_dynamics`` — the fitted dynamics of the provinces' fertility levels
+      (:mod:`forecast.data.provincial_inputs`), empty where not fitted;
     - ``observed_births_derived``, ``observed_deaths_derived`` — observed years whose births
       or deaths were derived from a crude rate.
     """
@@ -59,6 +61,7 @@ class Inputs:
     counties_of: tuple[str, ...] = ()
     prefectures: Mapping[str, str] = field(default_factory=dict)
     provincial_report: tuple[dict, ...] = ()
+    provincial_dynamics: Mapping[str, Any] = field(default_factory=dict)
     young_ages_report: tuple[dict, ...] = ()
     observed_births_derived: tuple[int, ...] = ()
     observed_deaths_derived: tuple[int, ...] = ()

@@ -15,8 +15,7 @@ from forecast.core.inputs import Inputs
 from forecast.core.options import Flag, Group, Number, Text, Where, Whole, as_whole
 from forecast.data.common import (DATA_DIR_OPTION, SEX, cached, config_int, existing_files,
                                    finish, until_after_base, year_column)
-from forecast.data.nbs import (OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_series,
-                               province_series)
+from forecast.data.nbs import OBSERVED_FILE, PROVINCE_OBSERVED_FILE, observed_series
 from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read_asfr,
                                read_wpp_population, wpp_region_rates)
 from forecast.core.errors import InputError, problem, raise_if
@@ -26,6 +25,7 @@ from forecast.data.tables import (Column, check_age_groups, fmt_number, read_tab
                                   shortest)
 from forecast.core.variables import SEXES
 from forecast.demography.young_ages import rebuild_from_births
+from forecast.data.provincial_inputs import PROVINCIAL_OPTIONS, provincial_inputs
 
 CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
 #: The census reference date, 1 November 2020, is this many years after 1 July 2020.
@@ -276,9 +276,16 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         population, report = _young_ages_from_births(population, counts, starts, observed, rates,
                                                      young)
 
-    history, factor, provincial_files = _provincial_inputs(
-        population, census_population, provinces, data_dir, province_observed_file, observed,
-        rates, until, national_rates, provincial or {}, path)
+    province_file = None
+    if province_observed_file:
+        province_file = Path(province_observed_file)
+        province_file = province_file if province_file.is_absolute() else data_dir / province_file
+    young_counts = {group: xr.DataArray(counts[1:, :, list(starts).index(first)].sum(1),
+                                        dims="region", coords={"region": provinces})
+                    for group, first in (("0", 0), ("1-4", 1))}
+    history, factor, provincial_files = provincial_inputs(
+        population, census_population, young_counts, provinces, NATION_CODE, CENSUS_YEAR,
+        province_file, observed, rates, until, national_rates, data_dir, provincial or {}, path)
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
     ds = xr.Dataset({
@@ -292,10 +299,17 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "tfr_pool": rates["tfr_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
     ds["fertility_factor"].attrs.update(units="1", description=(
-        "Provincial fertility relative to the nation at the base year: observed over expected "
-        "births (indirect standardisation), or the age-standardised census child-woman ratio "
-        "where no births are observed"))
+        "Provincial fertility relative to the nation at the base year (data.provincial.level; "
+        "forecast/data/provincial_inputs.py)"))
     if history is not None:
+        for name in ("fertility_level_mean", "fertility_level_sd",
+                     "fertility_level_census_weight", "fertility_dynamics_theta",
+                     "fertility_dynamics_theta_cov", "fertility_dynamics_estimate",
+                     "fertility_factor_history", "census_fertility_factor"):
+            if name in history:
+                ds[name] = history[name]
+        if "dynamics" in history.attrs:
+            ds.attrs["provincial_dynamics"] = history.attrs["dynamics"]
         ds["province_net_migration"] = history["net_migration"]
         ds["province_net_migration_rate"] = history["net_migration_rate"]
         ds["observed_province_population_yearend"] = history["yearend"]
@@ -387,92 +401,9 @@ load_china_census.OPTIONS = Group({
         "max_age": Where(lambda a: as_whole(a) in (4, 9),
                          what="4 (census groups 0 and 1-4) or 9 (to 5-9)"),
         "undercount_threshold": Number(0, 1, hi_open=True)}, nullable=True),
-    "provincial": Group({
-        "factor_years": Whole(1, 15),
-        "factor_trend": Flag(),
-        "migration_from": Whole(what="a whole-number year")}, nullable=True),
+    "provincial": PROVINCIAL_OPTIONS,
 }, rules=(until_after_base, _regions_in_census,
           existing_files("observed_file", "province_observed_file", "province_migrants_file")))
-
-def _provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
-                       provinces: list[str], data_dir: Path, file: str | Path | None,
-                       observed: xr.Dataset | None, rates: xr.Dataset, until: int,
-                       national_rates: str, settings: dict, census_path: Path) -> tuple:
-    """The provinces' history (:func:`forecast.demography.provincial_history.provincial_history`, None without
-    a provincial file), their fertility factors (region, the nation 1) and the files read.
-
-    Provinces without observed births take the age-standardised child-woman ratio of the
-    census (national ASFR of the five calendar years before it)."""
-    from forecast.demography.provincial_history import provincial_history
-    from forecast.demography.subnational import child_woman_ratio_factor
-    settings = {"factor_years": 3, "factor_trend": False, "migration_from": 2011, **settings}
-    table = None
-    if file:
-        path = Path(file)
-        path = path if path.is_absolute() else data_dir / path
-        table = province_series(path, provinces, until).rename(observed_year="year")
-    first = min(CENSUS_YEAR - 4, int(table["year"].min()) if table is not None else CENSUS_YEAR)
-    national = wpp_region_rates(national_rates, until, first, data_dir)
-    recent = national["asfr"].sel(year=slice(CENSUS_YEAR - 4, CENSUS_YEAR)).mean("year")
-    cwr = child_woman_ratio_factor(census_population, recent, NATION_CODE, census_path)
-    if table is None:
-        return None, cwr, []
-    mx = rates["mx"].isel(period=-1, drop=True).transpose("sex", "age")
-    years = table["year"].values
-    missing = xr.DataArray(np.full(len(years), np.nan), dims="year", coords={"year": years})
-    flows = {k: observed[f"observed_{k}"].rename(observed_year="year") if observed is not None
-             else missing for k in ("births", "deaths")}
-    # migration between provinces nets to zero, and NBS's published national population
-    # implies no net international migration (its year-end changes equal births - deaths)
-    steps = np.arange(int(years[0]), int(years[-1]) + 1)
-    migration = xr.DataArray(np.zeros(len(steps)), dims="year", coords={"year": steps})
-    history = provincial_history(
-        population.sel(region=provinces), table["province_crude_birth_rate"],
-        table["province_population_yearend"], national["asfr"], mx, flows["births"],
-        flows["deaths"], migration, CENSUS_YEAR, int(settings["factor_years"]),
-        bool(settings["factor_trend"]), int(settings["migration_from"]))
-    factor = history["fertility_factor"].reindex(region=[NATION_CODE] + provinces)
-    fallback = factor.isnull()
-    factor = factor.fillna(cwr).where(factor["region"] != NATION_CODE, 1.0)
-    net = history["net_migration"]
-    national_row = migration.sel(year=net["step"].values).rename(year="step")
-    net = xr.concat([national_row.expand_dims(region=[NATION_CODE]), net], dim="region")
-    midyear = history["midyear_population"].rename(year="step")
-    national_mid = midyear.sum("region").expand_dims(region=[NATION_CODE])
-    rate = net / xr.concat([national_mid, midyear], dim="region").sel(step=net["step"])
-    out = xr.Dataset({"yearend": table["province_population_yearend"].rename(
-                          year="observed_year"),
-                      "net_migration": net.rename(step="migration_step").assign_attrs(
-                          history["net_migration"].attrs),
-                      "net_migration_rate": rate.rename(step="migration_step").assign_attrs(
-                          units="per person per step", description="net migrants over the "
-                          "mid-year population")})
-    out.attrs["report"] = _provincial_report(history, table, factor, fallback, cwr, rate,
-                                             provinces)
-    return out, factor, [path]
-
-
-def _provincial_report(history: xr.Dataset, table: xr.Dataset, factor: xr.DataArray,
-                       fallback: xr.DataArray, cwr: xr.DataArray, rate: xr.DataArray,
-                       provinces: list[str]) -> list[dict]:
-    """One record per province for run.json: its fertility level and where it came from,
-    the yearly factors and published birth rates, and net migration per 1,000 by step."""
-    return [{
-        "region": code,
-        "fertility_factor": round(float(factor.sel(region=code)), 4),
-        "fertility_method": ("census child-woman ratio, age-standardised"
-                             if bool(fallback.sel(region=code))
-                             else "indirect standardisation of observed births"),
-        "factor_history": {int(y): round(float(v), 4) for y, v in
-                           history["fertility_factor_history"].sel(region=code).dropna("year")
-                           .to_series().items() if y <= CENSUS_YEAR},
-        "crude_birth_rate": {int(y): float(v) for y, v in table["province_crude_birth_rate"]
-                             .sel(region=code).dropna("year").to_series().items()},
-        "child_woman_ratio_factor": round(float(cwr.sel(region=code)), 4),
-        "net_migration_per_1000": {int(y): round(1000 * float(v), 3) for y, v in
-                                   rate.sel(region=code).to_series().items()},
-    } for code in provinces]
-
 
 def _young_ages_from_births(population: xr.DataArray, counts: np.ndarray, starts: np.ndarray,
                             observed: xr.Dataset, rates: xr.Dataset, young: dict) -> tuple:

@@ -174,7 +174,8 @@ def provincial_history(population: xr.DataArray, crude_birth_rate: xr.DataArray,
                        national_births: xr.DataArray, national_deaths: xr.DataArray,
                        national_migration: xr.DataArray, base_year: int,
                        factor_years: int = 3, factor_trend: bool = False,
-                       migration_from: int = 2011) -> xr.Dataset:
+                       migration_from: int = 2011, level: xr.DataArray | None = None
+                       ) -> xr.Dataset:
     """Fertility factors and net migration of the provinces from their published series.
 
     Parameters
@@ -187,6 +188,8 @@ def provincial_history(population: xr.DataArray, crude_birth_rate: xr.DataArray,
     national_births, national_deaths : (year), observed, persons per calendar year
     national_migration : (year), the nation's net migrants per step from 1 July of year
     factor_years, factor_trend : the level the provinces start from (:func:`level_factor`)
+    level : (region), the fertility factor of the years without published birth rates
+        (e.g. the census's); default the level above
     migration_from : first step whose net migration is estimated
 
     Returns
@@ -220,7 +223,7 @@ def provincial_history(population: xr.DataArray, crude_birth_rate: xr.DataArray,
     # births: published where every province has a rate, else the nation's shared by the
     # expected births at each province's level; both raked to the nation's observed births
     complete = births_published.notnull().all("region")
-    level = start.fillna(1.0)
+    level = (start if level is None else level).fillna(1.0)
     modelled = standardised_share(women.sel(year=asfr_years["year"]), level * asfr_years)
     births = births_published.where(complete)
     nat_b = national_births.reindex(year=years)

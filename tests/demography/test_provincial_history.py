@@ -147,16 +147,17 @@ def census_inputs():
 
 
 def test_default_data_factors_and_method(census_inputs):
-    """Every province has observed births 2005-2019, so none falls back on the census, and
-    the factors hold the observed births of the last three years on average."""
+    """Every province has observed births 2005-2019 and census children: each level
+    combines both (the state-space model), and the ranking of provinces is the known one."""
     report = {r["region"]: r for r in census_inputs.provincial_report}
     assert set(report) == set(PROVINCES)
-    assert all(r["fertility_method"].startswith("indirect") for r in report.values())
+    assert all(r["fertility_method"].startswith("published births and the census")
+               for r in report.values())
     factor = census_inputs["fertility_factor"]
     assert float(factor.sel(region=NATION_CODE)) == 1.0
-    # Beijing, Shanghai and Tianjin have the lowest fertility; Guangxi and Shandong high
-    low = factor.sortby(factor).region.values[:4]
-    assert {"110000", "310000", "120000"} <= set(low)
+    # in the census, Shanghai and the north-east have the lowest fertility; Guangxi high
+    low = factor.sortby(factor).region.values[:5]
+    assert {"310000", "230000", "220000"} <= set(low)
     assert float(factor.sel(region="450000")) > 1.2
 
 
@@ -364,8 +365,18 @@ def test_a_province_without_births_falls_back_on_the_census(data_dir):
                 lambda line: line.startswith("540000,") and "population_yearend" not in line)
     inputs = load_china_census(data_dir=data_dir)
     report = {r["region"]: r for r in inputs.provincial_report}
-    assert report["540000"]["fertility_method"].startswith("census child-woman ratio")
+    assert report["540000"]["fertility_method"] == "census age-0 count"
+    # without a series the census value carries (almost) all the weight: the prior is the
+    # stationary spread of the levels, sd above 0.2, against the census error's 0.02-0.05
+    assert float(inputs["fertility_level_census_weight"].sel(region="540000")) > 0.95
     assert float(inputs["fertility_factor"].sel(region="540000")) == pytest.approx(
+        report["540000"]["census_age_0_factor"], rel=0.02)
+    assert report["110000"]["fertility_method"].startswith("published births")
+    # the level of the series alone falls back on the census child-woman ratio
+    series = load_china_census(data_dir=data_dir, provincial={"level": "series_mean"})
+    report = {r["region"]: r for r in series.provincial_report}
+    assert report["540000"]["fertility_method"].startswith("census child-woman ratio")
+    assert float(series["fertility_factor"].sel(region="540000")) == pytest.approx(
         report["540000"]["child_woman_ratio_factor"], abs=1e-4)
     # the others keep their own births, relative to each other
     assert report["110000"]["fertility_method"].startswith("indirect")

@@ -15,8 +15,9 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.core.options import Group, Number, Whole, explicit_seed
+from forecast.core.options import Choice, Group, Number, Whole, explicit_seed
 from forecast.models.fertility.schedule import SCHEDULE_OPTIONS, AgeSchedule
+from forecast.demography.regional_levels import level_paths
 from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
 from forecast.demography.timing import calendar_rates
 
@@ -37,7 +38,12 @@ class TfrTrajectoryFertility:
     random_seed : seed of every random number the model draws
     window : observed years (ending at the last observed year) the TFR model learns from
     schedule : keyword arguments of :class:`AgeSchedule`
-    subnational : ``rho`` and ``sigma`` of the regional scale-factor AR(1) (annual)
+    subnational : ``method``: ``fitted`` draws each region's factor from the state-space fit
+        the inputs carry (:func:`forecast.demography.regional_levels.level_paths`: its
+        starting level's error, the dynamics fitted to China's provinces and their parameter
+        uncertainty), falling back on the Scale-AR(1) where the inputs have no fit;
+        ``scale_ar1`` always uses the Scale-AR(1) with ``rho`` and ``sigma`` (annual;
+        default bayesTFR's) from the inputs' point factor
     """
 
     #: The options of ``configs/fertility/<model>.yaml`` (the arguments below).
@@ -45,7 +51,8 @@ class TfrTrajectoryFertility:
         "draws": Whole(1),
         "window": Whole(MIN_WINDOW, what=f"a whole number of observed years >= {MIN_WINDOW}"),
         "schedule": SCHEDULE_OPTIONS,
-        "subnational": Group({"rho": Number(0, 1, hi_open=True), "sigma": Number(0)}),
+        "subnational": Group({"method": Choice(("fitted", "scale_ar1")),
+                              "rho": Number(0, 1, hi_open=True), "sigma": Number(0)}),
     }, rules=(explicit_seed,))
 
     #: What ``diagnostics`` holds after :meth:`rates` (empty for models without MCMC).
@@ -60,8 +67,10 @@ class TfrTrajectoryFertility:
         self.random_seed = int(random_seed)
         self.window = int(window)
         self.schedule = AgeSchedule(**(schedule or {}))
-        sub = {"rho": ANNUAL_RHO, "sigma": ANNUAL_SIGMA, **(subnational or {})}
+        sub = {"method": "fitted", "rho": ANNUAL_RHO, "sigma": ANNUAL_SIGMA,
+               **(subnational or {})}
         self.rho, self.sigma = float(sub["rho"]), float(sub["sigma"])
+        self.subnational_method = str(sub["method"])
         self.diagnostics = {}
 
     # -- to implement ------------------------------------------------------------------
@@ -107,13 +116,30 @@ class TfrTrajectoryFertility:
             national_asfr = xr.concat([national_asfr, tfr * pattern], dim="year")
         national_asfr = national_asfr.transpose("age", "year", "draw")
         if len(regions) > 1:
-            rng = np.random.default_rng([self.random_seed, 1])
-            factors = scale_factor_paths(inputs["fertility_factor"], base,
-                                         national_asfr["year"].values, self.draws, rng,
-                                         self.rho, self.sigma, fixed=[national])
+            factors = self.regional_factors(inputs, national_asfr["year"].values)
             asfr = national_asfr * factors
         else:
             asfr = national_asfr.expand_dims(region=regions)
         asfr = asfr.transpose("region", "age", "year", "draw")
         return xr.Dataset({"asfr": calendar_rates(asfr, years),
                            "srb": calendar_rates(inputs["srb"], years, last)})
+
+    def regional_factors(self, inputs: Inputs, years: np.ndarray) -> xr.DataArray:
+        """Fertility factors (region, year, draw) of the regions against the nation (whose
+        factor is 1) for the calendar ``years`` from the base year on."""
+        rng = np.random.default_rng([self.random_seed, 1])
+        base, national = inputs.base_year, inputs.nation
+        if self.subnational_method == "fitted" and "fertility_level_mean" in inputs:
+            provinces = [r for r in inputs["region"].values if r != national]
+            fit = inputs.arrays
+            start = xr.Dataset({"mean": fit["fertility_level_mean"].sel(region=provinces),
+                                "sd": fit["fertility_level_sd"].sel(region=provinces)})
+            dynamics = xr.Dataset({"theta": fit["fertility_dynamics_theta"],
+                                   "theta_cov": fit["fertility_dynamics_theta_cov"]})
+            paths = level_paths(start.drop_vars("region_name", errors="ignore"), dynamics,
+                                base, years, self.draws, rng)
+            nation = xr.ones_like(paths.isel(region=0)).expand_dims(region=[national])
+            return xr.concat([nation, paths], dim="region").sel(
+                region=list(inputs["region"].values))
+        return scale_factor_paths(inputs["fertility_factor"], base, years, self.draws, rng,
+                                  self.rho, self.sigma, fixed=[national])

@@ -1,0 +1,254 @@
+"""Regional fertility levels as a state-space model fitted to China's own provinces.
+
+The log fertility factor of region r (its fertility relative to the nation's by indirect
+standardisation, :mod:`forecast.demography.provincial_history`) is a latent AR(1) towards the
+nation's level, observed with transitory noise in the published series:
+
+.. math::
+
+    x_{r,t} = \\rho\\, x_{r,t-1} + \\eta_{r,t}, \\quad \\eta \\sim N(0, \\sigma^2); \\qquad
+    y_{r,t} = x_{r,t} + \\varepsilon_{r,t}, \\quad \\varepsilon \\sim N(0, \\tau^2)
+
+(ρ, σ, τ) are pooled over the regions and estimated by maximum likelihood with a Kalman filter
+(Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, ch. 4-7); their
+uncertainty is the inverse Hessian of the log-likelihood on the scale (logit ρ, log σ,
+log τ), sampled once per draw. τ is year-to-year movement of the published rate that does not
+persist (sampling noise of the survey, one-year timing), and published rates will carry it
+too, so the draws add it to every forecast year.
+
+The census of 1 November 2020 is the freshest evidence: its age-0 count records each region's
+births of the 12 months before it (:func:`census_birth_factors`). It enters as an observation
+of the level of 2020 with error variance κ²; the published series' prediction of 2020 carries,
+besides its filter variance, a bias β² of the series against the census (the series of a
+decade are based on population estimates and sample surveys that the census re-bases). Both
+are measured on the data:
+
+- κ² from the census's internal consistency: its ages 1-4 record the births of 2016-19; the
+  variance of log(age-0 factor / ages 1-4 factor) less the variance of the true change of the
+  level over those 2.5 years under the fitted AR(1) is 2κ² (floored at :data:`KAPPA_MIN`). A
+  bias shared by both counts (children living apart from their mothers) cannot be seen there.
+- β² from the series against the census over the same years: the variance of log(ages 1-4
+  factor / the series' mean factor of 2016-19) is κ² + β² + τ²/4.
+
+The level of 2020 is then the precision-weighted combination of the series' prediction and the
+census value (a Kalman update), with its variance; forecast draws start from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy import optimize
+
+#: Smallest standard deviation of the census value's error, log scale: the census's own
+#: consistency cannot rule out errors shared by its young ages below this.
+KAPPA_MIN = 0.02
+#: Bounds of ρ in the fit (the AR(1) is stationary towards the nation's level).
+RHO_RANGE = (0.0, 0.999)
+PARAMETERS = ("rho", "sigma", "tau")
+
+
+def census_birth_factors(children: xr.DataArray, women: xr.DataArray, asfr: xr.DataArray,
+                         weights: dict[int, float]) -> xr.DataArray:
+    """Fertility factor of each region from a census count of young children by indirect
+    standardisation: children over the births its women would have had at the national rates
+    in the years they were born, relative to the regions' sum.
+
+    .. math:: c_r = \\frac{C_r / \\sum_y w_y \\sum_x f_x(y) W_{r,x}(y)}
+                          {\\sum_q C_q / \\sum_q \\sum_y w_y \\sum_x f_x(y) W_{q,x}(y)}
+
+    Parameters
+    ----------
+    children : (region), children counted at the census, persons
+    women : (region, age, year), women at 1 July of each year, persons
+    asfr : (age, year), national births per woman per year
+    weights : calendar year -> share of that year in the children's birth window (years)
+
+    Returns
+    -------
+    DataArray (region), dimensionless, 1 = the regions' sum. A census under-count common to
+    all regions cancels; only differences between regions remain.
+    """
+    expected = sum(float(w) * (asfr.sel(year=y) * women.sel(year=y)).sum("age")
+                   for y, w in weights.items())
+    ratio = children / expected
+    return (ratio / (children.sum("region") / expected.sum("region"))).assign_attrs(
+        units="1", description="census young children over expected births, relative")
+
+
+def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Filter the AR(1)-plus-noise model over time, vectorised over series.
+
+    ``y`` is (..., time) with NaN where not observed; ``rho``, ``sigma``, ``tau`` broadcast
+    against ``y[..., 0]``. The state starts at its stationary law N(0, σ²/(1-ρ²)). Returns
+    the log-likelihood of each series (...), and the filtered mean and variance of the state
+    at the last time (...)."""
+    y = np.asarray(y, dtype=float)
+    shape = y.shape[:-1]
+    rho, sigma, tau = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in
+                       (rho, sigma, tau))
+    mean = np.zeros(shape)
+    var = sigma ** 2 / (1.0 - rho ** 2)
+    loglik = np.zeros(shape)
+    for t in range(y.shape[-1]):
+        if t:
+            mean, var = rho * mean, rho ** 2 * var + sigma ** 2
+        obs = y[..., t]
+        seen = np.isfinite(obs)
+        total = var + tau ** 2
+        innovation = np.where(seen, obs - mean, 0.0)
+        loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * total) + innovation ** 2 / total),
+                           0.0)
+        gain = np.where(seen, var / total, 0.0)
+        mean, var = mean + gain * innovation, var * (1.0 - gain)
+    return loglik, mean, var
+
+
+def _unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ρ, σ, τ) from (logit ρ / ρ_max, log σ, log τ), along the first axis."""
+    theta = np.asarray(theta, dtype=float)
+    rho = RHO_RANGE[1] / (1.0 + np.exp(-theta[0]))
+    return rho, np.exp(theta[1]), np.exp(theta[2])
+
+
+def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
+    """Maximum-likelihood (ρ, σ, τ) of the log factors ``history`` (region, year; NaN where
+    not observed), pooled over the regions, with their covariance on the fitting scale.
+
+    Returns a Dataset: ``estimate`` (parameter: rho, sigma, tau), ``theta`` and
+    ``theta_cov`` (parameter[, parameter2]) on the scale (logit ρ/ρ_max, log σ, log τ),
+    and attrs ``loglik``, ``regions``, ``observations``."""
+    y = np.log(history.transpose("region", "year").values)
+    y = y[np.isfinite(y).sum(1) >= 2]
+    if len(y) < 3:
+        raise ValueError(f"{len(y)} regions with two or more observed factors; the dynamics "
+                         "need three at least")
+
+    def cost(theta):
+        return -kalman_filter(y, *_unpack(theta))[0].sum()
+
+    diffs = np.diff(y, axis=1)
+    start = np.array([2.0, np.log(np.nanstd(diffs) / 2 + 1e-4), np.log(np.nanstd(diffs) / 2
+                                                                       + 1e-4)])
+    best = optimize.minimize(cost, start, method="Nelder-Mead",
+                             options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
+    best = optimize.minimize(cost, best.x, method="BFGS")
+    theta = best.x
+    cov = np.linalg.pinv(_hessian(cost, theta))
+    eigen = np.linalg.eigvalsh((cov + cov.T) / 2)
+    if not np.all(eigen > 0):
+        cov = np.diag(np.abs(np.diag(cov)))
+    params = _unpack(theta)
+    coords = {"parameter": list(PARAMETERS)}
+    return xr.Dataset(
+        {"estimate": ("parameter", np.array([float(p) for p in params])),
+         "theta": ("parameter", theta),
+         "theta_cov": (("parameter", "parameter2"), (cov + cov.T) / 2)},
+        coords={**coords, "parameter2": list(PARAMETERS)},
+        attrs={"loglik": float(-best.fun), "regions": int(len(y)),
+               "observations": int(np.isfinite(y).sum())})
+
+
+def _hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``x``."""
+    n = len(x)
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            e_i, e_j = np.eye(n)[i] * step, np.eye(n)[j] * step
+            out[i, j] = out[j, i] = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j)
+                                     + f(x - e_i - e_j)) / (4 * step ** 2)
+    return out
+
+
+def change_variance(rho: float, sigma: float, lags: np.ndarray) -> float:
+    """Variance of x_{t+k} - mean of x at earlier ``lags`` (years before t+k) for the
+    stationary AR(1): the expected spread of a level against an average of earlier ones."""
+    lags = np.asarray(lags, dtype=float)
+    gamma = lambda k: sigma ** 2 / (1 - rho ** 2) * rho ** np.abs(k)  # noqa: E731
+    return float(gamma(0) - 2 * gamma(lags).mean()
+                 + gamma(lags[:, None] - lags[None, :]).mean())
+
+
+def census_errors(age0: xr.DataArray, ages1_4: xr.DataArray, series: xr.DataArray,
+                  dynamics: xr.Dataset, lags: np.ndarray, series_years: list[int]
+                  ) -> dict[str, float]:
+    """κ and β (log scale) from the census's young ages against each other and against the
+    series (module docstring). ``age0``, ``ages1_4`` (region), ``series`` (region, year);
+    ``lags`` the years between the age-0 births and each year of the ages 1-4 births."""
+    rho, sigma, tau = (float(dynamics["estimate"].sel(parameter=p)) for p in PARAMETERS)
+    between = np.log(age0 / ages1_4)
+    kappa2 = 0.5 * (float(between.var()) - change_variance(rho, sigma, lags))
+    kappa2 = max(kappa2, KAPPA_MIN ** 2)
+    mean_series = np.log(series.sel(year=series_years)).mean("year")
+    against = (np.log(ages1_4) - mean_series).dropna("region")
+    beta2 = max(float(against.var()) - kappa2 - tau ** 2 / len(series_years), 0.0)
+    return {"kappa": float(np.sqrt(kappa2)), "beta": float(np.sqrt(beta2)),
+            "census_vs_series_sd": float(against.std()),
+            "age0_vs_ages1_4_sd": float(between.std())}
+
+
+def level_at(history: xr.DataArray, dynamics: xr.Dataset, year: int,
+             census: xr.DataArray | None = None, kappa: float = 0.0, beta: float = 0.0
+             ) -> xr.Dataset:
+    """The log level of each region in ``year`` (>= the last observed year): the series
+    filtered and predicted forward, then updated with the ``census`` value of that year
+    (region; NaN or absent for none) of error sd ``kappa``, the prediction carrying an extra
+    bias sd ``beta``. A region without history takes the census value alone (or the nation's
+    level 0 with the stationary variance).
+
+    Returns a Dataset (region): ``mean`` and ``sd`` (log scale), ``census_weight``."""
+    rho, sigma, tau = (float(dynamics["estimate"].sel(parameter=p)) for p in PARAMETERS)
+    history = history.transpose("region", "year")
+    years = history["year"].values
+    y = np.log(history.values)
+    _, mean, var = kalman_filter(y, rho, sigma, tau)
+    last = np.array([years[np.isfinite(row)].max() if np.isfinite(row).any() else years[0] - 1
+                     for row in y])
+    steps = np.maximum(int(year) - last, 0)
+    mean = mean * rho ** steps
+    var = var * rho ** (2 * steps) + sigma ** 2 * (1 - rho ** (2 * steps)) / (1 - rho ** 2)
+    has_history = np.isfinite(y).any(1)
+    var = np.where(has_history, var + beta ** 2, var)
+    weight = np.zeros(len(mean))
+    if census is not None:
+        c = np.log(census.reindex(region=history["region"].values).values)
+        seen = np.isfinite(c)
+        weight = np.where(seen, var / (var + kappa ** 2), 0.0)
+        mean = np.where(seen, mean + weight * (np.where(seen, c, 0.0) - mean), mean)
+        var = var * (1.0 - weight)
+    region = history["region"].values
+    return xr.Dataset({"mean": ("region", mean), "sd": ("region", np.sqrt(var)),
+                       "census_weight": ("region", weight)}, coords={"region": region})
+
+
+def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years: np.ndarray,
+                draws: int, rng: np.random.Generator, parameter_uncertainty: bool = True
+                ) -> xr.DataArray:
+    """Draws of the fertility factor (region, year, draw), dimensionless: exp of the level
+    started from N(``start.mean``, ``start.sd``²) in ``start_year``, moved by the AR(1) with
+    (ρ, σ, τ) drawn per draw from the fit's sampling distribution, plus the transitory noise
+    τ in every year after ``start_year``. ``years`` are calendar years >= ``start_year``."""
+    years = np.asarray(years)
+    n_steps = int(years.max()) - int(start_year)
+    regions = start["region"].values
+    theta = dynamics["theta"].values
+    if parameter_uncertainty:
+        theta = rng.multivariate_normal(theta, dynamics["theta_cov"].values, size=draws).T
+    else:
+        theta = np.repeat(theta[:, None], draws, axis=1)
+    rho, sigma, tau = _unpack(theta)  # each (draw)
+    level = (start["mean"].values[:, None]
+             + start["sd"].values[:, None] * rng.standard_normal((len(regions), draws)))
+    paths = np.empty((len(regions), n_steps + 1, draws))
+    paths[:, 0] = level
+    for k in range(n_steps):
+        level = rho * level + sigma * rng.standard_normal((len(regions), draws))
+        paths[:, k + 1] = level + tau * rng.standard_normal((len(regions), draws))
+    out = xr.DataArray(np.exp(paths), dims=("region", "year", "draw"),
+                       coords={"region": regions,
+                               "year": np.arange(int(start_year), int(start_year) + n_steps + 1),
+                               "draw": np.arange(draws)})
+    return out.sel(year=years).assign_attrs(units="1", description="regional fertility / "
+                                            "national fertility (state-space draws)")

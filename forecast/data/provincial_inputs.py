@@ -153,7 +153,11 @@ def _state_space_level(series: xr.DataArray, census: dict[str, xr.DataArray], ye
             description="AR(1) of the log factors fitted to the provinces' series"),
         "fertility_dynamics_theta": dynamics["theta"],
         "fertility_dynamics_theta_cov": dynamics["theta_cov"],
-    }).assign_attrs(census_errors=errors, loglik=dynamics.attrs["loglik"])
+        "fertility_dynamics_tail_df": dynamics["tail_df"].assign_attrs(
+            units="1", description="degrees of freedom of the shocks' Student-t"),
+        "fertility_dynamics_tail_scale": dynamics["tail_scale"].assign_attrs(
+            units="1", description="scale of the shocks' Student-t (1 = the Gaussian sd)"),
+    }).assign_attrs(census_errors=errors)
     has_series = series.notnull().any("year")
     method = xr.where(has_series, "published births and the census age-0 count "
                       "(state-space model)", "census age-0 count")
@@ -183,13 +187,15 @@ def _dynamics_report(fit: xr.Dataset) -> dict:
     """run.json's account of the fitted dynamics and the census's weight."""
     estimate = fit["fertility_dynamics_estimate"]
     se = np.sqrt(np.diag(fit["fertility_dynamics_theta_cov"].values))
-    return {"model": "log factor = AR(1) towards the nation + transitory noise; census 2020 "
-                     "age 0 as an observation of the 2020 level",
+    return {"model": "log factor = AR(1) towards the nation + transitory noise, Student-t "
+                     "shocks; census 2020 age 0 as an observation of the 2020 level",
             **{str(p): round(float(estimate.sel(parameter=p)), 5)
                for p in estimate["parameter"].values},
             "se_on_fitting_scale": dict(zip(map(str, estimate["parameter"].values),
                                             np.round(se, 4).tolist())),
             **{k: round(v, 5) for k, v in fit.attrs["census_errors"].items()},
+            "tail_df": round(float(fit["fertility_dynamics_tail_df"]), 3),
+            "tail_scale": round(float(fit["fertility_dynamics_tail_scale"]), 4),
             "start_sd": round(float(fit["fertility_level_sd"].mean()), 5),
             "census_weight": round(float(fit["fertility_level_census_weight"].mean()), 4)}
 

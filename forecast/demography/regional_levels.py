@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import optimize
+from scipy import optimize, stats
 
 #: Smallest standard deviation of the census value's error, log scale: the census's own
 #: consistency cannot rule out errors shared by its young ages below this.
@@ -46,6 +46,11 @@ KAPPA_MIN = 0.02
 #: Bounds of ρ in the fit (the AR(1) is stationary towards the nation's level).
 RHO_RANGE = (0.0, 0.999)
 PARAMETERS = ("rho", "sigma", "tau")
+#: Rate of the Gamma(2, rate) priors of σ and τ (log factor per year): mode 1 / rate = 0.5,
+#: far above any province's movement, so that the data decide.
+SD_PRIOR_RATE = 2.0
+#: Degrees of freedom of the shocks' Student-t: at least 2.5 (a finite variance).
+TAIL_DF_RANGE = (2.5, 200.0)
 
 
 def census_birth_factors(children: xr.DataArray, women: xr.DataArray, asfr: xr.DataArray,
@@ -76,14 +81,15 @@ def census_birth_factors(children: xr.DataArray, women: xr.DataArray, asfr: xr.D
         units="1", description="census young children over expected births, relative")
 
 
-def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.ndarray,
+                  innovations: bool = False) -> tuple[np.ndarray, ...]:
     """Filter the AR(1)-plus-noise model over time, vectorised over series.
 
     ``y`` is (..., time) with NaN where not observed; ``rho``, ``sigma``, ``tau`` broadcast
     against ``y[..., 0]``. The state starts at its stationary law N(0, σ²/(1-ρ²)). Returns
     the log-likelihood of each series (...), and the filtered mean and variance of the state
-    at the last time (...)."""
+    at the last time (...); with ``innovations`` also the standardised one-step prediction
+    errors (..., time), NaN where not observed and at each series' first observation."""
     y = np.asarray(y, dtype=float)
     shape = y.shape[:-1]
     rho, sigma, tau = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in
@@ -91,6 +97,8 @@ def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.nda
     mean = np.zeros(shape)
     var = sigma ** 2 / (1.0 - rho ** 2)
     loglik = np.zeros(shape)
+    standardised = np.full(y.shape, np.nan)
+    started = np.zeros(shape, dtype=bool)
     for t in range(y.shape[-1]):
         if t:
             mean, var = rho * mean, rho ** 2 * var + sigma ** 2
@@ -100,9 +108,11 @@ def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.nda
         innovation = np.where(seen, obs - mean, 0.0)
         loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * total) + innovation ** 2 / total),
                            0.0)
+        standardised[..., t] = np.where(seen & started, innovation / np.sqrt(total), np.nan)
+        started |= seen
         gain = np.where(seen, var / total, 0.0)
         mean, var = mean + gain * innovation, var * (1.0 - gain)
-    return loglik, mean, var
+    return (loglik, mean, var, standardised) if innovations else (loglik, mean, var)
 
 
 def _unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,12 +123,18 @@ def _unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
-    """Maximum-likelihood (ρ, σ, τ) of the log factors ``history`` (region, year; NaN where
-    not observed), pooled over the regions, with their covariance on the fitting scale.
+    """(ρ, σ, τ) of the log factors ``history`` (region, year; NaN where not observed),
+    pooled over the regions: the posterior mode under boundary-avoiding Gamma(2,
+    :data:`SD_PRIOR_RATE`) priors on σ and τ (Chung et al. 2013; nearly flat over the
+    plausible range, zero at zero: a short series cannot put a variance at 0), with the
+    covariance on the fitting scale, and the tails of the standardised one-step errors.
 
     Returns a Dataset: ``estimate`` (parameter: rho, sigma, tau), ``theta`` and
-    ``theta_cov`` (parameter[, parameter2]) on the scale (logit ρ/ρ_max, log σ, log τ),
-    and attrs ``loglik``, ``regions``, ``observations``."""
+    ``theta_cov`` (parameter[, parameter2]) on the scale (logit ρ/ρ_max, log σ, log τ);
+    ``tail_df`` and ``tail_scale``, the Student-t fitted to the standardised one-step
+    prediction errors (degrees of freedom in :data:`TAIL_DF_RANGE`; scale 1 and many
+    degrees of freedom for Gaussian errors); attrs ``log_posterior``, ``regions``,
+    ``observations``."""
     y = np.log(history.transpose("region", "year").values)
     y = y[np.isfinite(y).sum(1) >= 2]
     if len(y) < 3:
@@ -126,7 +142,9 @@ def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
                          "need three at least")
 
     def cost(theta):
-        return -kalman_filter(y, *_unpack(theta))[0].sum()
+        rho, sigma, tau = _unpack(theta)
+        prior = sum(np.log(sd) - SD_PRIOR_RATE * sd for sd in (sigma, tau))
+        return -kalman_filter(y, rho, sigma, tau)[0].sum() - prior
 
     diffs = np.diff(y, axis=1)
     start = np.array([2.0, np.log(np.nanstd(diffs) / 2 + 1e-4), np.log(np.nanstd(diffs) / 2
@@ -140,13 +158,17 @@ def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
     if not np.all(eigen > 0):
         cov = np.diag(np.abs(np.diag(cov)))
     params = _unpack(theta)
+    standardised = kalman_filter(y, *params, innovations=True)[3]
+    tail_df, _, tail_scale = stats.t.fit(standardised[np.isfinite(standardised)], floc=0.0)
+    tail_df = float(np.clip(tail_df, *TAIL_DF_RANGE))
     coords = {"parameter": list(PARAMETERS)}
     return xr.Dataset(
         {"estimate": ("parameter", np.array([float(p) for p in params])),
          "theta": ("parameter", theta),
-         "theta_cov": (("parameter", "parameter2"), (cov + cov.T) / 2)},
+         "theta_cov": (("parameter", "parameter2"), (cov + cov.T) / 2),
+         "tail_df": tail_df, "tail_scale": float(tail_scale)},
         coords={**coords, "parameter2": list(PARAMETERS)},
-        attrs={"loglik": float(-best.fun), "regions": int(len(y)),
+        attrs={"log_posterior": float(-best.fun), "regions": int(len(y)),
                "observations": int(np.isfinite(y).sum())})
 
 
@@ -229,7 +251,9 @@ def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years:
     """Draws of the fertility factor (region, year, draw), dimensionless: exp of the level
     started from N(``start.mean``, ``start.sd``²) in ``start_year``, moved by the AR(1) with
     (ρ, σ, τ) drawn per draw from the fit's sampling distribution, plus the transitory noise
-    τ in every year after ``start_year``. ``years`` are calendar years >= ``start_year``."""
+    τ in every year after ``start_year``; both shocks Student-t with the fit's ``tail_df``
+    and ``tail_scale`` (China's provinces move by rare large jumps: Shandong 2014-17,
+    Xinjiang 2018-19). ``years`` are calendar years >= ``start_year``."""
     years = np.asarray(years)
     n_steps = int(years.max()) - int(start_year)
     regions = start["region"].values
@@ -239,13 +263,19 @@ def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years:
     else:
         theta = np.repeat(theta[:, None], draws, axis=1)
     rho, sigma, tau = _unpack(theta)  # each (draw)
-    level = (start["mean"].values[:, None]
-             + start["sd"].values[:, None] * rng.standard_normal((len(regions), draws)))
+    df, scale = float(dynamics["tail_df"]), float(dynamics["tail_scale"])
+    size = (len(regions), draws)
+
+    def shock():
+        """Student-t shocks of the fitted tails: scale x Z x sqrt(df / chi2_df)."""
+        return scale * rng.standard_normal(size) * np.sqrt(df / rng.chisquare(df, size))
+
+    level = start["mean"].values[:, None] + start["sd"].values[:, None] * rng.standard_normal(size)
     paths = np.empty((len(regions), n_steps + 1, draws))
     paths[:, 0] = level
     for k in range(n_steps):
-        level = rho * level + sigma * rng.standard_normal((len(regions), draws))
-        paths[:, k + 1] = level + tau * rng.standard_normal((len(regions), draws))
+        level = rho * level + sigma * shock()
+        paths[:, k + 1] = level + tau * shock()
     out = xr.DataArray(np.exp(paths), dims=("region", "year", "draw"),
                        coords={"region": regions,
                                "year": np.arange(int(start_year), int(start_year) + n_steps + 1),

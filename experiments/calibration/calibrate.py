@@ -1,0 +1,125 @@
+"""Calibration of the published intervals, level by level: coverage of the 80 % and 95 %
+intervals, CRPS and a PIT histogram by rolling origin on the data in the repository.
+
+- Nation: the rolling-origin backtest of national TFR and births
+  (``experiments/tfr_backtest/results/backtest_scores.csv``, written by
+  ``forecast +experiment=tfr_backtest``; the Bayesian model the default run uses).
+- Provinces: the provinces' fertility factors (births relative to the nation's, indirectly
+  standardised) from origins 2009-2018, horizons 1-5, by the method before this change
+  (``scale_ar1``), the state-space model (``state_space``) and the naive rule
+  (:mod:`forecast.projection.regional_backtest`); and the census-2020 age-0 factor forecast
+  from the series up to 2019.
+
+Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
+(about a minute). Writes ``results/*.csv`` and ``figures/pit.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from forecast.data import load_china_census  # noqa: E402
+from forecast.projection import regional_backtest as rb  # noqa: E402
+
+HERE = Path(__file__).parent
+RESULTS, FIGURES = HERE / "results", HERE / "figures"
+NATIONAL_SCORES = HERE.parent / "tfr_backtest" / "results" / "backtest_scores.csv"
+ORIGINS = list(range(2009, 2019))
+HORIZON = 5
+DRAWS = 4000
+SEED = 20240601
+LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
+          "state_space": "provinces, state-space (fitted to the provinces)",
+          "naive": "provinces, naive rule (last year held)"}
+
+
+def national_scores() -> pd.DataFrame:
+    """The nation's rolling-origin scores of the default (Bayesian) model, in the columns of
+    :func:`forecast.projection.regional_backtest.rolling_origin`."""
+    table = pd.read_csv(NATIONAL_SCORES, encoding="utf-8-sig")
+    table = table[table["model"] == "bayes"].copy()
+    table["method"] = "nation, " + table["quantity"]
+    table["crps"] = table["crps_relative"]
+    table["pit_bin"] = [rb.pit_bin(row, row["observed"]) for row in
+                        table.to_dict("records")]
+    return table
+
+
+def provincial_scores(inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rolling-origin scores of the provinces' factors, and the census-2020 check."""
+    series = inputs["fertility_factor_history"].rename(factor_year="year").drop_vars(
+        "region_name", errors="ignore")
+    series = series.dropna("region", how="all")
+    scores = rb.rolling_origin(series, ORIGINS, HORIZON, DRAWS, SEED)
+    census = inputs["census_fertility_factor"].sel(region=series["region"]).drop_vars(
+        "region_name", errors="ignore")
+    # the census's age-0 births (Nov 2019 - Oct 2020) as the factor of 2020, seen from 2019
+    extended = series.reindex(year=np.arange(int(series["year"].min()), 2021))
+    extended.loc[{"year": 2020}] = census
+    census_check = rb.rolling_origin(extended, [2019], 1, DRAWS, SEED)
+    return scores, census_check
+
+
+def pit_figure(shares: pd.DataFrame, path: Path) -> None:
+    """One PIT histogram per level and method: the share of outcomes in each bin over its
+    expected share (1 = calibrated)."""
+    rows = list(shares.index)
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.8 * len(rows), 3.4), sharey=True)
+    widths = np.array(rb.PIT_EXPECTED)
+    edges = np.concatenate([[0], np.cumsum(widths)]) / 100
+    for ax, name in zip(np.atleast_1d(axes), rows):
+        density = shares.loc[name].to_numpy() / widths
+        ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="#4878a8",
+               edgecolor="white")
+        ax.axhline(1.0, color="black", lw=0.8, ls="--")
+        ax.set_title(LABELS.get(name, name), fontsize=8, wrap=True)
+        ax.set_xlabel("PIT (quantile of the outcome)", fontsize=8)
+        ax.set_xticks([0, 0.1, 0.5, 0.9, 1])
+        ax.tick_params(labelsize=6)
+    np.atleast_1d(axes)[0].set_ylabel("density (1 = calibrated)", fontsize=8)
+    fig.suptitle("Rolling-origin PIT histograms, bins of the published 80 % and 95 % "
+                 "intervals", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main() -> int:
+    RESULTS.mkdir(exist_ok=True)
+    FIGURES.mkdir(exist_ok=True)
+    inputs = load_china_census()
+    provinces, census_check = provincial_scores(inputs)
+    nation = national_scores()
+    columns = ["method", "region", "origin", "h", "year", "observed", "median", "lower_80",
+               "upper_80", "lower_95", "upper_95", "ape", "crps", "in_80", "in_95", "pit_bin"]
+    scores = pd.concat([nation[columns], provinces[columns]], ignore_index=True)
+    scores.to_csv(RESULTS / "scores.csv", index=False, float_format="%.6g")
+    by_horizon = rb.summarise(scores, ("method", "h"))
+    overall = rb.summarise(scores, ("method",)).assign(h="all")
+    summary = pd.concat([by_horizon, overall], ignore_index=True)
+    summary.to_csv(RESULTS / "summary.csv", index=False)
+    rb.summarise(census_check, ("method",)).to_csv(RESULTS / "census_2020_check.csv",
+                                                     index=False)
+    shares = rb.pit_shares(scores[scores["pit_bin"].notna()])
+    shares.to_csv(RESULTS / "pit.csv")
+    pit_figure(shares, FIGURES / "pit.png")
+    (RESULTS / "dynamics.json").write_text(json.dumps(inputs.provincial_dynamics, indent=1),
+                                           encoding="utf-8")
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(summary.to_string(index=False))
+        print(rb.summarise(census_check, ("method",)).to_string(index=False))
+        print(shares)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,7 +8,8 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
   standardised) from origins 2009-2018, horizons 1-5, by the method before this change
   (``scale_ar1``), the state-space model (``state_space``) and the naive rule
   (:mod:`forecast.projection.regional_backtest`); and the census-2020 age-0 factor forecast
-  from the series up to 2019.
+  from the series up to 2019; the provinces' net migration rates (steps 2016-2021) from
+  origins 2015-2020, horizons 1-3.
 
 Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
 (about a minute). Writes ``results/*.csv`` and ``figures/pit.png``.
@@ -69,6 +70,15 @@ def provincial_scores(inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     return scores, census_check
 
 
+def migration_scores(inputs) -> pd.DataFrame:
+    """Rolling-origin scores of the provinces' net migration rates (steps 2016-2021)."""
+    rates = inputs["province_net_migration_rate"].rename(migration_step="year").drop_vars(
+        "region_name", errors="ignore")
+    rates = rates.sel(region=[r for r in rates["region"].values if r != inputs.nation])
+    last = int(rates["year"].max())
+    return rb.migration_rolling_origin(rates, list(range(2015, last)), 3, DRAWS, SEED)
+
+
 def pit_figure(shares: pd.DataFrame, path: Path) -> None:
     """One PIT histogram per level and method: the share of outcomes in each bin over its
     expected share (1 = calibrated)."""
@@ -109,7 +119,15 @@ def main() -> int:
     summary.to_csv(RESULTS / "summary.csv", index=False)
     rb.summarise(census_check, ("method",)).to_csv(RESULTS / "census_2020_check.csv",
                                                      index=False)
-    shares = rb.pit_shares(scores[scores["pit_bin"].notna()])
+    migration = migration_scores(inputs)
+    migration.to_csv(RESULTS / "migration_scores.csv", index=False, float_format="%.6g")
+    migration_summary = pd.concat([
+        rb.summarise(migration, ("method", "h"), ("crps_per_1000", 1.0)),
+        rb.summarise(migration, ("method",), ("crps_per_1000", 1.0)).assign(h="all")])
+    migration_summary.drop(columns="mape_percent").to_csv(RESULTS / "migration_summary.csv",
+                                                          index=False)
+    every = pd.concat([scores, migration.assign(method="provinces, net migration rate")])
+    shares = rb.pit_shares(every[every["pit_bin"].notna()])
     shares.to_csv(RESULTS / "pit.csv")
     pit_figure(shares, FIGURES / "pit.png")
     (RESULTS / "dynamics.json").write_text(json.dumps(inputs.provincial_dynamics, indent=1),
@@ -117,6 +135,7 @@ def main() -> int:
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(summary.to_string(index=False))
         print(rb.summarise(census_check, ("method",)).to_string(index=False))
+        print(migration_summary.to_string(index=False))
         print(shares)
     return 0
 

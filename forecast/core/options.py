@@ -298,3 +298,16 @@ def explicit_seed(node: Mapping, name: str, problems: Problems, root: Mapping) -
     default ``${seed}`` is reported once, as ``seed``)."""
     if "random_seed" in node and node["random_seed"] != root.get("seed"):
         seed_option().check(node["random_seed"], f"{name}.random_seed", problems, root)
+
+
+def draws_of_fertility(node, name, problems, root) -> None:
+    """Rule: a model's ``draws`` equal the fertility model's (the default interpolates
+    ``fertility.draws``, whose own rule reports a bad value)."""
+    wanted = (root.get("fertility") or {}).get("draws", 1)
+    if "draws" not in node or node["draws"] == wanted:
+        return
+    Whole(1).check(node["draws"], f"{name}.draws", problems, root)
+    draws = as_whole(node["draws"])
+    if draws is not None and draws >= 1 and as_whole(wanted) not in (None, draws):
+        problems.add(f"{name}.draws", node["draws"], f"the fertility model's draws ({wanted}); "
+                     "leave it at its default ${oc.select:fertility.draws,1}")

@@ -1,4 +1,5 @@
-"""Rolling-origin check of regional fertility levels against the published series.
+"""Rolling-origin checks of regional fertility levels and net migration rates against the
+published series.
 
 From each origin T, a method sees the regions' fertility factors up to T only
 (:mod:`forecast.demography.provincial_history`: published births over the births at the national
@@ -15,6 +16,10 @@ Methods (:data:`METHODS`):
   by the Scale-AR(1) with bayesTFR's annual defaults (ρ 0.98445, σ 0.02086);
 - ``naive`` — the last published factor held (the province's rate moving with the nation's):
   a point forecast, its CRPS is its absolute error.
+
+Net migration rates (:func:`migration_rolling_origin`): the mean of the last five observed
+rates with the AR(1) draws of :func:`forecast.models.migration.net_migrants.rate_paths`,
+refitted at every origin, scored on the rate itself (per 1,000 per step).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import xarray as xr
 from forecast.demography import regional_levels
 from forecast.demography.provincial_history import level_factor
 from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
+from forecast.models.migration.net_migrants import fit_rate_deviations, rate_paths
 from forecast.projection.evaluate import score
 
 #: Bins of the probability integral transform read off the published quantiles: below the
@@ -111,6 +117,36 @@ def rolling_origin(series: xr.DataArray, origins: list[int], horizon: int, draws
     return pd.DataFrame(rows)
 
 
+def migration_rolling_origin(rates: xr.DataArray, origins: list[int], horizon: int,
+                             draws: int, seed: int, years: int = 5) -> pd.DataFrame:
+    """Score draws of the regions' net migration rates from every origin.
+
+    ``rates`` is (region, year = step), per person per step. Rows as
+    :func:`rolling_origin` (method ``ar1_around_recent_mean``), with the rates, bounds and
+    ``crps`` per 1,000 per step and no ``ape`` (a rate near zero has no relative error)."""
+    rows = []
+    for origin in origins:
+        seen = rates.sel(year=slice(None, origin))
+        steps = np.arange(origin + 1, origin + horizon + 1)
+        target = rates.reindex(year=steps).transpose("region", "year").values * 1000
+        level = seen.isel(year=slice(-years, None)).mean("year").values
+        rng = np.random.default_rng([seed, origin])
+        paths = rate_paths(fit_rate_deviations(seen, years), horizon, draws, years, rng)
+        values = (level[:, None, None] + paths) * 1000
+        scores = score(values, target)
+        for i, region in enumerate(rates["region"].values):
+            for j, step in enumerate(steps):
+                if not np.isfinite(target[i, j]):
+                    continue
+                row = {k: v[i, j] for k, v in scores.items() if k not in ("ape",
+                                                                         "crps_relative")}
+                rows.append({"method": "ar1_around_recent_mean", "region": str(region),
+                             "origin": origin, "h": j + 1, "year": int(step),
+                             "observed": target[i, j], **row, "ape": np.nan,
+                             "pit_bin": pit_bin(row, target[i, j])})
+    return pd.DataFrame(rows)
+
+
 def pit_bin(bounds: dict, observed: float) -> str:
     """Which :data:`PIT_BINS` bin ``observed`` falls in, given ``median`` and the 80 %/95 %
     bounds (``lower_80`` ... ``upper_95``)."""
@@ -119,15 +155,17 @@ def pit_bin(bounds: dict, observed: float) -> str:
     return PIT_BINS[int(np.searchsorted(edges, observed, side="left"))]
 
 
-def summarise(scores: pd.DataFrame, by: tuple[str, ...] = ("method", "h")) -> pd.DataFrame:
+def summarise(scores: pd.DataFrame, by: tuple[str, ...] = ("method", "h"),
+              crps: tuple[str, float] = ("crps_percent", 100.0)) -> pd.DataFrame:
     """Coverage of the 80 % and 95 % intervals, mean CRPS and mean absolute percentage
-    error by ``by`` (coverage and errors in percent)."""
+    error by ``by`` (coverage and errors in percent); ``crps`` names the CRPS column and
+    the factor on the scores' CRPS (relative CRPS in percent by default)."""
     grouped = scores.groupby(list(by))
     out = pd.DataFrame({
         "forecasts": grouped.size(),
         "coverage_80": 100 * grouped["in_80"].mean(),
         "coverage_95": 100 * grouped["in_95"].mean(),
-        "crps_percent": 100 * grouped["crps"].mean(),
+        crps[0]: crps[1] * grouped["crps"].mean(),
         "mape_percent": 100 * grouped["ape"].mean()})
     return out.round(2).reset_index()
 

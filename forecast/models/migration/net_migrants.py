@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from forecast.core.options import Choice, Group, Number, Whole
+from forecast.core.options import (Choice, Flag, Group, Number, Whole, draws_of_fertility,
+                                   explicit_seed)
 from forecast.data.common import existing_files
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
@@ -159,8 +160,13 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     every step and draw (:func:`forecast.demography.ccmpp.project`, ``migration_total``), since
     migration between provinces nets to zero at every age.
 
+    With ``uncertainty`` each draw moves each province's rate around its recent mean by an
+    AR(1) (:func:`rate_paths`) fitted to the provinces' own observed rates: the ``draws``
+    differ from the forecast's first step on, and the projection still reconciles every
+    step and draw to the national total.
+
     Returns a Dataset: ``net_migration`` (counts, persons per step) and
-    ``net_migration_rate`` (per person per step), both (region, sex, age, year).
+    ``net_migration_rate`` (per person per step), both (region, sex, age, year[, draw]).
     """
 
     OPTIONS = PopulationWeightedMigration.OPTIONS.extended({
@@ -169,11 +175,20 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         "exchange_years": Number(1, lo_open=True, nullable=True,
                                  what="null or a number of years > 1"),
         "decay_years": Whole(1, nullable=True, what="null or a whole number of steps >= 1"),
-    })
+        "uncertainty": Flag(), "draws": Whole(1),
+    }, rules=(explicit_seed, draws_of_fertility))
+
+    #: Stream of ``np.random.default_rng([random_seed, RNG_STREAM])`` (1-4: the other models).
+    RNG_STREAM = 5
 
     def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
-                 exchange_years: float | None = 7.0, national: str = "zero", **age_pattern):
+                 exchange_years: float | None = 7.0, national: str = "zero",
+                 uncertainty: bool = True, draws: int = 1, random_seed: int = 20240601,
+                 **age_pattern):
         super().__init__(**age_pattern)
+        self.uncertainty, self.draws = bool(uncertainty), int(draws)
+        self.random_seed = int(random_seed)
+        self.fit: dict = {}
         if national not in ("zero", "wpp"):
             raise InputError(f"config, migration.national: got {national!r}; expected zero "
                              "or wpp.")
@@ -200,13 +215,17 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         population = inputs["population"].sel(region=provinces).drop_vars("region_name",
                                                                            errors="ignore")
         multiplier = np.where(known, 0.0, self.scale * decay)
-        future = self._recent_rates(inputs, provinces, population) * by_step(multiplier)
+        level, unit = self._recent_rates(inputs, provinces, population)
+        if self.uncertainty and self.draws > 1:
+            level = self._rate_draws(inputs, provinces, level, steps, known)
+        future = (level * unit).fillna(0.0) * by_step(multiplier)
         if self.exchange_years is not None and "province_migrant_stock" in inputs:
             # as rates of the base population by age, so that the flows follow the cohorts
             exchange = self._exchange(inputs, provinces) / population.where(population > 0)
             future = future + exchange.fillna(0.0) * by_step(np.where(known, 1.0, multiplier))
         zero = xr.zeros_like(future.isel(region=0)).expand_dims(region=[nation])
-        rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year")
+        rates = xr.concat([zero, future], dim="region").transpose("region", "sex", "age", "year",
+                                                                  ...)
         return xr.Dataset({
             "net_migration": flows.assign_attrs(units="persons per step"),
             "net_migration_rate": rates.assign_attrs(units="per person per step")})
@@ -228,16 +247,47 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         return (totals * weight).transpose("region", "sex", "age", "year")
 
     def _recent_rates(self, inputs: Inputs, provinces: list[str],
-                      population: xr.DataArray) -> xr.DataArray:
-        """Each province's mean net migration rate of its last ``years`` observed steps by
-        sex and age (region, sex, age), per person per step, with the age pattern of
-        :meth:`_age_weights`."""
-        rate = (inputs["province_net_migration_rate"].rename(migration_step="year")
-                .sel(region=provinces).isel(year=slice(-self.years, None)).mean("year")
-                .drop_vars("region_name", errors="ignore"))
+                      population: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+        """Each province's mean net migration rate of its last ``years`` observed steps
+        (region), per person per step, and the rates by sex and age of a total rate of 1
+        (region, sex, age) with the age pattern of :meth:`_age_weights`."""
+        rate = (self._observed_rates(inputs, provinces).isel(year=slice(-self.years, None))
+                .mean("year"))
         weight = self._age_weights(inputs, provinces)
-        by_age = rate * population.sum(("sex", "age")) * weight / population.where(population > 0)
-        return by_age.fillna(0.0)
+        unit = population.sum(("sex", "age")) * weight / population.where(population > 0)
+        return rate, unit
+
+    @staticmethod
+    def _observed_rates(inputs: Inputs, provinces: list[str]) -> xr.DataArray:
+        """The provinces' observed net migration rates (region, year = step)."""
+        return (inputs["province_net_migration_rate"].rename(migration_step="year")
+                .sel(region=provinces).drop_vars("region_name", errors="ignore"))
+
+    def _rate_draws(self, inputs: Inputs, provinces: list[str], level: xr.DataArray,
+                    steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
+        """Each province's total rate per step and draw (region, year, draw): ``level``
+        plus the AR(1) deviations of :func:`rate_paths` in the forecast steps; the ``known``
+        steps keep ``level`` (their observed counts are used instead)."""
+        observed = self._observed_rates(inputs, provinces)
+        self.fit = fit_rate_deviations(observed, self.years)
+        rng = np.random.default_rng([self.random_seed, self.RNG_STREAM])
+        paths = rate_paths(self.fit, int((~known).sum()), self.draws, self.years, rng)
+        deviation = np.zeros((len(provinces), len(steps), self.draws))
+        deviation[:, ~known] = paths
+        return level + xr.DataArray(deviation, dims=("region", "year", "draw"),
+                                    coords={"region": provinces, "year": steps,
+                                            "draw": np.arange(self.draws)})
+
+    @property
+    def diagnostics(self) -> dict:
+        """The fitted AR(1) of the provinces' rates (empty without uncertainty)."""
+        if not self.fit:
+            return {}
+        return {"rate_ar1": {"rho": round(self.fit["rho"], 4),
+                             "sigma_inflation": round(self.fit["inflation"], 4),
+                             "sigma_per_1000": {r: round(1000 * v, 3) for r, v in
+                                                zip(self.fit["regions"], self.fit["sigma"])},
+                             "steps": self.fit["steps"]}}
 
     def exchange_arrivals(self) -> np.ndarray:
         """Age distribution of the migrants who arrive in the exchange: the labour component
@@ -260,6 +310,107 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         sex_share = xr.DataArray([1.0 - self.male_share, self.male_share], dims="sex",
                                  coords={"sex": list(SEXES)})
         return (by_age * sex_share).transpose("region", "sex", "age")
+
+
+#: Range of the pooled ρ of the migration rates.
+MIGRATION_RHO_RANGE = (0.0, 0.99)
+
+
+def fit_rate_deviations(rates: xr.DataArray, years: int = 5, horizon: int = 3) -> dict:
+    """AR(1) of each region's net migration rate around its mean over the observed steps:
+    ρ pooled over the regions (least squares of each deviation on the one before, corrected
+    for the bias of demeaning a short series, :func:`nickell_bias`), σ each region's own
+    residual standard deviation (per person per step).
+
+    ``rates`` is (region, year), per person per step. Returns ``rho`` (in
+    :data:`MIGRATION_RHO_RANGE`), ``rho_uncorrected``, ``sigma`` (array by region, times
+    ``inflation``: :func:`_inflation` with ``years`` and ``horizon``), ``regions`` and
+    ``steps`` (the observed steps used)."""
+    values = rates.transpose("region", "year").values
+    deviation = values - np.nanmean(values, axis=1, keepdims=True)
+    before, after = deviation[:, :-1], deviation[:, 1:]
+    both = np.isfinite(before) & np.isfinite(after)
+    raw = float(np.sum(np.where(both, before * after, 0.0))
+                / np.sum(np.where(both, before ** 2, 0.0)))
+    pairs = int(np.median(both.sum(1)))
+    rho = _unbiased_rho(raw, pairs)
+    residual = np.where(both, after - rho * before, np.nan)
+    dof = np.maximum(both.sum(1) - 1, 1)
+    sigma = np.sqrt(np.nansum(residual ** 2, axis=1) / dof)
+    fit = {"rho": rho, "rho_uncorrected": raw, "sigma": sigma,
+           "regions": [str(r) for r in rates["region"].values],
+           "steps": [int(y) for y in rates["year"].values]}
+    fit["inflation"] = _inflation(values, fit, years, horizon)
+    fit["sigma"] = sigma * fit["inflation"]
+    return fit
+
+
+def _inflation(values: np.ndarray, fit: dict, years: int, horizon: int) -> float:
+    """Factor on σ that makes the model's forecast errors of the observed steps (the mean of
+    ``years`` rates forecasting the next ``horizon``, from every origin inside the series)
+    have the variance the model gives them (at least 1): the AR(1) around a constant mean
+    misses the trends of the rates (Beijing's fell from 20 to 0 per 1,000 in five years)."""
+    rho, sigma = fit["rho"], np.asarray(fit["sigma"])
+    ratios = []
+    for origin in range(years, values.shape[1]):
+        level = np.nanmean(values[:, origin - years:origin], axis=1)
+        for h in range(1, horizon + 1):
+            if origin + h - 1 >= values.shape[1]:
+                break
+            lags = np.arange(h, h + years)
+            var = sigma ** 2 / (1 - rho ** 2) * (
+                1 - 2 * np.mean(rho ** lags) + np.mean(rho ** np.abs(lags[:, None] - lags[None])))
+            error = values[:, origin + h - 1] - level
+            ratios.append(error ** 2 / var)
+    ratios = np.concatenate(ratios) if ratios else np.array([1.0])
+    return float(max(np.sqrt(np.nanmean(ratios[np.isfinite(ratios)])), 1.0))
+
+
+def nickell_bias(rho: float, pairs: int) -> float:
+    """Limit (many regions) of the bias of the pooled least-squares ρ of demeaned AR(1)
+    series with ``pairs`` lagged pairs each (Nickell 1981, *Econometrica* 49(6), eq. 18)."""
+    t = float(pairs)
+    a = (1 - rho ** t) / (t * (1 - rho))
+    return -(1 + rho) / (t - 1) * (1 - a) / (1 - 2 * rho / ((1 - rho) * (t - 1)) * (1 - a))
+
+
+def _unbiased_rho(raw: float, pairs: int) -> float:
+    """The ρ whose expected pooled estimate is ``raw`` (:func:`nickell_bias`), in
+    :data:`MIGRATION_RHO_RANGE`."""
+    from scipy.optimize import brentq
+
+    lo, hi = MIGRATION_RHO_RANGE
+    if pairs < 3:
+        return float(np.clip(raw, lo, hi))
+    gap = lambda r: r + nickell_bias(r, pairs) - raw  # noqa: E731
+    if gap(hi) <= 0:
+        return hi
+    if gap(lo) >= 0:
+        return lo
+    return float(brentq(gap, lo, hi))
+
+
+def rate_paths(fit: dict, steps: int, draws: int, years: int, rng: np.random.Generator
+               ) -> np.ndarray:
+    r"""Deviations (region, step, draw) of each region's net migration rate in the forecast
+    steps from the mean of its last ``years`` observed rates, per person per step: paths of
+    the stationary AR(1)
+
+    .. math:: x_{r,t} = \rho\, x_{r,t-1} + \sigma_r \varepsilon_{r,t}
+
+    over the ``years`` observed steps and the forecast ones, the deviation being
+    x_{r,T+k} less the mean of the observed part: the error of the recent mean as the level
+    and the movement after it, together. The spread grows with k to about the stationary
+    σ_r²/(1-ρ²) plus the variance of a mean of ``years`` rates."""
+    rho, sigma = fit["rho"], np.asarray(fit["sigma"])[:, None]
+    size = (len(sigma), draws)
+    x = sigma / np.sqrt(1.0 - rho ** 2) * rng.standard_normal(size)
+    path = np.empty((len(sigma), years + steps, draws))
+    for t in range(years + steps):
+        if t:
+            x = rho * x + sigma * rng.standard_normal(size)
+        path[:, t] = x
+    return path[:, years:] - path[:, :years].mean(1, keepdims=True)
 
 
 def national_survivors(inputs: Inputs) -> np.ndarray:

@@ -54,7 +54,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.options import (Flag, Group, Number, Where, Whole, as_whole,
-                                   explicit_seed)
+                                   draws_of_fertility, explicit_seed)
 from forecast.core.inputs import Inputs
 from forecast.demography.lifetable import life_table_arrays
 from forecast.core.variables import SEXES
@@ -130,19 +130,6 @@ def _check_mx(mx: xr.DataArray) -> None:
                          f"person-year); {bad.sum()} cells are not, first: " + "; ".join(where))
 
 
-def _draws_of_fertility(node, name, problems, root) -> None:
-    """Rule: as many draws as the fertility model (the default interpolates
-    ``fertility.draws``, whose own rule reports a bad value)."""
-    wanted = (root.get("fertility") or {}).get("draws", 1)
-    if "draws" not in node or node["draws"] == wanted:
-        return
-    Whole(1).check(node["draws"], f"{name}.draws", problems, root)
-    draws = as_whole(node["draws"])
-    if draws is not None and draws >= 1 and as_whole(wanted) not in (None, draws):
-        problems.add(f"{name}.draws", node["draws"], f"the fertility model's draws ({wanted}); "
-                     "leave it at its default ${oc.select:fertility.draws,1}")
-
-
 class LeeCarterMortality:
     """Lee-Carter death rates by calendar year with a ``draw`` dim; equations in the module doc.
 
@@ -172,7 +159,7 @@ class LeeCarterMortality:
                           what="a WPP period start year 1950, 1955, ..., 2010"),
         "sex_correlation": Number(-1, 1),
         "drift_uncertainty": Flag(),
-    }, rules=(explicit_seed, _draws_of_fertility))
+    }, rules=(explicit_seed, draws_of_fertility))
 
     def __init__(self, draws: int = 1000, random_seed: int = 20240601, fit_from: int = 1980,
                  sex_correlation: float = 1.0, drift_uncertainty: bool = True):

@@ -47,15 +47,11 @@ from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.demography.graduation import AGES, graduate_counts
 from forecast.core.paths import DATA_DIR
-from forecast.demography.subnational import child_woman_ratio_factor
 from forecast.data.tables import Column, check_age_groups, read_table
 from forecast.core.variables import SEXES
 
 COUNTY_POPULATION = "china_census2020_pop_age_sex_prefecture_county.csv"
 REGIONS = "china_census2020_regions.csv"
-#: The years of national ASFR the child-woman ratio is standardised with (the children aged
-#: 0-4 at the census were born in 2015-2020).
-CWR_YEARS = slice(2015, 2019)
 
 
 def load_china_counties(province: str | int | None = None, prefecture: str | int | None = None,
@@ -97,17 +93,26 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     units = units.set_index("region_code").loc[counts["codes"]]
     check_units_add_up(counts, units, folder)
     of_province = units["province_code"].to_numpy()
-    population, factor = [], []
+    population, levels = [], []
+    young = {group: xr.DataArray(values[:, :, list(starts).index(first)].sum(1), dims="county",
+                                 coords={"county": counts["codes"]})
+             for group, first in (("0", 0), ("1-4", 1))}
     for code in codes:
-        part = census.isel(county=np.flatnonzero(of_province == code))
-        mx = inputs["mx"].sel(region=code).isel(period=-1).transpose("sex", "age").values
-        part = part * np.exp(CENSUS_SHIFT_YEARS * mx)[None]
+        chosen = np.flatnonzero(of_province == code)
+        part = census.isel(county=chosen)
+        mx = inputs["mx"].sel(region=code).isel(period=-1).transpose("sex", "age")
+        part = part * np.exp(CENSUS_SHIFT_YEARS * mx.values)[None]
         target = inputs["population"].sel(region=code, drop=True)
         part = part * (target / part.sum("county")).fillna(0.0)
         population.append(part)
-        factor.append(county_fertility(part, inputs["asfr"].sel(region=code, drop=True)))
+        levels.append(county_levels(part, {g: c.isel(county=chosen) for g, c in young.items()},
+                                    inputs["asfr"].sel(region=inputs.nation, drop=True), mx,
+                                    units["prefecture_code"].to_numpy()[chosen], code))
     population = xr.concat(population, dim="county").transpose("county", "sex", "age")
-    factor = xr.concat(factor, dim="county")
+    levels = xr.concat(levels, dim="county")
+    factor = np.exp(levels["mean"]).assign_attrs(
+        units="1", description="fertility relative to the province: census age-0 count, "
+        "indirectly standardised, shrunk towards the prefecture (median of the draws)")
     units = units.loc[population["county"].values]
     reported = [c for c, p in zip(units.index, units["prefecture_code"])
                 if prefecture is None or p == str(prefecture)]
@@ -118,8 +123,15 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     coords = {"county_name": ("county", units["county"].to_list()),
               "county_prefecture": ("county", units["prefecture_code"].to_list()),
               "county_province": ("county", units["province_code"].to_list())}
-    ds = inputs.arrays.assign(county_population=population.assign_attrs(units="persons"),
-                              county_fertility_factor=factor).assign_coords(coords)
+    ds = inputs.arrays.assign(
+        county_population=population.assign_attrs(units="persons"),
+        county_fertility_factor=factor,
+        county_fertility_sd=levels["sd"].assign_attrs(
+            units="log of the factor", description="sd of the county's log factor"),
+        county_fertility_weight=levels["weight"].assign_attrs(
+            units="1", description="weight of the county's own census value against its "
+            "prefecture's mean"),
+        county_census_factors=levels["census"]).assign_coords(coords)
     files = list(inputs.source_files) + [str(path), str(folder / regions_file)]
     where = codes[0] if len(codes) == 1 else f"{len(codes)} provinces"
     return inputs.replace(
@@ -246,19 +258,38 @@ def county_counts(path: Path, codes: list[str]) -> dict:
     return {"codes": codes, "values": values, "starts": starts}
 
 
-def county_fertility(census: xr.DataArray, province_asfr: xr.DataArray) -> xr.DataArray:
-    """Each county's fertility relative to its province (county): the age-standardised
-    child-woman ratio of its base population (the census raked to the province's, whose
-    young ages are rebuilt from births) against the province's (the counties' sum)."""
-    asfr = province_asfr.sel(year=CWR_YEARS).mean("year")
-    if "draw" in asfr.dims:
-        asfr = asfr.mean("draw")
-    total = census.sum("county").expand_dims(county=["province"])
-    both = xr.concat([total, census], dim="county").rename(county="region")
-    factor = child_woman_ratio_factor(both, asfr, "province", source="county census")
-    return factor.drop_sel(region="province").rename(region="county").assign_attrs(
-        units="1", description="age-standardised census child-woman ratio relative to the "
-        "province's")
+def county_levels(population: xr.DataArray, young: dict[str, xr.DataArray],
+                  national_asfr: xr.DataArray, mx: xr.DataArray, prefectures: np.ndarray,
+                  province: str) -> xr.Dataset:
+    """Each county's fertility level relative to its province (county): its census age-0
+    count over the births its women would have at the national rates, relative to the
+    province's (the counties' sum), in logs, shrunk towards its prefecture's mean by its
+    size (:func:`forecast.demography.regional_levels.small_area_levels`; sampling variance
+    1 / the children counted, plus :data:`forecast.demography.regional_levels.KAPPA_MIN`²
+    for the census's own error; units under the province directly are one group).
+
+    ``population`` (county, sex, age): persons at 1 July 2020; ``young``: the census's
+    children aged ``"0"`` and ``"1-4"`` (county); ``national_asfr`` (age, year); ``mx``
+    (sex, age). Returns ``mean``, ``sd`` (log scale) and ``weight`` (county), and
+    ``census`` (county, group): the age-0 and ages 1-4 factors before shrinking."""
+    from forecast.data.provincial_inputs import census_young_factors
+    from forecast.demography.regional_levels import KAPPA_MIN, small_area_levels
+
+    region = population.rename(county="region")
+    factors = census_young_factors(region, {g: c.rename(county="region") for g, c in
+                                            young.items()}, national_asfr, mx, CENSUS_YEAR)
+    age0 = factors["0"].values
+    counted = young["0"].values
+    seen = (counted > 0) & (age0 > 0)
+    groups = np.where(prefectures == "", province, prefectures)
+    levels = small_area_levels(np.log(np.where(seen, age0, 1.0)),
+                               np.where(seen, 1.0 / np.maximum(counted, 1.0), 1e6), groups,
+                               KAPPA_MIN ** 2)
+    coords = {"county": population["county"].values}
+    census = xr.concat([factors[g].rename(region="county") for g in ("0", "1-4")],
+                       dim=xr.DataArray(["0", "1-4"], dims="census_group"))
+    return xr.Dataset({k: ("county", levels[k]) for k in ("mean", "sd", "weight")},
+                      coords=coords).assign(census=census.assign_coords(coords))
 
 
 def _province_code(province, prefecture, regions_path: Path) -> str:

@@ -282,3 +282,43 @@ def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years:
                                "draw": np.arange(draws)})
     return out.sel(year=years).assign_attrs(units="1", description="regional fertility / "
                                             "national fertility (state-space draws)")
+
+
+def small_area_levels(log_factor: np.ndarray, sampling_var: np.ndarray, groups: np.ndarray,
+                      extra_var: float) -> dict[str, np.ndarray]:
+    """Empirical-Bayes levels of small areas: each area's log factor shrunk towards its
+    group's mean by its precision (Morris 1983, *JASA* 78(381)).
+
+    .. math::
+
+        \\hat x_c = w_c\\, y_c + (1 - w_c)\\, \\bar y_g, \\qquad
+        w_c = \\frac{\\omega_g^2}{\\omega_g^2 + v_c + \\kappa^2}, \\qquad
+        \\operatorname{Var}(x_c) = w_c\\,(v_c + \\kappa^2)
+
+    with y the observed log factor, v its sampling variance (e.g. 1 / the children counted),
+    κ² ``extra_var`` (error common to all areas' census values), ḡ the group's
+    precision-weighted mean and ω_g² the variance of the areas' true levels around it, by
+    moments: the precision-weighted spread less the mean error variance, floored at a
+    hundredth of the spread. A group of one area keeps its value.
+
+    Parameters: arrays (area,): ``log_factor``, ``sampling_var``, ``groups`` (labels).
+    Returns ``mean``, ``sd`` and ``weight`` (area,) and ``between_sd`` (area,: its
+    group's ω)."""
+    y, v = np.asarray(log_factor, float), np.asarray(sampling_var, float) + float(extra_var)
+    mean, sd = np.empty_like(y), np.empty_like(y)
+    weight, between = np.ones_like(y), np.zeros_like(y)
+    for group in np.unique(groups):
+        at = np.flatnonzero(np.asarray(groups) == group)
+        if len(at) == 1:
+            mean[at], sd[at], between[at] = y[at], np.sqrt(v[at]), np.nan
+            continue
+        precision = 1.0 / v[at]
+        centre = np.sum(precision * y[at]) / precision.sum()
+        spread = np.sum(precision * (y[at] - centre) ** 2) / precision.sum()
+        error = np.sum(precision * v[at]) / precision.sum()
+        omega2 = max(spread * len(at) / (len(at) - 1) - error, spread / 100.0)
+        w = omega2 / (omega2 + v[at])
+        mean[at] = w * y[at] + (1 - w) * centre
+        sd[at] = np.sqrt(w * v[at])
+        weight[at], between[at] = w, np.sqrt(omega2)
+    return {"mean": mean, "sd": sd, "weight": weight, "between_sd": between}

@@ -67,6 +67,7 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     log.info("Projecting %d region(s) from 1 July %d to 1 July %d", population.sizes["region"],
              base, horizon)
     counties = list(inputs.counties_of) if inputs.has_counties else None
+    seed = int(getattr(fertility, "random_seed", 0))  # of the counties' level draws
     if inputs.national_region is not None and population.sizes["region"] > 1:
         result = project_with_nation(population, rates, national, keep_migration_of=counties,
                                      dtype=dtype)
@@ -78,10 +79,11 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
         log.info("Projecting the %d county-level units of %s within it",
                  inputs.sizes["county"], counties[0])
         result = xr.concat([result.drop_vars("net_migration_by_age"),
-                            project_counties(result, rates, inputs, dtype)], dim="region",
+                            project_counties(result, rates, inputs, dtype, seed)],
+                           dim="region",
                            data_vars="all", coords="different", compat="equals", join="outer")
     elif counties:
-        summary = county_summaries(result, rates, inputs, compute, dtype)
+        summary = county_summaries(result, rates, inputs, compute, dtype, seed)
         result = result.drop_vars("net_migration_by_age")
     if inputs.report_regions is not None:
         reported = list(inputs.report_regions)

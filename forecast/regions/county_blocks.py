@@ -45,7 +45,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     has no draws)
     ----------
     population : (county, sex, age), persons at 1 July of the base year
-    factor : (county,), the county's fertility relative to its province
+    factor : (county,) or (year, county, draw of size D or 1), the county's fertility
+        relative to its province
     asfr : (year, draw, age), the province's births per woman
     mx : (year, draw, sex, age), the province's deaths per person-year
     srb : (year, draw), male births per female birth
@@ -65,19 +66,23 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     P = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
                         ).copy()
     nxt = np.empty_like(P)
-    factor, asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (factor, asfr, mx))
+    asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (asfr, mx))
+    factor = np.asarray(factor, dtype=float)
+    if factor.ndim == 1:
+        factor = factor[None, :, None]
+    factor = np.ascontiguousarray(np.broadcast_to(factor, (steps + 1, counties, draws)))
     mtotal = np.ascontiguousarray(migration_total, dtype=float)
     if out is None:
         out = np.empty((counties, len(NAMES), steps + 1, draws))
     out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
-    out[:, _AT["tfr"]] = factor[:, None, None] * asfr.sum(-1)[None]
+    out[:, _AT["tfr"]] = factor.transpose(1, 0, 2) * asfr.sum(-1)[None]
     psum, psum_next = np.empty((draws, sexes, ages)), np.empty((draws, sexes, ages))
     flows = {k: np.empty((counties, draws, sexes)) for k in (
         "half0", "died", "migrated", "clamped", "deaths_next", "alive")}
     raw = np.empty((counties, draws))
     young = np.zeros((counties, draws, sexes, 6))
 
-    births = births_by_sex(factor[:, None] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
+    births = births_by_sex(factor[0] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
                            srb[0], births_total[0])
     deaths = (mx[0][None] * P).sum(-1)
     population = P.sum((2, 3))
@@ -86,7 +91,7 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     sum_over_regions(P, psum)
     for i in range(steps):
         sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
-        advance(P, nxt, psum, mtotal[i], sx[0], asfr[i + 1], factor, mx[i + 1],
+        advance(P, nxt, psum, mtotal[i], sx[0], asfr[i + 1], factor[i + 1], mx[i + 1],
                 flows["half0"], flows["died"], flows["migrated"], flows["clamped"], raw,
                 flows["deaths_next"], flows["alive"], young, psum_next)
         births_next = births_by_sex(raw, srb[i + 1], births_total[i + 1])

@@ -22,6 +22,7 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.regions.county_blocks import NAMES, project_block, summarise_province
+from forecast.regions.county_levels import county_factor_draws
 from forecast.core.errors import InputError
 from forecast.core.options import Choice, Group, Number, Text, Where, Whole
 from forecast.core.registry import INDICATORS, QUANTILES
@@ -91,13 +92,13 @@ class Compute:
 
 def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
                      inputs: Inputs, compute: Compute = Compute(),
-                     dtype: str = "float64") -> xr.DataArray:
+                     dtype: str = "float64", seed: int = 0) -> xr.DataArray:
     """Quantiles over draws (unit, indicator, year, quantile) of every prefecture and
     county of ``inputs`` (each province's prefectures, then its counties), from the
     provincial projection ``province`` (its ``births_calendar`` and
     ``net_migration_by_age``) and the calibrated ``rates``. Coordinates ``unit_name``,
     ``quantile_name`` and ``indicator_unit``."""
-    parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype)
+    parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype, seed)
              for code in inputs.counties_of]
     started = time.perf_counter()
     log.info("Projecting %d county-level units of %d province(s) in %d blocks (%s)",
@@ -122,10 +123,12 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
 
 
 def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: Inputs,
-                   code: str, block_mib: float, dtype: str) -> dict:
-    """One province's block inputs (``arrays``: numpy, as :func:`project_block` takes them),
-    its draw ``blocks`` (slices), ``counties``, their prefecture codes (``members``) and
-    the ``prefectures`` reported."""
+                  code: str, block_mib: float, dtype: str, seed: int = 0) -> dict:
+    """One province's block inputs (``arrays``: numpy, as :func:`project_block` takes them;
+    the counties' fertility factors drawn with ``seed``,
+    :func:`forecast.regions.county_levels.county_factor_draws`), its draw ``blocks``
+    (slices), ``counties``, their prefecture codes (``members``) and the ``prefectures``
+    reported."""
     years = province["year"].values
     steps = years[:-1]
     chosen = inputs["county_province"].values == code
@@ -141,7 +144,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
     arrays = {
         "population": inputs["county_population"].isel(county=chosen)
         .transpose("county", "sex", "age").values,
-        "factor": inputs["county_fertility_factor"].isel(county=chosen).values,
+        "factor": county_factor_draws(inputs, code, years, province.sizes["draw"], seed),
         "asfr": of_province(rates["asfr"], ("year", "draw", "age")),
         "mx": of_province(rates["mx"], ("year", "draw", "sex", "age")),
         "srb": of_province(rates["srb"], ("year", "draw")),
@@ -175,7 +178,8 @@ def _block_args(part: dict, block: slice) -> tuple:
     def by_draw(x):
         return x if x.shape[1] == 1 else x[:, block]
 
-    return (a["population"], a["factor"], by_draw(a["asfr"]), by_draw(a["mx"]),
+    factor = a["factor"][:, :, block] if a["factor"].ndim == 3 else a["factor"]
+    return (a["population"], factor, by_draw(a["asfr"]), by_draw(a["mx"]),
             by_draw(a["srb"]), a["births_total"][:, block], a["migration_total"][:, block],
             part["dtype"])
 

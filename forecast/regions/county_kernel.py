@@ -52,7 +52,7 @@ def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migr
     psum (draw, sex, age): the province's population at the step's start; mtotal (draw,
     sex, age): its net migrants of the step, shared in proportion to P / psum; sx (draws
     of mx, sex, age): the step's survivorship; f_next (draw, age): the province's ASFR of
-    next year, times factor (county,); mx_next (draws of mx, sex, age): next year's death
+    next year, times factor (county, draw); mx_next (draws of mx, sex, age): next year's death
     rates. Writes (county, draw, sex): ``half0`` half the migrants aged 0, ``died`` deaths
     of the step's cohorts, ``migrated`` net migrants, ``clamped`` emigration not applied,
     ``deaths_next`` next year's deaths and ``alive`` next year's population, of ages 1+;
@@ -113,4 +113,4 @@ def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migr
                 clamped[r, d, s] = cut
                 deaths_next[r, d, s] = deaths
                 alive[r, d, s] = total
-            raw_births[r, d] = factor[r] * births
+            raw_births[r, d] = factor[r, d] * births

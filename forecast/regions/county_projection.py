@@ -8,18 +8,26 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
+from forecast.regions.county_levels import county_factor_draws
 
 
 def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
-                     inputs: Inputs, dtype: str = "float64") -> xr.Dataset:
+                     inputs: Inputs, dtype: str = "float64", seed: int = 0) -> xr.Dataset:
     """The counties of the one province in ``inputs.counties_of`` (region = county
     code) and their prefectures (sums of their counties), from the province's projection
     ``province`` (its ``births_calendar`` and ``net_migration_by_age``) and the calibrated
-    ``rates``."""
+    ``rates``; the counties' fertility factors drawn with ``seed``
+    (:func:`forecast.regions.county_levels.county_factor_draws`)."""
     [code] = inputs.counties_of
     extra = ["county_name", "county_prefecture", "county_province"]
     population = inputs["county_population"].drop_vars(extra).rename(county="region")
-    factor = inputs["county_fertility_factor"].drop_vars(extra).rename(county="region")
+    years = province["year"].values
+    draws = county_factor_draws(inputs, code, years, province.sizes["draw"], seed)
+    factor = (xr.DataArray(draws, dims=("year", "region", "draw"),
+                           coords={"year": years, "region": population["region"].values,
+                                   "draw": province["draw"].values})
+              if draws.ndim == 3 else
+              xr.DataArray(draws, dims="region", coords={"region": population["region"].values}))
 
     def of_province(da):
         return da.sel(region=code, drop=True) if "region" in da.dims else da

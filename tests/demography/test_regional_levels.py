@@ -129,3 +129,19 @@ def test_draws_spread_as_the_model_says():
                      / (1 - rho ** 2) + 0.02 ** 2 * 200 / 198)
         assert abs(logs[k].std() - sd) < Z * sd / np.sqrt(2 * n)
         assert abs(logs[k].mean() - 0.1 * rho ** k) < Z * sd / np.sqrt(n)
+
+
+def test_shrinkage_moves_a_small_county_more_than_a_large_one():
+    """Same deviation from the group, different sizes: the small area (100 children) is
+    pulled further towards the group mean and keeps a larger sd than the large one
+    (10,000); weights and variances as the formula says."""
+    y = np.log([1.3, 1.3, 1.0, 0.9, 1.1, 0.8, 1.0])
+    counted = np.array([100.0, 1e4, 5e3, 5e3, 5e3, 5e3, 5e3])
+    out = rl.small_area_levels(y, 1.0 / counted, np.zeros(7), 0.02 ** 2)
+    moved = np.abs(out["mean"] - y)
+    assert moved[0] > moved[1] and out["sd"][0] > out["sd"][1]
+    assert out["weight"][0] < out["weight"][1] <= 1
+    omega2 = out["between_sd"][0] ** 2
+    v = 1.0 / counted + 0.02 ** 2
+    np.testing.assert_allclose(out["weight"], omega2 / (omega2 + v))
+    np.testing.assert_allclose(out["sd"], np.sqrt(out["weight"] * v))

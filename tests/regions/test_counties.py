@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.data.county_census import CWR_YEARS, county_units, read_regions
+from forecast.data.county_census import county_units, read_regions
 from forecast.core.errors import InputError
 from forecast.core.paths import CONFIG_DIR, DATA_DIR
 from forecast.runs.pipeline import level_years
@@ -76,18 +76,31 @@ def test_prefectures_are_the_sums_of_their_counties(run):
         assert bool(projection["tfr"].sel(region=prefecture).isnull().all())
 
 
-def test_county_fertility_levels_standardised_against_the_province(run):
-    """Σ_c factor_c × E_c = Σ_c E_c, with E_c the births the county's women would have at
-    the province's rates: the factors only redistribute the province's level."""
+def test_county_fertility_levels_from_the_census_age_0_count(run):
+    """Each county's level is its census age-0 factor shrunk towards its prefecture: the
+    large counties keep nearly their own value, every level lies between the census value
+    and the others', and a central district has the lowest."""
     inputs, _ = run
-    women = inputs["county_population"].sel(sex="female", drop=True)
-    asfr = inputs["asfr"].sel(region=CHONGQING, drop=True).sel(year=CWR_YEARS).mean("year")
-    expected = (women * asfr).sum("age")
     factor = inputs["county_fertility_factor"]
-    np.testing.assert_allclose(float((factor * expected).sum()), float(expected.sum()),
-                               rtol=1e-6)
-    low = str(factor.idxmin().values)  # a central district has the lowest level
+    census = inputs["county_census_factors"].sel(census_group="0")
+    weight = inputs["county_fertility_weight"]
+    assert bool(((weight > 0) & (weight <= 1)).all())
+    assert float(weight.min()) > 0.85  # every Chongqing county counted > 1,000 infants
+    np.testing.assert_allclose(np.log(factor), np.log(census), atol=0.1)
+    assert bool((inputs["county_fertility_sd"] > 0).all())
+    low = str(factor.idxmin().values)
     assert low in {"500103", "500104", "500105", "500106", "500107", "500108", "500109"}
+
+
+def test_county_levels_vary_by_draw_and_year(run):
+    """Each county's fertility relative to its province differs between draws and moves
+    over the years (its own uncertainty), while the counties still add up (above)."""
+    inputs, projection = run
+    counties = _counties(inputs)
+    relative = projection["tfr"].sel(region=counties) / projection["tfr"].sel(region=CHONGQING)
+    assert float(relative.std("draw").min()) > 0.005
+    spread = relative.sel(year=2026).std("draw") / relative.sel(year=2020).std("draw")
+    assert float(spread.median()) > 1.2  # the paths fan out from the census level
 
 
 @pytest.mark.parametrize("overrides,match", [

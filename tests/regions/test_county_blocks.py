@@ -44,13 +44,13 @@ def setting():
                                    keep_migration_of=[CHONGQING])
     full = project_inputs(inputs, *models(), cfg.horizon, level_years(cfg), scenario,
                           compute=Compute(county_draws=True))
-    return inputs, rates, province, full
+    return inputs, rates, province, full, int(cfg.fertility.random_seed)
 
 
 @pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
 def test_blocks_give_the_quantiles_of_the_projection_with_every_draw(setting):
-    inputs, rates, province, full = setting
-    blocks = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
+    inputs, rates, province, full, seed = setting
+    blocks = county_summaries(province, rates, inputs, Compute(block_mib=0.1), seed=seed)
     assert blocks.sizes["unit"] == 2 + 38
     indicators = planner_indicators(full)
     for name in NAMES:
@@ -63,7 +63,7 @@ def test_blocks_give_the_quantiles_of_the_projection_with_every_draw(setting):
 
 
 def test_counties_in_blocks_add_up_to_the_province_in_every_draw(setting):
-    inputs, rates, province, _ = setting
+    inputs, rates, province, *_ = setting
     part = province_part(province, rates, inputs, CHONGQING, block_mib=0.1, dtype="float64")
     assert len(part["blocks"]) > 1  # several blocks of draws
     draws = province_draws(part)
@@ -82,7 +82,7 @@ def test_counties_in_blocks_add_up_to_the_province_in_every_draw(setting):
 
 
 def test_float32_blocks_stay_within_the_stated_tolerance(setting):
-    inputs, rates, province, _ = setting
+    inputs, rates, province, *_ = setting
     parts = [province_part(province, rates, inputs, CHONGQING, 0.1, dtype)
              for dtype in ("float64", "float32")]
     double, single = (province_draws(p) for p in parts)
@@ -93,7 +93,7 @@ def test_float32_blocks_stay_within_the_stated_tolerance(setting):
 
 
 def test_dask_cluster_gives_identical_numbers(setting):
-    inputs, rates, province, _ = setting
+    inputs, rates, province, *_ = setting
     memory = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
     dask = county_summaries(province, rates, inputs,
                             Compute(engine="dask", block_mib=0.1, workers=1))
@@ -104,7 +104,7 @@ def test_dask_cluster_gives_identical_numbers(setting):
 def test_an_existing_cluster_is_used_by_its_address(setting):
     from distributed import LocalCluster
 
-    inputs, rates, province, _ = setting
+    inputs, rates, province, *_ = setting
     memory = county_summaries(province, rates, inputs, Compute(block_mib=0.1))
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                       dashboard_address=None) as cluster:

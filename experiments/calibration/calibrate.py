@@ -10,6 +10,9 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
   (:mod:`forecast.projection.regional_backtest`); and the census-2020 age-0 factor forecast
   from the series up to 2019; the provinces' net migration rates (steps 2016-2021) from
   origins 2015-2020, horizons 1-3.
+- Prefectures: their population growth 2010-2020 against their province's, predicted out of
+  sample (the fit of growth on census migrant stocks without the prefecture's province,
+  :mod:`forecast.data.county_migration`), against the method before (no differential).
 
 Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
 (about a minute). Writes ``results/*.csv`` and ``figures/pit.png``.
@@ -28,7 +31,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from scipy import stats  # noqa: E402
+
+from forecast.core.paths import DATA_DIR  # noqa: E402
 from forecast.data import load_china_census  # noqa: E402
+from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
+                                            prefecture_fit, read_growth, read_stocks)
 from forecast.projection import regional_backtest as rb  # noqa: E402
 
 HERE = Path(__file__).parent
@@ -39,6 +47,7 @@ HORIZON = 5
 DRAWS = 4000
 SEED = 20240601
 LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
+          "prefectures, stock_fit": "prefectures, 2010-2020 growth (held-out provinces)",
           "state_space": "provinces, state-space (fitted to the provinces)",
           "naive": "provinces, naive rule (last year held)"}
 
@@ -79,14 +88,53 @@ def migration_scores(inputs) -> pd.DataFrame:
     return rb.migration_rolling_origin(rates, list(range(2015, last)), 3, DRAWS, SEED)
 
 
+def prefecture_scores() -> pd.DataFrame:
+    """The prefectures' population growth 2010-2020 against their province's, predicted from
+    their census migrant stocks by the fit without their province (out of sample), as ten-year
+    growth differences in percent; the method before (no differential) for comparison."""
+    fit_table = prefecture_fit(read_stocks(DATA_DIR / INDICATORS_FILE),
+                               read_growth(DATA_DIR / BULLETINS_FILE))[1]
+    observed = 1000 * fit_table["growth"].to_numpy()  # 10 years, percent
+    rows = []
+    for method, mean, sd in (("stock_fit", 1000 * fit_table["predicted"].to_numpy(),
+                              1000 * fit_table["sd"].to_numpy()),
+                             ("population_share", np.zeros(len(observed)), None)):
+        for i, code in enumerate(fit_table["city_code"]):
+            row = {"method": f"prefectures, {method}", "region": code, "origin": 2010, "h": 10,
+                   "year": 2020, "observed": observed[i], "median": mean[i],
+                   "ape": np.nan, "crps": abs(observed[i] - mean[i])}
+            if sd is not None:
+                bounds = {f"{side}_{level}": mean[i] + sign * z * sd[i]
+                          for level, z in (("80", 1.2816), ("95", 1.96))
+                          for side, sign in (("lower", -1), ("upper", 1))}
+                row.update(bounds, crps=_normal_crps(observed[i], mean[i], sd[i]),
+                           in_80=bounds["lower_80"] <= observed[i] <= bounds["upper_80"],
+                           in_95=bounds["lower_95"] <= observed[i] <= bounds["upper_95"])
+                row["pit_bin"] = rb.pit_bin({**bounds, "median": mean[i]}, observed[i])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _normal_crps(y: float, mean: float, sd: float) -> float:
+    """CRPS of N(mean, sd²) for outcome y (Gneiting & Raftery 2007, eq. 21)."""
+    z = (y - mean) / sd
+    return float(sd * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z)
+                       - 1 / np.sqrt(np.pi)))
+
+
 def pit_figure(shares: pd.DataFrame, path: Path) -> None:
     """One PIT histogram per level and method: the share of outcomes in each bin over its
     expected share (1 = calibrated)."""
     rows = list(shares.index)
-    fig, axes = plt.subplots(1, len(rows), figsize=(3.8 * len(rows), 3.4), sharey=True)
+    columns = min(3, len(rows))
+    lines = -(-len(rows) // columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.3 * lines), sharey=True,
+                             squeeze=False)
+    for ax in axes.flat[len(rows):]:
+        ax.set_visible(False)
     widths = np.array(rb.PIT_EXPECTED)
     edges = np.concatenate([[0], np.cumsum(widths)]) / 100
-    for ax, name in zip(np.atleast_1d(axes), rows):
+    for ax, name in zip(axes.flat, rows):
         density = shares.loc[name].to_numpy() / widths
         ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="#4878a8",
                edgecolor="white")
@@ -95,7 +143,8 @@ def pit_figure(shares: pd.DataFrame, path: Path) -> None:
         ax.set_xlabel("PIT (quantile of the outcome)", fontsize=8)
         ax.set_xticks([0, 0.1, 0.5, 0.9, 1])
         ax.tick_params(labelsize=6)
-    np.atleast_1d(axes)[0].set_ylabel("density (1 = calibrated)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("density (1 = calibrated)", fontsize=8)
     fig.suptitle("Rolling-origin PIT histograms, bins of the published 80 % and 95 % "
                  "intervals", fontsize=9)
     fig.tight_layout()
@@ -126,7 +175,16 @@ def main() -> int:
         rb.summarise(migration, ("method",), ("crps_per_1000", 1.0)).assign(h="all")])
     migration_summary.drop(columns="mape_percent").to_csv(RESULTS / "migration_summary.csv",
                                                           index=False)
-    every = pd.concat([scores, migration.assign(method="provinces, net migration rate")])
+    prefectures = prefecture_scores()
+    prefectures.to_csv(RESULTS / "prefecture_scores.csv", index=False, float_format="%.6g")
+    prefecture_summary = rb.summarise(prefectures, ("method",), ("crps_percent_points", 1.0))
+    prefecture_summary = prefecture_summary.assign(
+        mae_percent_points=prefectures.assign(e=(prefectures["observed"]
+                                                 - prefectures["median"]).abs())
+        .groupby("method")["e"].mean().round(2).to_numpy()).drop(columns="mape_percent")
+    prefecture_summary.to_csv(RESULTS / "prefecture_summary.csv", index=False)
+    every = pd.concat([scores, migration.assign(method="provinces, net migration rate"),
+                       prefectures])
     shares = rb.pit_shares(every[every["pit_bin"].notna()])
     shares.to_csv(RESULTS / "pit.csv")
     pit_figure(shares, FIGURES / "pit.png")
@@ -136,6 +194,7 @@ def main() -> int:
         print(summary.to_string(index=False))
         print(rb.summarise(census_check, ("method",)).to_string(index=False))
         print(migration_summary.to_string(index=False))
+        print(prefecture_summary.to_string(index=False))
         print(shares)
     return 0
 

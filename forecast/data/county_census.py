@@ -18,9 +18,12 @@ county-level cities and the functional zones the census lists) are then projecte
   by draw;
 - **mortality and the sex ratio at birth**: the province's (national rates);
 - **migration**: the province's net migrants of every step, sex and age shared among its
-  counties by population. The census has each county's stock of residents registered
-  elsewhere but no flows between counties, so no county gains from another; the counties'
-  migration adds up to the province's.
+  counties by population, plus migration between its counties: each county's census share of
+  residents registered elsewhere against its province's (``county_migrant_excess``) and the
+  fit of the prefectures' 2010-2020 growth on that share (``county_migration_fit``;
+  :mod:`forecast.data.county_migration`), drawn per draw by
+  :func:`forecast.regions.county_levels.county_exchange_draws`; the counties' migration adds
+  up to the province's in every draw.
 
 Counties therefore add up to their prefecture and province in every draw. A prefecture's
 rows are the sums of its counties; the 33 county-level units under their province directly
@@ -43,6 +46,7 @@ from forecast.core.inputs import Inputs
 from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_POPULATION, CENSUS_SHIFT_YEARS,
                                   CENSUS_YEAR, _split_open_group, load_china_census)
 from forecast.data.common import SEX, year_column
+from forecast.data.county_migration import county_migration_inputs
 from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.demography.graduation import AGES, graduate_counts
@@ -123,7 +127,11 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     coords = {"county_name": ("county", units["county"].to_list()),
               "county_prefecture": ("county", units["prefecture_code"].to_list()),
               "county_province": ("county", units["province_code"].to_list())}
-    ds = inputs.arrays.assign(
+    migration, migration_files = county_migration_inputs(
+        [str(c) for c in population["county"].values], units["province_code"].to_numpy(),
+        folder)
+    ds = inputs.arrays.merge(migration.assign_coords(county=population["county"].values),
+                             join="outer").assign(
         county_population=population.assign_attrs(units="persons"),
         county_fertility_factor=factor,
         county_fertility_sd=levels["sd"].assign_attrs(
@@ -132,7 +140,8 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
             units="1", description="weight of the county's own census value against its "
             "prefecture's mean"),
         county_census_factors=levels["census"]).assign_coords(coords)
-    files = list(inputs.source_files) + [str(path), str(folder / regions_file)]
+    files = list(inputs.source_files) + [str(path), str(folder / regions_file)] + [
+        str(f) for f in migration_files]
     where = codes[0] if len(codes) == 1 else f"{len(codes)} provinces"
     return inputs.replace(
         arrays=ds, counties_of=codes, prefectures=prefectures, source_files=files,

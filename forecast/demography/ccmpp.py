@@ -50,7 +50,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
             net_migration_rate: xr.DataArray | None = None,
             migration_total: xr.DataArray | None = None,
             keep_migration_of: list[str] | None = None,
-            dtype: str = "float64") -> xr.Dataset:
+            dtype: str = "float64", exchange: xr.DataArray | None = None) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -80,6 +80,10 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         Regions whose net migrants by sex and age are returned (``net_migration_by_age``,
         migration_region x sex x age x year x draw, persons per step, before any clamping),
         e.g. to share a province's migration among its counties.
+    exchange : (region, sex, age[, year][, draw]), persons per step, optional
+        Net migrants between the regions added after the reconciliation to
+        ``migration_total`` (they must sum to zero over the regions at every sex and age),
+        e.g. migration between a province's counties.
     dtype : "float64" (default) or "float32"
         Floating-point type of the arrays and results: float32 halves the memory; its
         populations, births and deaths differ from float64's by about 1e-6 relative
@@ -104,7 +108,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     years = np.append(steps, steps[-1] + 1)
     regions = population["region"].values
     draws = _draw_coord(population, asfr, mx, srb, net_migration, births_total,
-                        net_migration_rate, migration_total)
+                        net_migration_rate, migration_total, exchange)
     coords = {"region": regions, "draw": draws, "sex": list(SEXES), "age": np.arange(MAX_AGE + 1)}
 
     dt = np.dtype(dtype)
@@ -120,6 +124,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     MTOTAL = (None if migration_total is None
               else arr(migration_total, ("year", "draw", "sex", "age"), steps))
     TOTAL = None if births_total is None else arr(births_total, ("year", "draw"))
+    EXCHANGE = None if exchange is None else arr(exchange, ("year",) + _STATE, steps)
     P = np.broadcast_to(arr(population, _STATE), tuple(len(coords[d]) for d in _STATE)).copy()
     if np.any(P < 0) or not np.all(np.isfinite(P)):
         raise ValueError("population must be finite and non-negative")
@@ -138,6 +143,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         sx, sb = (a.astype(dt, copy=False) for a in _survivorship(0.5 * (MX[i] + MX[i + 1])))
         mig = _migrants(P, MIG[i], None if RATE is None else RATE[i],
                         None if MTOTAL is None else MTOTAL[i])
+        if EXCHANGE is not None:  # without a year dim: the same in every step
+            mig = mig + EXCHANGE[i if len(EXCHANGE) > 1 else 0]
         if kept:
             kept_migration[i] = np.broadcast_to(mig, P.shape)[kept]
         P, step_flows, births_next = _step(P, sx, sb, mig, calendar["births"][i], F[i + 1],

@@ -36,10 +36,9 @@ from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_fact
 from forecast.models.migration.net_migrants import fit_rate_deviations, rate_paths
 from forecast.projection.evaluate import score
 
-#: Bins of the probability integral transform read off the published quantiles: below the
-#: 95 % interval, between its bound and the 80 % one, below and above the median within the
-#: 80 % interval, and the same on the upper side. Their expected shares, in percent.
-PIT_BINS = ("below_95", "lower_80_95", "lower_50_80", "upper_50_80", "upper_80_95", "above_95")
+#: Bins of the probability integral transform read off the published quantiles (2.5, 10,
+#: 50, 90 and 97.5 %), named by their range in percent, and their expected shares in percent.
+PIT_BINS = ("0_2.5", "2.5_10", "10_50", "50_90", "90_97.5", "97.5_100")
 PIT_EXPECTED = (2.5, 7.5, 40.0, 40.0, 7.5, 2.5)
 
 
@@ -160,6 +159,7 @@ def summarise(scores: pd.DataFrame, by: tuple[str, ...] = ("method", "h"),
     """Coverage of the 80 % and 95 % intervals, mean CRPS and mean absolute percentage
     error by ``by`` (coverage and errors in percent); ``crps`` names the CRPS column and
     the factor on the scores' CRPS (relative CRPS in percent by default)."""
+    scores = scores.assign(**{k: scores[k].astype(float) for k in ("in_80", "in_95")})
     grouped = scores.groupby(list(by))
     out = pd.DataFrame({
         "forecasts": grouped.size(),

@@ -36,6 +36,7 @@ _FEMALE = SEXES.index("female")
 def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
                   mx: np.ndarray, srb: np.ndarray, births_total: np.ndarray,
                   migration_total: np.ndarray, dtype: str = "float64",
+                  exchange: dict[str, np.ndarray] | None = None,
                   out: np.ndarray | None = None) -> np.ndarray:
     """Indicator draws (county, indicator, year, draw) of one province's counties, written
     into ``out`` when given (a view of that shape, e.g. a block of a larger array).
@@ -54,6 +55,9 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     migration_total : (step, draw, sex, age), the province's net migrants of the step, persons
     dtype : "float64" or "float32": the type the population is held in (arithmetic is
         float64 either way; float32 halves the memory the step streams through)
+    exchange : the parts of the migration between the counties (``flows`` (county, draw of
+        size D or 1), ``spread`` and ``share`` (county, sex, age);
+        :func:`forecast.regions.county_exchange.county_exchange_draws`); none by default
 
     Returns float64 (county, indicator, year, draw): indicators in the order of
     :data:`NAMES` and their units in :data:`forecast.core.registry.INDICATORS`; ``net_migration``
@@ -72,6 +76,15 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
         factor = factor[None, :, None]
     factor = np.ascontiguousarray(np.broadcast_to(factor, (steps + 1, counties, draws)))
     mtotal = np.ascontiguousarray(migration_total, dtype=float)
+    if exchange is None:
+        moving, spread = np.zeros((counties, draws)), np.zeros((counties, sexes, ages))
+    else:
+        moving = np.broadcast_to(exchange["flows"], (counties, draws))
+        spread = exchange["spread"]
+    share_of = (np.zeros((counties, sexes, ages)) if exchange is None else exchange["share"])
+    moving, spread, share_of = (np.ascontiguousarray(x, dtype=float)
+                                for x in (moving, spread, share_of))
+    taken = np.ascontiguousarray(np.einsum("cd,csa->dsa", moving, spread))
     if out is None:
         out = np.empty((counties, len(NAMES), steps + 1, draws))
     out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
@@ -91,7 +104,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     sum_over_regions(P, psum)
     for i in range(steps):
         sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
-        advance(P, nxt, psum, mtotal[i], sx[0], asfr[i + 1], factor[i + 1], mx[i + 1],
+        advance(P, nxt, psum, mtotal[i], moving, spread, share_of, taken, sx[0], asfr[i + 1],
+                factor[i + 1], mx[i + 1],
                 flows["half0"], flows["died"], flows["migrated"], flows["clamped"], raw,
                 flows["deaths_next"], flows["alive"], young, psum_next)
         births_next = births_by_sex(raw, srb[i + 1], births_total[i + 1])

@@ -22,6 +22,7 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.regions.county_blocks import NAMES, project_block, summarise_province
+from forecast.regions.county_exchange import county_exchange_draws
 from forecast.regions.county_levels import county_factor_draws
 from forecast.core.errors import InputError
 from forecast.core.options import Choice, Group, Number, Text, Where, Whole
@@ -145,6 +146,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
         "population": inputs["county_population"].isel(county=chosen)
         .transpose("county", "sex", "age").values,
         "factor": county_factor_draws(inputs, code, years, province.sizes["draw"], seed),
+        "exchange": county_exchange_draws(inputs, code, province.sizes["draw"], seed),
         "asfr": of_province(rates["asfr"], ("year", "draw", "age")),
         "mx": of_province(rates["mx"], ("year", "draw", "sex", "age")),
         "srb": of_province(rates["srb"], ("year", "draw")),
@@ -179,9 +181,12 @@ def _block_args(part: dict, block: slice) -> tuple:
         return x if x.shape[1] == 1 else x[:, block]
 
     factor = a["factor"][:, :, block] if a["factor"].ndim == 3 else a["factor"]
+    exchange = a["exchange"]
+    if exchange is not None and exchange["flows"].shape[1] > 1:
+        exchange = {**exchange, "flows": exchange["flows"][:, block]}
     return (a["population"], factor, by_draw(a["asfr"]), by_draw(a["mx"]),
             by_draw(a["srb"]), a["births_total"][:, block], a["migration_total"][:, block],
-            part["dtype"])
+            part["dtype"], exchange)
 
 
 def province_draws(part: dict) -> np.ndarray:

@@ -45,12 +45,15 @@ def sum_over_regions(P, out):
 
 
 @numba.njit(parallel=True, cache=True)
-def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migrated,
-            clamped, raw_births, deaths_next, alive, young, psum_next):
+def advance(P, nxt, psum, mtotal, flows, spread, share_of, taken, sx, f_next, factor, mx_next,
+            half0, died, migrated, clamped, raw_births, deaths_next, alive, young, psum_next):
     """One step from P (county, draw, sex, age) to ``nxt`` for ages 1 and over.
 
     psum (draw, sex, age): the province's population at the step's start; mtotal (draw,
-    sex, age): its net migrants of the step, shared in proportion to P / psum; sx (draws
+    sex, age): its net migrants of the step, shared in proportion to P / psum, plus the
+    migration between the counties flows (county, draw) x spread (county, sex, age) less
+    share_of (county, sex, age) x taken (draw, sex, age)
+    (:mod:`forecast.regions.county_exchange`); sx (draws
     of mx, sex, age): the step's survivorship; f_next (draw, age): the province's ASFR of
     next year, times factor (county, draw); mx_next (draws of mx, sex, age): next year's death
     rates. Writes (county, draw, sex): ``half0`` half the migrants aged 0, ``died`` deaths
@@ -72,7 +75,8 @@ def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migr
             births = 0.0
             for s in range(S):
                 # age 0: its survivors enter age 1; its own next value needs the births
-                mig = P[r, d, s, 0] * share[s, 0]
+                mig = (P[r, d, s, 0] * share[s, 0] + flows[r, d] * spread[r, s, 0]
+                       - share_of[r, s, 0] * taken[d, s, 0])
                 moved = mig
                 half = 0.5 * mig
                 half0[r, d, s] = half
@@ -86,7 +90,8 @@ def advance(P, nxt, psum, mtotal, sx, f_next, factor, mx_next, half0, died, migr
                 fertile = 0.0
                 # one pass: every sum has one addition per age, so none waits on another
                 for a in range(1, A):
-                    mig = P[r, d, s, a] * share[s, a]
+                    mig = (P[r, d, s, a] * share[s, a] + flows[r, d] * spread[r, s, a]
+                           - share_of[r, s, a] * taken[d, s, a])
                     moved += mig
                     half = 0.5 * mig
                     enter = P[r, d, s, a] + half

@@ -1,6 +1,7 @@
 """Counties within their province: projected with the province's rates, births raked to the
-province's and its net migrants shared by population, so that they add up to the province in
-every draw (method: :mod:`forecast.data.county_census`)."""
+province's, its net migrants shared by population and the migration between its counties
+added, so that they add up to the province in every draw (method:
+:mod:`forecast.data.county_census`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
+from forecast.regions.county_exchange import county_exchange_draws, exchange_counts
 from forecast.regions.county_levels import county_factor_draws
 
 
@@ -35,12 +37,20 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
     steps = province["year"][:-1]  # the horizon year has no step
     total = province["net_migration_by_age"].sel(migration_region=code, drop=True,
                                                  year=steps)
+    between = county_exchange_draws(inputs, code, province.sizes["draw"], seed)
+    exchange = None
+    if between is not None:
+        exchange = xr.DataArray(exchange_counts(between), dims=("region", "draw", "sex", "age"),
+                                coords={"region": population["region"].values,
+                                        "draw": province["draw"].values,
+                                        "sex": population["sex"].values,
+                                        "age": population["age"].values})
     counties = project(
         population, asfr=of_province(rates["asfr"]) * factor, mx=of_province(rates["mx"]),
         srb=of_province(rates["srb"]),
         net_migration=xr.zeros_like(population).expand_dims(year=steps.values),
         births_total=province["births_calendar"].sel(region=code).sum("sex"),
-        migration_total=total, dtype=dtype)
+        migration_total=total, dtype=dtype, exchange=exchange)
     asfr = of_province(rates["asfr"]) * factor
     counties["tfr"] = asfr.sum("age").sel(year=counties["year"]).transpose(
         "region", "year", ...).assign_attrs(units="children per woman")

@@ -140,3 +140,15 @@ def test_county_units_add_up_to_their_provinces_census_totals():
     np.testing.assert_allclose(summed, province[summed.index], rtol=1e-6)
     assert not units["county"].str.endswith("直辖县级行政区划").any()
     assert {"441900", "442000", "460400", "620200"} <= set(units["region_code"])
+
+
+def test_migration_between_counties_follows_the_migrant_stocks(run):
+    """Chongqing's districts (500100) hold more residents registered elsewhere than its
+    counties (500200): relative to the province's rate they gain, the counties lose, in
+    most draws; the migration between them still nets to zero (the sums above)."""
+    inputs, projection = run
+    rate = (projection["net_migration"].sum("sex")
+            / projection["population"].sum(("sex", "age"))).sel(year=2024)
+    districts = rate.sel(region="500100") - rate.sel(region=CHONGQING)
+    counties = rate.sel(region="500200") - rate.sel(region=CHONGQING)
+    assert float((districts > counties).mean("draw")) > 0.75

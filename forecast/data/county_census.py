@@ -47,6 +47,8 @@ from forecast.data.census import (CENSUS_COUNT_RANGE, CENSUS_POPULATION, CENSUS_
                                   CENSUS_YEAR, _split_open_group, load_china_census)
 from forecast.data.common import SEX, year_column
 from forecast.data.county_migration import county_migration_inputs
+from forecast.data.provincial_inputs import census_young_factors
+from forecast.demography.regional_levels import KAPPA_MIN, small_area_levels
 from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.demography.graduation import AGES, graduate_counts
@@ -281,9 +283,6 @@ def county_levels(population: xr.DataArray, young: dict[str, xr.DataArray],
     children aged ``"0"`` and ``"1-4"`` (county); ``national_asfr`` (age, year); ``mx``
     (sex, age). Returns ``mean``, ``sd`` (log scale) and ``weight`` (county), and
     ``census`` (county, group): the age-0 and ages 1-4 factors before shrinking."""
-    from forecast.data.provincial_inputs import census_young_factors
-    from forecast.demography.regional_levels import KAPPA_MIN, small_area_levels
-
     region = population.rename(county="region")
     factors = census_young_factors(region, {g: c.rename(county="region") for g, c in
                                             young.items()}, national_asfr, mx, CENSUS_YEAR)

@@ -5,7 +5,8 @@ populations, :func:`forecast.data.nbs.province_series`), the census's young chil
 province (ages 0 and 1-4 on 1 November 2020) and the national rates. The series give each
 province's fertility factor of every observed year and its net migration
 (:func:`forecast.demography.provincial_history.provincial_history`); the census gives the
-factor of the 12 months before it (:func:`forecast.demography.regional_levels.census_birth_factors`).
+factor of the 12 months before it
+(:func:`forecast.demography.regional_levels.census_birth_factors`).
 ``provincial.level`` chooses how the level of 2020 is set:
 
 - ``state_space`` (default): the series and the census combined by the state-space model of

@@ -170,7 +170,13 @@ def _counties_summary(inputs, counties, compute: Compute) -> dict | None:
             "draws_kept": counties is None,
             "engine": "memory" if counties is None else compute.engine,
             "block_mib": None if counties is None else compute.block_mib,
-            "address": compute.address if counties is not None else None}
+            "address": compute.address if counties is not None else None,
+            "fertility_level_weight_median": round(float(
+                inputs["county_fertility_weight"].median()), 4)
+            if "county_fertility_weight" in inputs else None,
+            "migration_fit": {str(k): round(float(v), 6) for k, v in
+                              inputs["county_migration_fit"].to_series().items()}
+            if "county_migration_fit" in inputs else None}
 
 
 def _log_provinces(inputs) -> None:

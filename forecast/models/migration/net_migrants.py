@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from scipy.optimize import brentq
 
 from forecast.core.options import (Choice, Flag, Group, Number, Whole, draws_of_fertility,
                                    explicit_seed)
@@ -377,8 +378,6 @@ def nickell_bias(rho: float, pairs: int) -> float:
 def _unbiased_rho(raw: float, pairs: int) -> float:
     """The ρ whose expected pooled estimate is ``raw`` (:func:`nickell_bias`), in
     :data:`MIGRATION_RHO_RANGE`."""
-    from scipy.optimize import brentq
-
     lo, hi = MIGRATION_RHO_RANGE
     if pairs < 3:
         return float(np.clip(raw, lo, hi))

@@ -35,8 +35,9 @@ MAX_COUNTY_UNITS = 210
 #: Full-size (region, sex, age, year, draw) float64 arrays alive at the peak of a projection
 #: run: measured from the peak resident memory of real runs as (peak - fixed part) / one
 #: array: 3.9 for the census (200 and 400 draws to 2035, 200 draws to 2050), 3.5 for one WPP
-#: region (4000 and 8000 draws); rounded up so the estimate is an upper bound.
-ARRAYS_ALIVE = 4.5
+#: region (4000 and 8000 draws); 5.1 for the census once the provinces' migration rates had
+#: draws (1000 draws to 2035: peak 4.9 GiB); rounded up so the estimate is an upper bound.
+ARRAYS_ALIVE = 5.5
 #: Memory of the process besides those arrays (Python, libraries, data, tables), bytes:
 #: measured 160-175 MiB; with the Bayesian model (PyMC, the compiled model and the chain
 #: processes) 370 MiB proportional set size, 825 MiB resident summed over the processes.

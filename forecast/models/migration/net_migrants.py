@@ -176,8 +176,8 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         "exchange_years": Number(1, lo_open=True, nullable=True,
                                  what="null or a number of years > 1"),
         "decay_years": Whole(1, nullable=True, what="null or a whole number of steps >= 1"),
-        "uncertainty": Flag(), "draws": Whole(1),
-    }, rules=(explicit_seed, draws_of_fertility))
+        "uncertainty": Flag(),
+    }, rules=(explicit_seed, draws_of_fertility))  # draws: checked by the rule
 
     #: Stream of ``np.random.default_rng([random_seed, RNG_STREAM])`` (1-4: the other models).
     RNG_STREAM = 5

@@ -1,4 +1,5 @@
-"""Shared factories: arrays small enough to reason about, on the project's dims."""
+"""Shared factories: arrays small enough to reason about, on the project's dims; and the
+session's shared command-line runs, made in the background (tests/cli/shared_runs.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,22 @@ import pytest
 
 from forecast.core.paths import DATA_DIR
 from forecast.testing import make_population, make_rates
+from tests.cli.shared_runs import SharedRuns, needed_runs
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that start the command line run last, so that the command-line runs they
+    share are made in the background while the other tests run (tests/cli/shared_runs.py)."""
+    items.sort(key=lambda item: item.get_closest_marker("cli") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_runs(request, tmp_path_factory):
+    """The session's shared command-line runs; those the selected tests use start now."""
+    runs = SharedRuns(tmp_path_factory)
+    runs.start(needed_runs(request.session.items))
+    yield runs
+    runs.stop()
 
 
 @pytest.fixture

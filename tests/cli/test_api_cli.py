@@ -10,6 +10,7 @@ import pytest
 
 import forecast
 from forecast.core.run_files import DEMAND_CSV, FORECAST_CSV, PROJECTION_NC, RUN_JSON
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
 
@@ -20,10 +21,18 @@ def _files(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def test_save_writes_the_files_the_command_line_writes(tmp_path):
-    cli = tmp_path / "cli"
+@shared_run
+def command_line_run(folder):
+    """`forecast` with OVERRIDES into ``folder / "cli"``; (that folder, the finished command)."""
+    cli = folder / "cli"
     done = subprocess.run([sys.executable, "-m", "forecast", f"hydra.run.dir={cli}", *OVERRIDES],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                          cwd=folder, capture_output=True, text=True, timeout=300,
+                          env=ENVIRONMENT)
+    return cli, done
+
+
+def test_save_writes_the_files_the_command_line_writes(command_line_run, tmp_path):
+    cli, done = command_line_run
     assert done.returncode == 0, done.stderr
     api = tmp_path / "api"
     forecast.project(OVERRIDES).save(api)

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
+
 #: A fit long enough to be interrupted while its chains run in worker processes.
 LONG_FIT = ["fertility.draws=50", "fertility.samples=50000", "fertility.tune=100",
             "fertility.chains=2", "fertility.cores=2", "fertility.progressbar=false"]
 FAST = ["fertility=constant"]
 
 
-def _cli(*args, cwd) -> subprocess.CompletedProcess:
+def _cli(*args, cwd, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "forecast", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -91,16 +93,27 @@ def test_workers_die_with_a_killed_run(tmp_path):
     assert _gone(f"hydra.run.dir={out}"), "worker processes outlived the killed run"
 
 
-def test_a_rerun_without_demand_leaves_no_demand_table(tmp_path):
-    out = tmp_path / "run"
-    first = _cli(f"hydra.run.dir={out}", *FAST, cwd=tmp_path)
+@shared_run
+def rerun_without_demand(folder):
+    """A run into ``folder / "run"``, then a run with demand=none into the same folder (both
+    started in ``folder``): (folder, the first command, whether it wrote demand.csv, the
+    second command)."""
+    out = folder / "run"
+    first = _cli(f"hydra.run.dir={out}", *FAST, cwd=folder, env=ENVIRONMENT)
+    wrote_demand = (out / "demand.csv").is_file()
+    second = _cli(f"hydra.run.dir={out}", *FAST, "demand=none", cwd=folder, env=ENVIRONMENT)
+    return folder, first, wrote_demand, second
+
+
+def test_a_rerun_without_demand_leaves_no_demand_table(rerun_without_demand):
+    folder, first, wrote_demand, second = rerun_without_demand
+    out = folder / "run"
     assert first.returncode == 0, first.stderr
-    assert (out / "demand.csv").is_file()
-    second = _cli(f"hydra.run.dir={out}", *FAST, "demand=none", cwd=tmp_path)
+    assert wrote_demand
     assert second.returncode == 0, second.stderr
     assert sorted(p.name for p in out.iterdir()) == ["figures", "forecast.csv", "projection.nc",
                                                      "run.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert sorted(p.name for p in folder.iterdir()) == ["run"]
 
 
 def test_a_failed_run_keeps_the_users_empty_folder_and_removes_its_own(tmp_path):

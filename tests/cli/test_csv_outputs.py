@@ -15,6 +15,7 @@ import pytest
 
 from forecast.data import CENSUS_POPULATION, DATA_DIR
 from forecast.core.writers import FORMULA_STARTS
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
 from tests.core.test_writers import INJECTIONS
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
@@ -26,7 +27,8 @@ INJECTED = dict(zip(["110000", "440000", "500000", "650000"], INJECTIONS))
 
 def _forecast(out: Path, *overrides: str) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", "forecast", f"hydra.run.dir={out}", *overrides],
-                          cwd=out.parent, capture_output=True, text=True, timeout=600)
+                          cwd=out.parent, capture_output=True, text=True, timeout=600,
+                          env=ENVIRONMENT)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -36,11 +38,10 @@ def _csv_cells(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
-@pytest.fixture(scope="module")
-def injected_run(tmp_path_factory):
+@shared_run
+def injected_run(root):
     """A deterministic run on a census table whose province names are formulas, with a
     formula as the scenario name."""
-    root = tmp_path_factory.mktemp("injected")
     data = root / "data"
     shutil.copytree(DATA_DIR, data)
     census = pd.read_csv(data / CENSUS_POPULATION, dtype=str, keep_default_na=False)
@@ -74,11 +75,11 @@ def _is_number(cell: str) -> bool:
     return re.fullmatch(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?", cell) is not None
 
 
-@pytest.fixture(scope="module")
-def default_config_run(tmp_path_factory):
+@shared_run
+def default_config_run(folder):
     """The default configuration as a user runs it; only the draws handed to the projection
     are fewer (the MCMC runs with its default settings, whose diagnostics are checked)."""
-    out = tmp_path_factory.mktemp("default_config") / "run"
+    out = folder / "run"
     return out, _forecast(out, "fertility.draws=100", "fertility.progressbar=false")
 
 

@@ -18,6 +18,7 @@ import pytest
 from forecast.planning.warning import ALERT_COLUMNS, LEVELS
 
 from tests.browser import open_page, require_chromium
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
 
@@ -34,14 +35,16 @@ def _report(*args, cwd, env=None, wait=True):
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=400, env=env)
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    """Two reports of the same period (the second replaces the first) under one root."""
-    root = tmp_path_factory.mktemp("reports")
-    first = _report(f"report.out_root={root}", "report.period=2026-11", cwd=root)
+@shared_run
+def reports(root):
+    """Two reports of the same period (the second replaces the first) under one root; the
+    tests of this module add reports of other periods under it."""
+    first = _report(f"report.out_root={root}", "report.period=2026-11", cwd=root,
+                    env=ENVIRONMENT)
     assert first.returncode == 0, first.stderr
     copies = {name: (root / "2026-11" / name).read_bytes() for name in FILES}
-    second = _report(f"report.out_root={root}", "report.period=2026-11", cwd=root)
+    second = _report(f"report.out_root={root}", "report.period=2026-11", cwd=root,
+                     env=ENVIRONMENT)
     assert second.returncode == 0, second.stderr
     return root, copies, second
 

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from forecast.planning.indicators import COLUMNS, INDICATORS, check_quantile_order
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
 
@@ -33,15 +34,52 @@ FEW_DRAWS = ["fertility.draws=60", "fertility.samples=60", "fertility.tune=60",
 def _forecast(out, *overrides, cwd, few_draws=True):
     cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}",
            *(FEW_DRAWS if few_draws else []), *overrides]
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=ENVIRONMENT)
     assert done.returncode == 0, done.stderr
     return done
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("default")
+@shared_run
+def default_run(out):
     _forecast(out, "output.projection=draws", cwd=out)
+    return out
+
+
+@shared_run
+def default_run_again(out):
+    """A second, independent run of the default job (every draw's numbers not kept)."""
+    _forecast(out, cwd=out)
+    return out
+
+
+@shared_run
+def deterministic_run(out):
+    _forecast(out, "fertility=constant", cwd=out, few_draws=False)
+    return out
+
+
+@shared_run
+def wpp_japan_backtest_runs(folder):
+    """Japan from 2015 with the data after 2015 ignored (in ``folder``), and with all data
+    (in ``folder / "full"``)."""
+    _forecast(folder, "data=wpp", "data.region=JPN", "data.base_year=2015", "data.until=2015",
+              "horizon=2020", "fertility=constant", cwd=folder, few_draws=False)
+    _forecast(folder / "full", "data=wpp", "data.region=JPN", "data.base_year=2015",
+              "horizon=2020", "fertility=constant", cwd=folder, few_draws=False)
+    return folder
+
+
+@shared_run
+def provinces_subset_run(out):
+    _forecast(out, "data.regions=[440000,500000]", cwd=out)
+    return out
+
+
+@shared_run
+def guangdong_constant_run(folder):
+    out = folder / "run"
+    _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=folder, few_draws=False)
     return out
 
 
@@ -100,12 +138,11 @@ def test_projection_dataset_has_units(default_run):
         assert ds[name].attrs["units"].startswith("persons")
 
 
-def test_deterministic_run_keeps_the_accounting_identity(tmp_path):
+def test_deterministic_run_keeps_the_accounting_identity(deterministic_run):
     """fertility=constant is the one-draw case of the same pipeline; its projection.nc holds
     the draw itself, on which P(t+1) - P(t) = B - D + M."""
-    _forecast(tmp_path, "fertility=constant", cwd=tmp_path, few_draws=False)
-    assert not (tmp_path / "posterior.nc").exists()
-    ds = xr.open_dataset(tmp_path / "projection.nc")
+    assert not (deterministic_run / "posterior.nc").exists()
+    ds = xr.open_dataset(deterministic_run / "projection.nc")
     assert ds.sizes["draw"] == 1
     pop = ds["population"].sum("age")
     years = ds["year"].values[:-1]
@@ -134,27 +171,25 @@ def test_run_metadata(default_run):
     assert meta["wall_time_seconds"] > 0
 
 
-def test_same_config_gives_identical_numbers(default_run, tmp_path):
-    _forecast(tmp_path, cwd=tmp_path)
+def test_same_config_gives_identical_numbers(default_run, default_run_again):
+    """Two independent runs (the second does not keep every draw in projection.nc)."""
+    assert default_run_again != default_run
     first = (default_run / "forecast.csv").read_bytes()
-    assert (tmp_path / "forecast.csv").read_bytes() == first
+    assert (default_run_again / "forecast.csv").read_bytes() == first
 
 
-def test_wpp_region_backtest_from_any_origin(tmp_path):
+def test_wpp_region_backtest_from_any_origin(wpp_japan_backtest_runs):
     """`forecast data=wpp data.region=JPN data.base_year=2015 data.until=2015` ignores later data."""
-    _forecast(tmp_path, "data=wpp", "data.region=JPN", "data.base_year=2015", "data.until=2015",
-              "horizon=2020", "fertility=constant", cwd=tmp_path, few_draws=False)
-    table = pd.read_csv(tmp_path / "forecast.csv", encoding="utf-8-sig")
+    folder = wpp_japan_backtest_runs
+    table = pd.read_csv(folder / "forecast.csv", encoding="utf-8-sig")
     assert set(table["region_code"]) == {"JPN"} and set(table["region_name"]) == {"Japan"}
-    meta = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert meta["data"]["last_observed_year"] == 2015
     births = table[table["indicator"] == "births"].set_index("year")["median"]
     # Japan's TFR fell from 1.43 (2015) to 1.26 (2020); with rates frozen at 2015 the
     # projected 2020 births must exceed WPP's estimate (about 0.83 million), while the
     # full-data run follows it.
-    _forecast(tmp_path / "full", "data=wpp", "data.region=JPN", "data.base_year=2015",
-              "horizon=2020", "fertility=constant", cwd=tmp_path, few_draws=False)
-    full = pd.read_csv(tmp_path / "full" / "forecast.csv", encoding="utf-8-sig")
+    full = pd.read_csv(folder / "full" / "forecast.csv", encoding="utf-8-sig")
     full_births = full[full["indicator"] == "births"].set_index("year")["median"]
     assert births.loc[2020] > 1.05 * full_births.loc[2020]
 
@@ -168,16 +203,16 @@ def test_a_horizon_before_the_base_year_stops_the_run_and_writes_nothing(tmp_pat
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(default_run, tmp_path):
+def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(default_run,
+                                                                    provinces_subset_run):
     """Provinces are always projected together (births raked to the nation); asking for two
     of them only filters the table."""
-    _forecast(tmp_path, "data.regions=[440000,500000]", cwd=tmp_path)
-    subset = pd.read_csv(tmp_path / "forecast.csv", dtype={"region_code": str},
+    subset = pd.read_csv(provinces_subset_run / "forecast.csv", dtype={"region_code": str},
                          encoding="utf-8-sig")
     full = pd.read_csv(default_run / "forecast.csv", dtype={"region_code": str},
                        encoding="utf-8-sig")
     assert set(subset["region_code"]) == {"000000", "440000", "500000"}
-    stored = xr.open_dataset(tmp_path / "projection.nc")
+    stored = xr.open_dataset(provinces_subset_run / "projection.nc")
     assert list(stored["quantile_name"].values) == ["median", "lower_80", "upper_80",
                                                     "lower_95", "upper_95"]
     expected = full[full["region_code"].isin(["000000", "440000", "500000"])]
@@ -195,10 +230,8 @@ def test_demand_table_is_wide_with_chinese_names(default_run):
     assert not wide.duplicated(["region_code", "year"]).any()
 
 
-def test_default_run_reports_the_observed_years_within_tolerance(tmp_path):
-    out = tmp_path / "run"
-    _forecast(out, "fertility=constant", "data.regions=[440000]", cwd=tmp_path, few_draws=False)
-    meta = json.loads((out / "run.json").read_text())
+def test_default_run_reports_the_observed_years_within_tolerance(guangdong_constant_run):
+    meta = json.loads((guangdong_constant_run / "run.json").read_text())
     years = meta["observed_years"]["years"]
     assert sorted(years) == ["2020", "2021", "2022", "2023"]
     for year, row in years.items():

@@ -17,6 +17,7 @@ from forecast.planning.indicators import QUANTILES
 from forecast.core.run_files import INDICATOR_DRAWS_NC
 from forecast.runs.sweep import sweep_members
 from forecast.report.sweep_summaries import REPORTS
+from tests.cli.shared_runs import ENVIRONMENT, shared_run
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
 
@@ -27,16 +28,33 @@ REGIONS = 32
 
 def _forecast(*args, cwd):
     cmd = [sys.executable, "-m", "forecast", *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=400)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=400,
+                          env=ENVIRONMENT)
 
 
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sweep")
+@shared_run
+def sweep(folder):
     done = _forecast("-m", "scenario=low,medium", *SMOKE, f"hydra.sweep.dir={folder / 'out'}",
                      cwd=folder)
     assert done.returncode == 0, done.stderr
     return folder / "out"
+
+
+@shared_run
+def number_sweep(folder):
+    """A sweep over scenario.shift, without figures; (folder, the finished command)."""
+    done = _forecast("-m", "scenario=policy_effect", "scenario.shift=0,0.1", "plots=false",
+                     "sweep.reference=policy_effect_0", *SMOKE,
+                     f"hydra.sweep.dir={folder / 'out'}", cwd=folder)
+    return folder, done
+
+
+@shared_run
+def sweep_with_a_failing_member(folder):
+    """A sweep whose second member (horizon=2019) fails; (folder, the finished command)."""
+    done = _forecast("-m", "horizon=2026,2019", "fertility=constant", "plots=false",
+                     f"hydra.sweep.dir={folder / 'out'}", cwd=folder)
+    return folder, done
 
 
 def _csv(path):
@@ -117,26 +135,23 @@ def test_experiment_reports_from_the_members(sweep):
     assert (tfr["wpp"].between(0.8, 1.3)).all()  # WPP 2024's medium TFR of China 2024-26
 
 
-def test_a_sweep_over_a_number_labels_members_by_it(tmp_path):
-    done = _forecast("-m", "scenario=policy_effect", "scenario.shift=0,0.1", "plots=false",
-                     "sweep.reference=policy_effect_0", *SMOKE,
-                     f"hydra.sweep.dir={tmp_path / 'out'}", cwd=tmp_path)
+def test_a_sweep_over_a_number_labels_members_by_it(number_sweep):
+    folder, done = number_sweep
     assert done.returncode == 0, done.stderr
-    table = _csv(tmp_path / "out" / "comparison.csv")
+    table = _csv(folder / "out" / "comparison.csv")
     assert set(table["scenario"]) == {"policy_effect_0", "policy_effect_0.1"}
     extra = table[(table["scenario"] == "policy_effect_0.1") & (table["indicator"] == "tfr")
                   & (table["region_code"] == "000000") & (table["year"] == 2026)]
     # 2026 is the effect's first year, half-way up its two-year ramp
     assert float(extra["diff_median"].iloc[0]) == pytest.approx(0.1 / 2, abs=1e-3)
-    assert not (tmp_path / "out" / "figures").exists()
-    assert not (tmp_path / "out" / "0" / "figures").exists()
+    assert not (folder / "out" / "figures").exists()
+    assert not (folder / "out" / "0" / "figures").exists()
 
 
-def test_a_failed_member_fails_the_sweep_and_keeps_the_others(tmp_path):
-    done = _forecast("-m", "horizon=2026,2019", "fertility=constant", "plots=false",
-                     f"hydra.sweep.dir={tmp_path / 'out'}", cwd=tmp_path)
+def test_a_failed_member_fails_the_sweep_and_keeps_the_others(sweep_with_a_failing_member):
+    folder, done = sweep_with_a_failing_member
     assert done.returncode == 1
     assert "sweep member 1 (horizon=2019" in done.stderr and "config, horizon" in done.stderr
-    assert (tmp_path / "out" / "0" / "forecast.csv").is_file()
-    assert not (tmp_path / "out" / "1").exists()
-    assert not (tmp_path / "out" / "comparison.csv").exists()
+    assert (folder / "out" / "0" / "forecast.csv").is_file()
+    assert not (folder / "out" / "1").exists()
+    assert not (folder / "out" / "comparison.csv").exists()

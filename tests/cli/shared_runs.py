@@ -8,12 +8,12 @@ test asks for it like any fixture, and must not write into the run's folder (cop
 At the start of the session (``tests/conftest.py``) the runs that the selected tests use are
 queued in the order the tests will need them, and a background thread starts them one at a
 time while the tests that need none of them go on; the tests that start the command line run
-last, so that most runs are ready by then. A test that needs a run waits for it if it is
-running, or runs it at once itself if the background has not got to it yet. The background
-runs get a lower CPU priority (Linux: a thread's nice value, inherited by the processes it
-starts), so that the tests running meanwhile, some of which time a command, keep their pace.
-Only when a command runs changes: the commands and what the tests check of them are the same
-(their environment is the session's, :data:`ENVIRONMENT`).
+last, so that most runs are ready by then. A test that needs a run makes it at once itself
+if the background has not got to it yet; if the background is making it, the test makes the
+next queued runs meanwhile, then waits for it. The background runs have the tests' CPU
+priority (:data:`BACKGROUND_NICENESS`). Only when a command runs changes: the commands and
+what the tests check of them are the same (their environment is the session's,
+:data:`ENVIRONMENT`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ RUNS: dict[str, Callable[[Path], Any]] = {}
 #: (monkeypatch.setenv), so its commands are given this one (``env=ENVIRONMENT``).
 ENVIRONMENT: dict[str, str] = dict(os.environ)
 
-#: Nice value of the background runs (0 = that of the tests; 19 = the lowest priority). 0:
-#: on two busy cores a lower priority starved a background run past its command's timeout.
+#: Added to the nice value of the background runs (Linux: a thread's own, inherited by the
+#: processes it starts); 0 = the tests' priority. A lower priority (10) kept the pace of the
+#: tests that time a command, but on two cores busy with other work too it starved a
+#: background run past its command's timeout.
 BACKGROUND_NICENESS = 0
 
 
@@ -120,9 +122,11 @@ class SharedRuns:
             return self._take()
 
     def _background(self) -> None:
-        if sys.platform.startswith("linux"):
+        if BACKGROUND_NICENESS and sys.platform.startswith("linux"):
             try:  # the nice value is a thread's own on Linux, and its processes inherit it
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+                thread = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, thread,
+                               os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICENESS)
             except OSError:
                 pass
         while (job := self._next()) is not None:

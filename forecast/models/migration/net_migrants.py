@@ -20,6 +20,7 @@ from forecast.data.common import existing_files
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
+from forecast.demography.regional_levels import change_variance
 from forecast.demography.timing import step_rates
 from forecast.core.variables import SEXES
 
@@ -358,9 +359,7 @@ def _inflation(values: np.ndarray, fit: dict, years: int, horizon: int) -> float
         for h in range(1, horizon + 1):
             if origin + h - 1 >= values.shape[1]:
                 break
-            lags = np.arange(h, h + years)
-            var = sigma ** 2 / (1 - rho ** 2) * (
-                1 - 2 * np.mean(rho ** lags) + np.mean(rho ** np.abs(lags[:, None] - lags[None])))
+            var = sigma ** 2 * change_variance(rho, 1.0, np.arange(h, h + years))
             error = values[:, origin + h - 1] - level
             ratios.append(error ** 2 / var)
     ratios = np.concatenate(ratios) if ratios else np.array([1.0])

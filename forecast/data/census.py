@@ -25,6 +25,7 @@ from forecast.data.tables import (Column, check_age_groups, fmt_number, read_tab
                                   shortest)
 from forecast.core.variables import SEXES
 from forecast.demography.young_ages import rebuild_from_births
+from forecast.data.official_series import TFR_SERIES, official_inputs
 from forecast.data.provincial_inputs import PROVINCIAL_OPTIONS, provincial_inputs
 
 CENSUS_POPULATION = "china_census2020_pop_age_sex_province.csv"
@@ -176,8 +177,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
                       young_ages: dict | None = None,
                       province_observed_file: str | Path | None = PROVINCE_OBSERVED_FILE,
                       provincial: dict | None = None,
-                      province_migrants_file: str | Path | None = PROVINCE_MIGRANTS
-                      ) -> Inputs:
+                      province_migrants_file: str | Path | None = PROVINCE_MIGRANTS,
+                      tfr_series: str = "official") -> Inputs:
     """Inputs for China's nation (000000) and provinces from the 1 November 2020 census.
 
     The census is aligned to 1 July 2020, the start of the projection's annual steps, by
@@ -218,7 +219,9 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     ``undercount_threshold``; :func:`forecast.demography.young_ages.rebuild_from_births`) rebuilds
     the young ages from the observed births, reported in attrs ``young_ages_report``; attrs
     ``jump_off_year`` is the last year with observed rates or births, after which the
-    forecast starts.
+    forecast starts. ``tfr_series`` (:mod:`forecast.data.official_series`): ``official``
+    puts China's official TFR, rebuilt from the observed births on the census base, into the
+    TFR models' pool (``tfr_official``, observed_year, holds it); ``wpp`` keeps WPP's.
     """
     base_year = config_int("data.base_year", base_year)
     until = config_int("data.until", until, allow_none=True)
@@ -298,6 +301,22 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "fertility_factor": factor,
         "tfr_pool": rates["tfr_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
+    if tfr_series not in TFR_SERIES.options:
+        raise ValueError(f"tfr_series: got {tfr_series!r}; expected {TFR_SERIES.expected()}")
+    if observed is not None and tfr_series == "official":
+        pool, official = official_inputs(
+            population.sel(region=NATION_CODE, drop=True),
+            observed["observed_births"].rename(observed_year="year"), national_rates,
+            CENSUS_YEAR, rates["tfr_pool"], data_dir)
+        # the observed years' rates on the official level, which the forecast continues
+        scale = official["factor"].reindex(year=ds["year"].values).fillna(1.0)
+        ds = ds.drop_vars("tfr_pool").assign(
+            asfr=ds["asfr"] * scale, tfr=ds["tfr"] * scale,
+            tfr_official=official["tfr"].rename(year="observed_year"))
+        # the pool may reach beyond the rates (a year of births added to the observed file)
+        ds = ds.merge(xr.Dataset({"tfr_pool": pool.drop_vars("measurement_error"),
+                                  "tfr_pool_measurement_error": pool["measurement_error"]
+                                  .drop_vars("measurement_error")}), join="outer")
     ds["fertility_factor"].attrs.update(units="1", description=(
         "Provincial fertility relative to the nation at the base year (data.provincial.level; "
         "forecast/data/provincial_inputs.py)"))
@@ -403,6 +422,7 @@ load_china_census.OPTIONS = Group({
                          what="4 (census groups 0 and 1-4) or 9 (to 5-9)"),
         "undercount_threshold": Number(0, 1, hi_open=True)}, nullable=True),
     "provincial": PROVINCIAL_OPTIONS,
+    "tfr_series": TFR_SERIES,
 }, rules=(until_after_base, _regions_in_census,
           existing_files("observed_file", "province_observed_file", "province_migrants_file")))
 

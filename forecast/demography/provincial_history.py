@@ -88,6 +88,34 @@ def survive_back(population: xr.DataArray, mx: xr.DataArray, base_year: int, yea
                                "survived back from the base year along cohorts"})
 
 
+def survive_forward(population: xr.DataArray, mx: xr.DataArray, base_year: int,
+                    years: np.ndarray) -> xr.DataArray:
+    """The population of 1 July of later ``years`` from that of the base year, along
+    cohorts, removing deaths with ``mx``; no migration and no births: ages under
+    ``year - base_year`` (born after the base year) are NaN.
+
+    Parameters and result as :func:`survive_back`, with ``years`` none before ``base_year``.
+    """
+    base_values = population.transpose("region", "sex", "age").values
+    sx = np.stack([survivorship_arrays(mx.sel(sex=s).values, s)[0] for s in SEXES])
+    n_age = base_values.shape[-1]
+    out = np.empty(base_values.shape + (len(years),))
+    for j, year in enumerate(years):
+        ahead = base_values.copy()
+        for _ in range(int(year) - int(base_year)):
+            # persons aged x survive to x+1 a year later; the open interval keeps its own
+            nxt = np.full_like(ahead, np.nan)
+            nxt[..., 1 : n_age - 1] = ahead[..., : n_age - 2] * sx[None, :, : n_age - 2]
+            nxt[..., n_age - 1] = ahead[..., n_age - 1]
+            ahead = nxt
+        out[..., j] = ahead
+    return xr.DataArray(out, dims=("region", "sex", "age", "year"),
+                        coords={"region": population["region"].values, "sex": list(SEXES),
+                                "age": population["age"].values, "year": np.asarray(years)},
+                        attrs={"units": "persons", "description": "population at 1 July, "
+                               "survived forward from the base year along cohorts"})
+
+
 def indirect_standardisation(births: xr.DataArray, women: xr.DataArray, asfr: xr.DataArray
                              ) -> xr.Dataset:
     """Fertility factors of regions relative to their sum (the nation) by indirect

@@ -62,8 +62,9 @@ def score(draws: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _rows(model: str, quantity: str, region: str, origin: int, years: np.ndarray,
-          draws: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+def score_rows(model: str, quantity: str, region: str, origin: int, years: np.ndarray,
+               draws: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+    """The backtest's rows of one forecast: draws (year, draw) against observed (year)."""
     scores = score(draws, observed)
     return pd.DataFrame({"model": model, "quantity": quantity, "region": region,
                          "origin": origin, "h": years - origin, "year": years,
@@ -100,7 +101,7 @@ def backtest(models: dict[str, Callable[[], TfrTrajectoryFertility]], origins: l
             if model.diagnostics:
                 diagnostics.append({"model": name, "origin": origin, **model.diagnostics})
             for region in regions:
-                frames.append(_rows(name, "tfr", region, origin, years,
+                frames.append(score_rows(name, "tfr", region, origin, years,
                                     tfr.sel(pool_region=region, year=years).values,
                                     truth_tfr.sel(pool_region=region).values))
                 if births:
@@ -130,7 +131,7 @@ def _births_rows(name, model, region, origin, years, tfr, inputs, observed) -> p
 
     result = project_inputs(inputs, _Given(), ConstantMortality(), WppMigration(), int(years[-1]))
     projected = result["births_calendar"].sum("sex").sel(region=region, year=years)
-    return _rows(name, "births", region, origin, years,
+    return score_rows(name, "births", region, origin, years,
                  projected.transpose("year", "draw").values, observed.sel(year=years).values)
 
 

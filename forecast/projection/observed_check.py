@@ -52,6 +52,20 @@ def observed_comparison(projection: xr.Dataset, inputs: Inputs, region: str) -> 
             "deaths_derived_from_crude_rate": list(inputs.observed_deaths_derived)}
 
 
+def official_tfr_summary(inputs: Inputs) -> dict:
+    """China's official TFR series the national model learned from
+    (:mod:`forecast.data.official_series`): per year its value (children per woman) and
+    whether it carries a measurement error (``revised``: NBS's estimates revised after the
+    census) or not (``census``); empty where the inputs have none."""
+    if "tfr_official" not in inputs:
+        return {}
+    series = inputs["tfr_official"].dropna("observed_year")
+    revised = inputs["tfr_pool_measurement_error"].sel(pool_region=inputs.tfr_target)
+    return {str(int(y)): {"tfr": round(float(v), 4),
+                          "kind": "revised" if bool(revised.sel(year=int(y))) else "census"}
+            for y, v in zip(series["observed_year"].values, series.values)}
+
+
 def life_expectancy_summary(projection: xr.Dataset, years: list[int]) -> dict:
     """Life expectancy at birth (years) by sex in ``years``: median and 80 % interval."""
     e0 = projection["life_expectancy"]

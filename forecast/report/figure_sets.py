@@ -70,7 +70,8 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
         yield f"births_tfr_{code}.png", plots.births_tfr_fan(
             indicators["births"].sel(region=code), indicators["tfr"].sel(region=code),
             observed, observed_tfr, region_label=label,
-            observed_tfr_label="UN WPP 2024 估计 estimates")
+            observed_tfr_label=("官方序列 official series (NBS births, census base)"
+                                if "tfr_official" in inputs else "UN WPP 2024 估计 estimates"))
         yield f"pyramid_{code}.png", plots.population_pyramid(
             projection["population"].sel(region=code), base, last, region_label=label)
     year = min(GAP_YEAR, last)
@@ -123,9 +124,12 @@ def _observed_births(inputs: Inputs) -> xr.DataArray | None:
 
 
 def _observed_tfr(inputs: Inputs) -> xr.DataArray | None:
-    """The UN's estimates of the national TFR (year) up to the last observed year."""
+    """The national TFR (year) the models learned from, its last 20 years: the official
+    series where the inputs have it (:mod:`forecast.data.official_series`), else the UN's
+    estimates."""
     pool, target = inputs.get("tfr_pool"), inputs.tfr_target
     if pool is None or target not in pool["pool_region"].values:
         return None
-    last = inputs.last_observed_year
-    return pool.sel(pool_region=target, drop=True).sel(year=slice(last - 19, last))
+    series = pool.sel(pool_region=target, drop=True).dropna("year")
+    last = int(series["year"].max())
+    return series.sel(year=slice(last - 19, last))

@@ -113,10 +113,12 @@ def available_memory() -> int | None:
 def _estimate(conf: dict) -> MemoryEstimate:
     if conf.get("task", "project") == "backtest":
         spec = conf["backtest"]
-        # one WPP region per projection, from the quinquennial year before the origin
+        # against WPP: one region per projection, from the quinquennial year before the
+        # origin; against NBS: the nation and its provinces from the census year
+        regions = 32 if spec.get("against") == "nbs" else 1
         years = as_whole(spec["max_horizon"]) + 5
         draws = as_whole(spec["draws"])
-        return MemoryEstimate(1, years, draws, OVERHEAD_MCMC_BYTES,
+        return MemoryEstimate(regions, years, draws, OVERHEAD_MCMC_BYTES,
                               _posterior_bytes(spec.get("overrides", {}).get("bayes") or {},
                                                draws) if "bayes" in spec["models"] else 0)
     data, fertility = conf["data"], conf["fertility"]

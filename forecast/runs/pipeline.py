@@ -22,15 +22,17 @@ from forecast.planning.demand import DEMAND_OPTIONS, demand_indicators
 from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
                                           planner_indicators, region_names, rounded_long,
                                           rounded_wide, summary_table, wide_table)
+from forecast.projection.census_backtest import census_backtest
 from forecast.projection.evaluate import backtest, summarise
 from forecast.projection.observed_check import (life_expectancy_summary, observed_comparison,
+                                                official_tfr_summary,
                                                 provincial_comparison)
 from forecast.projection.project import checked_horizon, project_inputs
 from forecast.projection.scenario import Scenario
 from forecast.regions.county_engine import Compute
 from forecast.runs.config_check import check_config, estimate_memory
 from forecast.runs.config_groups import group_node, group_options
-from forecast.runs.run_options import CALIBRATION_OPTIONS, option
+from forecast.runs.run_options import BACKTEST_OPTIONS, CALIBRATION_OPTIONS, option
 from forecast.runs.result import BacktestResult, Result
 from forecast.runs.run_folder import RunFolder
 
@@ -128,6 +130,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         "mortality_diagnostics": mortality.diagnostics,
         "migration_diagnostics": migration.diagnostics,
         "observed_years": observed_comparison(projection, inputs, inputs.nation),
+        "official_tfr": official_tfr_summary(inputs),
         "young_ages": list(inputs.young_ages_report),
         "provinces": {"history": list(inputs.provincial_report),
                       "fertility_dynamics": dict(inputs.provincial_dynamics),
@@ -226,9 +229,19 @@ def run_backtest(cfg: DictConfig, overrides: list[str] | None = None) -> Backtes
     spec = cfg.backtest
     models = {name: _model_factory(cfg, name) for name in spec.models}
     origins = list(range(int(spec.first_origin), int(spec.last_origin) + 1))
-    scores, diagnostics = backtest(models, origins, int(spec.max_horizon),
-                                   regions=list(spec.regions) if spec.get("regions") else None,
-                                   births=bool(spec.births), data_dir=spec.get("data_dir"))
+    if BACKTEST_OPTIONS.value(spec, "against") == "nbs":
+        # mortality and migration draw as many paths as the fertility models
+        conf = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
+        OmegaConf.update(conf, "fertility.draws", int(spec.draws), force_add=True)
+        scores, diagnostics = census_backtest(
+            models, origins, int(spec.max_horizon),
+            lambda until: instantiate(conf.data, until=until),
+            lambda: _model(conf, "mortality"), lambda: _model(conf, "migration"))
+    else:
+        scores, diagnostics = backtest(models, origins, int(spec.max_horizon),
+                                       regions=list(spec.regions) if spec.get("regions")
+                                       else None, births=bool(spec.births),
+                                       data_dir=spec.get("data_dir"))
     metadata = {**run_header("backtest", _plain(cfg), overrides, started_at),
                 "fertility_diagnostics": diagnostics}
     return BacktestResult(scores=scores, summary=summarise(scores), config=_plain(cfg),

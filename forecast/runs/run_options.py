@@ -113,13 +113,20 @@ BACKTEST_OPTIONS = Group({
                      what="null (every WPP region) or a list of WPP region codes, e.g. "
                      "[JPN, KOR]"),
     "data_dir": DATA_DIR_OPTION,
+    # wpp: the 13 WPP populations, scored against WPP's estimates; nbs: China on the census
+    # base, origins as data.until, scored against NBS (forecast/projection/census_backtest.py)
+    "against": Choice(("wpp", "nbs"), default="wpp"),
 }, rules=(_first_before_last, _models), required=True)
 
-#: The top level of a backtest run.
+#: The top level of a backtest run (``data``, ``mortality`` and ``migration`` are used by
+#: ``backtest.against: nbs``).
 BACKTEST_RUN_OPTIONS = Group({
     "task": Choice(TASKS),
     "seed": seed_option(required=True),
     "backtest": BACKTEST_OPTIONS,
+    "data": Target(),
+    "mortality": Target(),
+    "migration": Target(),
 })
 
 

@@ -138,3 +138,19 @@ def test_the_forecast_has_the_bump_in_the_next_dragon_year(fitted):
     twn = tfr.sel(pool_region="TWN").median("draw")
     assert float(twn.sel(year=2024)) > float(twn.sel(year=2023))
     assert float(twn.sel(year=2024)) > float(twn.sel(year=2025))
+
+
+@pytest.mark.slow
+def test_a_dragon_jump_off_does_not_carry_its_bump_forward(fitted):
+    """From a series ending in a dragon year (TWN, 2012), the process starts from the
+    series without the bump: the next year's median falls below the dragon year's by at
+    least half the fitted effect (the drift adds a fall of about 1 %), where a forecast
+    continuing from the bumped value would stay near it."""
+    pool, _, model, _ = fitted
+    ending = pool.sel(year=slice(None, 2012))
+    tfr = model.paths_from_posterior(model.idata, ending, np.arange(2013, 2015), ["TWN"])
+    delta = float(model.idata.posterior["dragon"].sel(calendar_region="TWN").mean())
+    fall = float(tfr.sel(pool_region="TWN", year=2013).median("draw")
+                 / ending.sel(pool_region="TWN", year=2012))
+    assert delta > 0.04
+    assert fall < np.exp(-delta / 2), (fall, delta)

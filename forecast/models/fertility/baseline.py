@@ -41,7 +41,7 @@ class _PerSeriesBaseline(TfrTrajectoryFertility):
         paths = []
         for target in targets:  # one stream per population: draws do not depend on the others
             rng = np.random.default_rng([self.random_seed, 3, order.index(target)])
-            y = np.log(window.sel(pool_region=target).values)
+            y = np.log(window.sel(pool_region=target).dropna("year").values)
             with warnings.catch_warnings():  # convergence chatter from statsmodels' optimisers
                 warnings.simplefilter("ignore")
                 paths.append(np.exp(self.simulate_log(y, len(years), rng)))

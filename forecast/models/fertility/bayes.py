@@ -159,6 +159,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         # used only with dragon_year=True
         "dragon_mean": ("Normal", {"mu": 0.0, "sigma": 0.1}),
         "dragon_sd": ("HalfNormal", {"sigma": 0.05}),
+        # used only where the pool marks values with a measurement error
+        "error_sd": ("HalfNormal", {"sigma": 0.03}),
     }
 
     OPTIONS = TfrTrajectoryFertility.OPTIONS.extended({
@@ -207,16 +209,30 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         return [r for r in regions if r in self.calendar_regions]
 
     def build(self, log_tfr: np.ndarray, regions: list[str],
-              years: np.ndarray | None = None) -> pm.Model:
+              years: np.ndarray | None = None, error_cells: np.ndarray | None = None
+              ) -> pm.Model:
         """The PyMC model for log TFR (region, year) of the training window; ``years`` (the
-        window's calendar years) are needed only with the dragon-year term."""
-        change = np.diff(log_tfr, axis=1)
+        window's calendar years) are needed only with the dragon-year term.
+
+        A series may start late or end early (NaN): only changes whose year and the two
+        before it are observed enter the likelihood. ``error_cells`` (region, year; bool)
+        marks values with a measurement error e ~ N(0, ω²) (official estimates revised
+        after a census): the process then drives log TFR less e, whose annual change is
+        the observed change less e_t - e_{t-1}."""
+        observed_level = np.isfinite(log_tfr)
+        change = np.diff(np.where(observed_level, log_tfr, 0.0), axis=1)
+        usable = observed_level[:, 2:] & observed_level[:, 1:-1] & observed_level[:, :-2]
+        ragged = not usable.all()
+        errors = (np.zeros(log_tfr.shape, dtype=bool) if error_cells is None
+                  else np.asarray(error_cells, dtype=bool) & observed_level)
         coords = {"pool_region": regions}
         if self.dragon_year:
             if years is None or len(years) != log_tfr.shape[1]:
                 raise ValueError("the dragon-year term needs the calendar year of every column")
             calendar = self.calendar_in(regions)
             coords["calendar_region"] = calendar
+        if errors.any():
+            coords["error_cell"] = np.arange(int(errors.sum()))
         with pm.Model(coords=coords) as model:
             drift_mean, drift_sd = self._prior("drift_mean"), self._prior("drift_sd")
             ar_mean, ar_sd = self._prior("ar_mean"), self._prior("ar_sd")
@@ -225,7 +241,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             z = {k: pm.Normal(f"z_{k}", 0.0, 1.0, dims="pool_region") for k in ("drift", "ar")}
             drift = pm.Deterministic("drift", drift_mean + drift_sd * z["drift"], dims="pool_region")
             ar = pm.Deterministic("ar", pm.math.tanh(ar_mean + ar_sd * z["ar"]), dims="pool_region")
-            self.log_sigma_centred = centre_log_sigma(change)
+            self.log_sigma_centred = centre_log_sigma(change, usable)
             log.info("TFR model: log sigma sampled %s",
                      "centred" if self.log_sigma_centred else "non-centred")
             if self.log_sigma_centred:
@@ -233,21 +249,40 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             else:
                 log_sigma = ls_mean + ls_sd * pm.Normal("z_sigma", 0.0, 1.0, dims="pool_region")
             sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma), dims="pool_region")
+            # what the observed changes hold besides the process: the dragon year's bump
+            # δ_c (D_t - D_{t-1}) and the measurement errors' change e_t - e_{t-1}
+            extra = None
             if self.dragon_year:
                 dragon_mean, dragon_sd = self._prior("dragon_mean"), self._prior("dragon_sd")
                 z_dragon = pm.Normal("z_dragon", 0.0, 1.0, dims="calendar_region")
                 dragon = pm.Deterministic("dragon", dragon_mean + dragon_sd * z_dragon,
                                           dims="calendar_region")
                 member = np.array([[float(r == c) for c in calendar] for r in regions])
-                # δ_c (D_t - D_{t-1}) for each change; d* = d - that
-                bump = pm.math.dot(member, dragon)[:, None] * dragon_steps(years)[None, :]
-                underlying = change - bump
+                extra = pm.math.dot(member, dragon)[:, None] * dragon_steps(years)[None, :]
+            if errors.any():
+                error_sd = self._prior("error_sd")
+                error = pm.Deterministic(
+                    "measurement_error", error_sd * pm.Normal("z_error", 0.0, 1.0,
+                                                              dims="error_cell"),
+                    dims="error_cell")
+                cells = np.zeros((errors.size, int(errors.sum())))
+                cells[np.flatnonzero(errors.ravel()), np.arange(int(errors.sum()))] = 1.0
+                level_error = pm.math.dot(cells, error).reshape(log_tfr.shape)
+                error_change = level_error[:, 1:] - level_error[:, :-1]
+                extra = error_change if extra is None else extra + error_change
+            if extra is not None:
+                underlying = change - extra
                 expected = (drift[:, None] + ar[:, None] * (underlying[:, :-1] - drift[:, None])
-                            + bump[:, 1:])
+                            + extra[:, 1:])
             else:
                 expected = drift[:, None] + ar[:, None] * (change[:, :-1] - drift[:, None])
-            pm.StudentT("change", nu=nu, mu=expected, sigma=sigma[:, None],
-                        observed=change[:, 1:])
+            if ragged:
+                rows, cols = np.nonzero(usable)
+                pm.StudentT("change", nu=nu, mu=expected[rows, cols], sigma=sigma[rows],
+                            observed=change[:, 1:][rows, cols])
+            else:
+                pm.StudentT("change", nu=nu, mu=expected, sigma=sigma[:, None],
+                            observed=change[:, 1:])
         return model
 
     @property
@@ -259,9 +294,12 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         """Sample the posterior from the training window of ``pool`` (pool_region, year)."""
         window = self.training_window(pool)
         regions = [str(r) for r in window["pool_region"].values]
-        # years only with the term, so that subclasses' build(log_tfr, regions) still work
+        # years and error cells only where used, so that subclasses'
+        # build(log_tfr, regions) still work
         years = (window["year"].values,) if self.dragon_year else ()
-        model = self.build(np.log(window.values), regions, *years)
+        errors = error_cells(window)
+        more = {"error_cells": errors} if errors.any() else {}
+        model = self.build(np.log(window.values), regions, *years, **more)
         per_chain = max(self.samples, -(-self.draws // self.chains))
         start = time.perf_counter()
         log.info("Sampling the TFR model: %d populations, %d-%d, %d chains x (%d tune + %d "
@@ -275,7 +313,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                               nuts_sampler=self.nuts_sampler, compute_convergence_checks=False,
                               **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
         check_complete(idata, self.chains, per_chain)
-        names = HYPER + PER_REGION + (DRAGON if self.dragon_year else [])
+        names = (HYPER + PER_REGION + (DRAGON if self.dragon_year else [])
+                 + (["error_sd"] if errors.any() else []))
         self.diagnostics = convergence(idata, time.perf_counter() - start, names)
         if self.dragon_year:
             self.diagnostics["dragon_effect"] = dragon_summary(idata)
@@ -286,27 +325,46 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     def forecast_tfr(self, pool: xr.DataArray, years: np.ndarray, targets: list[str]
                      ) -> xr.DataArray:
         """Posterior predictive TFR paths for ``targets``; one path per posterior draw."""
-        idata = self.fit(pool)
+        return self.paths_from_posterior(self.fit(pool), pool, years, targets)
+
+    def paths_from_posterior(self, idata: az.InferenceData, pool: xr.DataArray,
+                             years: np.ndarray, targets: list[str]) -> xr.DataArray:
+        """TFR paths (pool_region, year, draw) of ``targets`` in ``years`` from the
+        posterior ``idata`` of a fit to the same populations, each starting from its last
+        observed value in ``pool``'s training window."""
         window = self.training_window(pool)
-        names = ["drift", "ar", "sigma", "nu"] + (["dragon"] if self.dragon_year else [])
+        errors = error_cells(window)
+        names = (["drift", "ar", "sigma", "nu"] + (["dragon"] if self.dragon_year else [])
+                 + (["measurement_error"] if errors.any() else []))
         post = az.extract(idata, var_names=names)  # sample dim last
         take = np.linspace(0, post.sizes["sample"] - 1, self.draws).round().astype(int)
         post = post.isel(sample=take)
         years = np.asarray(years)
         order = [str(r) for r in pool["pool_region"].values]
-        last = int(window["year"].max())
-        if years[0] != last + 1:
-            raise ValueError(f"forecast years must start in {last + 1}")
         paths = []
         for target in targets:
             rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
-            y = np.log(window.sel(pool_region=target).values)
+            row = order.index(target)
+            series = window.sel(pool_region=target)
+            seen_at = np.flatnonzero(np.isfinite(series.values))[-2:]
+            last = int(series["year"].values[seen_at[-1]])
+            if years[0] != last + 1:
+                raise ValueError(f"forecast years of {target} must start in {last + 1}")
+            y = np.log(series.values[seen_at])
+            # the process's own last two values: less a measurement error where the values
+            # carry one (draws of it), less the dragon year's bump (below)
+            cell = np.cumsum(errors.ravel()).reshape(errors.shape) - 1
+            flagged = [(k, at) for k, at in enumerate(seen_at) if errors[row, at]]
+            if flagged:
+                y = np.repeat(y[:, None], post.sizes["sample"], axis=1)
+                for k, at in flagged:
+                    y[k] -= post["measurement_error"].isel(error_cell=cell[row, at]).values
             p = post.sel(pool_region=target)
             y_last, change_last, level = y[-1], y[-1] - y[-2], None
             if self.dragon_year and target in self.calendar_regions:
                 # the underlying series x = y - δ D and its change d*, then δ D_t added back
                 delta = post["dragon"].sel(calendar_region=target).values
-                seen = is_dragon_year(window["year"].values[-2:]).astype(float)
+                seen = is_dragon_year([last - 1, last]).astype(float)
                 y_last = y[-1] - delta * seen[1]
                 change_last = (y[-1] - y[-2]) - delta * (seen[1] - seen[0])
                 level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
@@ -317,6 +375,15 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
                             attrs={"units": "children per woman"})
+
+
+def error_cells(pool: xr.DataArray) -> np.ndarray:
+    """The pool's values (pool_region, year) that carry a measurement error: its
+    ``measurement_error`` coordinate (official estimates revised after a census,
+    :mod:`forecast.data.official_series`), or none."""
+    if "measurement_error" not in pool.coords:
+        return np.zeros(pool.shape, dtype=bool)
+    return pool["measurement_error"].transpose(*pool.dims).values.astype(bool)
 
 
 def is_dragon_year(years) -> np.ndarray:
@@ -347,8 +414,10 @@ def dragon_summary(idata: az.InferenceData) -> dict:
                        for c in post["calendar_region"].values}}
 
 
-def centre_log_sigma(change: np.ndarray) -> bool:
-    """Whether to sample log σ_c centred, from the annual changes (population, year).
+def centre_log_sigma(change: np.ndarray, usable: np.ndarray | None = None) -> bool:
+    """Whether to sample log σ_c centred, from the annual changes (population, year);
+    ``usable`` (population, year - 1) marks the changes observed with the one before them
+    (default: all).
 
     Each population's shock size is estimated from the residuals of an AR(1) fitted to its
     changes by least squares; the sampling variance of such a log standard deviation from n
@@ -362,16 +431,24 @@ def centre_log_sigma(change: np.ndarray) -> bool:
     simulated with equal σ_c, none exceeded 2.6.
     """
     lag, now = change[:, :-1], change[:, 1:]
-    n = now.shape[1]
-    if change.shape[0] < 2 or n < 4:
-        return False
-    lag_c = lag - lag.mean(1, keepdims=True)
-    now_c = now - now.mean(1, keepdims=True)
+    if usable is None or usable.all():
+        n = now.shape[1]
+        if change.shape[0] < 2 or n < 4:
+            return False
+        lag_c = lag - lag.mean(1, keepdims=True)
+        now_c = now - now.mean(1, keepdims=True)
+    else:  # each population over its own usable changes
+        weight = usable.astype(float)
+        n = weight.sum(1)
+        if change.shape[0] < 2 or n.min() < 4:
+            return False
+        lag_c = (lag - (weight * lag).sum(1, keepdims=True) / n[:, None]) * weight
+        now_c = (now - (weight * now).sum(1, keepdims=True) / n[:, None]) * weight
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (lag_c * now_c).sum(1) / (lag_c**2).sum(1)
         resid = now_c - slope[:, None] * lag_c
         log_size = np.log(np.sqrt((resid**2).sum(1) / (n - 2)))
-    sampling = 1.0 / (2.0 * (n - 2))
+    sampling = float(np.mean(1.0 / (2.0 * (n - 2))))
     between = np.var(log_size, ddof=1) - sampling
     return bool(np.isfinite(between) and between > 10.0 * sampling)
 

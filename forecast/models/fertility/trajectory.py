@@ -29,6 +29,17 @@ log = logging.getLogger(__name__)
 MIN_WINDOW = 10
 
 
+def tfr_pool(inputs: Inputs) -> xr.DataArray:
+    """The inputs' TFR pool (pool_region, year) with, where the inputs mark them, the values
+    that carry a measurement error as its coordinate ``measurement_error``
+    (:mod:`forecast.data.official_series`)."""
+    pool = inputs["tfr_pool"]
+    if "tfr_pool_measurement_error" in inputs:
+        flags = inputs["tfr_pool_measurement_error"].fillna(False).astype(bool)
+        pool = pool.assign_coords(measurement_error=flags.transpose(*pool.dims))
+    return pool
+
+
 class TfrTrajectoryFertility:
     """Base class: national TFR draws -> ASFR by region, age, year and draw.
 
@@ -89,14 +100,22 @@ class TfrTrajectoryFertility:
     def rates(self, inputs: Inputs, years: np.ndarray) -> xr.Dataset:
         """ASFR (region, age, year, draw) and SRB (region, year) for the calendar ``years``."""
         last = inputs.last_observed_year
-        future = np.arange(last + 1, int(years[-1]) + 1)
         target = inputs.tfr_target
+        pool = tfr_pool(inputs)
+        # observed TFR after the last observed rates (a year whose births were added to the
+        # observed series): the same in every draw, the forecast starting after it
+        known = pool.sel(pool_region=target, drop=True).dropna("year").sel(
+            year=slice(last + 1, int(years[-1]))).drop_vars("measurement_error",
+                                                            errors="ignore")
+        future = np.arange(last + 1 + known.sizes["year"], int(years[-1]) + 1)
+        tfr = None
         if len(future):
             log.info("Forecasting TFR with %s (%d draws)", type(self).__name__, self.draws)
-            tfr = self.forecast_tfr(inputs["tfr_pool"], future, [target]).sel(pool_region=target,
-                                                                              drop=True)
-        else:
-            tfr = None
+            tfr = self.forecast_tfr(pool, future, [target]).sel(pool_region=target, drop=True)
+        if known.sizes["year"]:
+            observed = known.expand_dims(draw=np.arange(self.draws)).transpose("year", "draw")
+            tfr = observed if tfr is None else xr.concat(
+                [observed, tfr.transpose("year", "draw")], dim="year")
         return self.rates_from_tfr(inputs, years, tfr)
 
     def rates_from_tfr(self, inputs: Inputs, years: np.ndarray,

@@ -1,0 +1,141 @@
+"""Rolling-origin backtest of China's national TFR on the official series: which pool and
+which terms should the default Bayesian model use?
+
+    nice -n 10 .venv/bin/python experiments/official_series/backtest.py     # about 30 minutes
+    .venv/bin/python experiments/official_series/backtest.py --smoke        # two origins, a temp folder
+
+From every origin T (2008 ... 2022) each variant learns from the pool up to T and forecasts
+China's TFR of T+1 ... T+5; forecasts are scored against the official series
+(:mod:`forecast.demography.official_tfr`: NBS births on the 2020 census base). Variants
+(``configs/fertility/bayes.yaml`` with its sampler settings unless ``--samples``):
+
+- ``wpp``: the pool of WPP estimates (China's row included), the forecast moved to the
+  official level by the last official-to-WPP ratio at the origin (what the run's
+  calibration does with the level of its last observed year);
+- ``official``: China's row the official series (WPP before 2005, spliced), with a
+  measurement error on the years NBS revised after the census;
+- ``official_dragon``: the same with the dragon-year term;
+- ``official_dragon_no_error``: the dragon-year term, no measurement error.
+
+Writes ``results/scores.csv`` (one row per variant, origin and year), ``results/summary.csv``
+(coverage of the 80 % and 95 % intervals, CRPS relative to the outcome and absolute
+percentage error of the median, by variant and horizon) and ``results/run.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import forecast.core.quiet  # noqa: F401  (before arviz and pymc)
+
+import numpy as np
+import pandas as pd
+
+from forecast.data import load_china_census
+from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.projection.evaluate import score
+
+HERE = Path(__file__).parent
+ORIGINS = list(range(2008, 2023))
+HORIZON = 5
+DRAWS = 500
+SEED = 20240601
+TARGET = "CHN"
+#: variant -> (pool, dragon-year term, measurement error)
+VARIANTS = {"wpp": ("wpp", False, True), "official": ("official", False, True),
+            "official_dragon": ("official", True, True),
+            "official_dragon_no_error": ("official", True, False)}
+
+
+def pools() -> tuple[dict, pd.Series]:
+    """The two pools (pool_region, year) and the official series (year)."""
+    official = load_china_census(regions=[], tfr_series="official")
+    wpp = load_china_census(regions=[], tfr_series="wpp")
+    series = official["tfr_official"].rename(observed_year="year").dropna("year")
+    return ({"official": official["tfr_pool"], "wpp": wpp["tfr_pool"]},
+            series.to_series())
+
+
+def forecast(variant: str, pool, official: pd.Series, origin: int, samples: int,
+             tune: int) -> np.ndarray:
+    """Draws (year, draw) of China's official TFR of origin+1 ... origin+HORIZON."""
+    source, dragon, error = VARIANTS[variant]
+    seen = pool[source].sel(year=slice(None, origin))
+    if not error and "measurement_error" in seen.coords:
+        seen = seen.drop_vars("measurement_error")
+    model = HierarchicalTFR(draws=DRAWS, samples=samples, tune=tune, progressbar=False,
+                            dragon_year=dragon, random_seed=SEED)
+    years = np.arange(origin + 1, origin + HORIZON + 1)
+    paths = model.forecast_tfr(seen, years, [TARGET]).sel(pool_region=TARGET).values
+    if source == "wpp":  # on the official level of the origin
+        paths = paths * official[origin] / float(seen.sel(pool_region=TARGET, year=origin))
+    return paths, model.diagnostics
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=1000, help="kept draws per chain")
+    parser.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    parser.add_argument("--smoke", action="store_true", help="two origins, few draws, "
+                        "written to a temporary folder")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    origins, out = ORIGINS, args.out
+    if args.smoke:
+        origins, args.samples, args.tune = [2011, 2019], 200, 200
+        out = Path(tempfile.mkdtemp(prefix="official_series_"))
+    out.mkdir(parents=True, exist_ok=True)
+    pool, official = pools()
+    rows, fits, start = [], [], time.perf_counter()
+    for origin in origins:
+        years = [y for y in range(origin + 1, origin + HORIZON + 1) if y in official.index]
+        for variant in VARIANTS:
+            paths, diagnostics = forecast(variant, pool, official, origin, args.samples,
+                                          args.tune)
+            paths = paths[: len(years)]
+            observed = official.loc[years].to_numpy()
+            scores = score(paths, observed)
+            rows.append(pd.DataFrame({"variant": variant, "origin": origin,
+                                      "h": np.array(years) - origin, "year": years,
+                                      "observed": observed, **scores}))
+            fits.append({"variant": variant, "origin": origin,
+                         **{k: diagnostics.get(k) for k in ("rhat_max", "ess_bulk_min",
+                                                             "ess_tail_min", "divergences")}})
+            print(f"origin {origin} {variant}: median {np.round(scores['median'], 3)} "
+                  f"observed {np.round(observed, 3)}", flush=True)
+    table = pd.concat(rows, ignore_index=True)
+    table.to_csv(out / "scores.csv", index=False, float_format="%.6g")
+    summary = summarise(table)
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "run.json").write_text(json.dumps({
+        "origins": origins, "horizon": HORIZON, "draws": DRAWS, "samples": args.samples,
+        "tune": args.tune, "seed": SEED, "fits": fits,
+        "wall_seconds": round(time.perf_counter() - start, 1)}, indent=1), encoding="utf-8")
+    print(summary.to_string(index=False))
+    print(f"written to {out}")
+    return 0
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Coverage (percent), CRPS relative to the outcome (percent) and absolute percentage
+    error of the median by variant and horizon, and over horizons 1-5 (``h`` = all)."""
+    def block(frame, by):
+        return frame.groupby(by).agg(
+            forecasts=("observed", "size"), coverage_80=("in_80", "mean"),
+            coverage_95=("in_95", "mean"), crps_percent=("crps_relative", "mean"),
+            mape_percent=("ape", "mean")).reset_index()
+    parts = [block(table, ["variant", "h"]),
+             block(table, ["variant"]).assign(h="all")]
+    out = pd.concat(parts, ignore_index=True)
+    for column in ("coverage_80", "coverage_95", "crps_percent", "mape_percent"):
+        out[column] = (100 * out[column]).round(1)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

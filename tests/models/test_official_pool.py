@@ -1,0 +1,83 @@
+"""The Bayesian TFR model on a pool with China's official series: series that end in
+different years, measurement errors on the revised years, and a year of births the user
+adds to the observed file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.core.paths import DATA_DIR
+from forecast.data import load_china_census
+from forecast.models.fertility.bayes import HierarchicalTFR, error_cells
+from forecast.models.fertility.baseline import RandomWalkDrift
+from forecast.testing import YEARS, simulate_dragon_pool
+
+#: NBS's births of 2024 (Statistical Communiqué 2024: 9.54 million), a year of the dragon
+#: after 9.02 million in 2023: a year a user adds to the observed file.
+BIRTHS_2024 = 9_540_000
+
+
+def test_series_that_end_early_enter_only_with_their_observed_changes():
+    pool, _ = simulate_dragon_pool(0)
+    ragged = pool.copy()
+    ragged.loc[{"pool_region": "JPN", "year": [2021, 2022]}] = np.nan
+    regions = [str(r) for r in pool["pool_region"].values]
+    model = HierarchicalTFR().build(np.log(ragged.values), regions)
+    # each series contributes its changes after the first (the model conditions on it)
+    assert model["change"].eval().size == len(regions) * (len(YEARS) - 2) - 2
+    assert not np.isnan(model.compile_logp()(model.initial_point()))
+
+
+def test_measurement_errors_are_latent_only_where_marked():
+    pool, _ = simulate_dragon_pool(0)
+    regions = [str(r) for r in pool["pool_region"].values]
+    marked = pool.assign_coords(measurement_error=(
+        ("pool_region", "year"), (pool["pool_region"] == "TWN").values[:, None]
+        & (pool["year"] < 2000).values[None, :]))
+    cells = error_cells(marked)
+    assert cells.sum() == (YEARS < 2000).sum()
+    model = HierarchicalTFR().build(np.log(pool.values), regions, error_cells=cells)
+    assert {"error_sd", "z_error"} <= {v.name for v in model.free_RVs}
+    assert model["measurement_error"].eval().shape == (cells.sum(),)
+    assert not error_cells(pool).any()  # a pool without the coordinate has none
+
+
+@pytest.fixture(scope="module")
+def with_2024(tmp_path_factory):
+    """The census inputs with 2024's births added to the observed file."""
+    folder = tmp_path_factory.mktemp("observed")
+    table = pd.read_csv(DATA_DIR / "china_nbs_observed.csv", dtype=str)
+    row = {"region": "CHN", "year": "2024", "indicator": "births", "value": str(BIRTHS_2024),
+           "unit": "persons", "source": "NBS 2024 Statistical Communique"}
+    path = folder / "observed.csv"
+    pd.concat([table, pd.DataFrame([row])]).to_csv(path, index=False)
+    return load_china_census(regions=[], observed_file=path)
+
+
+def test_an_added_year_enters_the_official_series_and_the_pool(with_2024):
+    inputs = with_2024
+    assert inputs.jump_off_year == 2024
+    official = inputs["tfr_official"].sel(observed_year=[2023, 2024]).values
+    assert official[1] > official[0] * 1.03  # births +5.8 %, fewer women
+    china = inputs["tfr_pool"].sel(pool_region="CHN")
+    assert float(china.sel(year=2024)) == pytest.approx(official[1])
+    assert np.isnan(inputs["tfr_pool"].sel(pool_region="JPN", year=2024))
+    # the year's rates are the observed TFR in every draw; the forecast starts after it
+    model = RandomWalkDrift(draws=50, random_seed=3)
+    rates = model.rates(inputs, np.arange(2020, 2027))
+    tfr = rates["asfr"].sel(region=inputs.nation).sum("age")
+    np.testing.assert_allclose(tfr.sel(year=2024), official[1], rtol=1e-12)
+    assert float(tfr.sel(year=2025).std("draw")) > 0
+
+
+@pytest.mark.slow
+def test_a_dragon_jump_off_year_is_not_carried_into_the_next(with_2024):
+    """2024 is a year of the dragon: with the term, the forecast of 2025 starts from the
+    series without the bump, so its median falls below 2024's."""
+    model = HierarchicalTFR(draws=200, samples=200, tune=200, chains=1, cores=1,
+                            progressbar=False, random_seed=5, dragon_year=True)
+    tfr = model.forecast_tfr(with_2024["tfr_pool"], np.arange(2025, 2028), ["CHN"])
+    observed = float(with_2024["tfr_pool"].sel(pool_region="CHN", year=2024))
+    assert float(tfr.sel(pool_region="CHN", year=2025).median("draw")) < observed

@@ -75,6 +75,29 @@ def test_simulated_paths_follow_the_equations():
     np.testing.assert_allclose(paths[:, 0], 1.5 * np.exp(-0.02 * np.arange(1, 5)))
 
 
+def test_a_damped_drift_fades_and_reduces_to_the_undamped_one_at_its_limit():
+    """No shocks, no momentum: with damping γ log TFR moves by μ γ^k in the k-th year
+    (μ γ (1 - γ^k) / (1 - γ) in all); γ = 1 is the undamped model draw for draw, and as γ
+    goes to 0 the level stays at the last value. With momentum and shocks, γ = 1 gives the
+    same draws as the model without the option."""
+    n, drift, steps = 3, np.full(3, -0.02), 6
+    args = (np.log(1.5), 0.0, drift, np.zeros(n), np.zeros(n), np.full(n, 10.0), steps)
+    k = np.arange(1, steps + 1)
+    for gamma in (0.9, 0.5):
+        damped = simulate_paths(*args, np.random.default_rng(0), damping=gamma)
+        np.testing.assert_allclose(damped[:, 0], 1.5 * np.exp(
+            -0.02 * gamma * (1 - gamma ** k) / (1 - gamma)))
+    flat = simulate_paths(*args, np.random.default_rng(0), damping=1e-12)
+    np.testing.assert_allclose(flat, 1.5, rtol=1e-12)
+    moving = (np.log(1.2), -0.03, drift, np.full(n, 0.4), np.full(n, 0.03), np.full(n, 8.0),
+              steps)
+    np.testing.assert_array_equal(
+        simulate_paths(*moving, np.random.default_rng(4), damping=1.0),
+        simulate_paths(*moving, np.random.default_rng(4)))
+    with pytest.raises(ValueError, match="drift_damping"):
+        HierarchicalTFR(drift_damping=0.0)
+
+
 def test_constant_tfr_baseline_repeats_the_last_value(japan):
     tfr = ConstantTFR(draws=5).forecast_tfr(japan["tfr_pool"], np.arange(2020, 2023), ["JPN"])
     np.testing.assert_allclose(tfr.values, float(japan["tfr_pool"].sel(pool_region="JPN",

@@ -146,6 +146,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         default, and then the model is exactly the one without it
     calendar_regions : pool regions (WPP codes) that have the dragon-year effect; the
         others have none. Each must be in the pool the model is fitted to.
+    drift_damping : γ in (0, 1]: the drift fades by γ a year in the forecast
+        (:func:`simulate_paths`); 1 (default) keeps it undamped
     """
 
     default_priors = {
@@ -169,6 +171,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "nuts_sampler": Choice(NUTS_SAMPLERS),
         "progressbar": Flag(),
         "dragon_year": Flag(),
+        "drift_damping": Number(0, 1, lo_open=True),
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
                         what="null or a mapping of parameter -> [distribution, {arguments}]"),
@@ -179,7 +182,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  nuts_sampler: str = "pymc",
                  progressbar: bool = True, priors: dict | None = None,
                  dragon_year: bool = False, calendar_regions: list[str] | None = None,
-                 **kwargs):
+                 drift_damping: float = 1.0, **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.samples = int(samples)
         self.tune, self.chains, self.cores = int(tune), int(chains), int(cores)
@@ -188,6 +191,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         self.progressbar = bool(progressbar)
         self.priors = {**self.default_priors, **{k: tuple(v) for k, v in (priors or {}).items()}}
         self.dragon_year = bool(dragon_year)
+        self.drift_damping = float(drift_damping)
+        if not 0.0 < self.drift_damping <= 1.0:
+            raise ValueError(f"drift_damping: got {drift_damping!r}; expected a number in (0, 1]")
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
         if self.dragon_year and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "
@@ -370,7 +376,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                 level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
             paths.append(simulate_paths(y_last, change_last, p["drift"].values, p["ar"].values,
                                         p["sigma"].values, post["nu"].values, len(years), rng,
-                                        level=level))
+                                        level=level, damping=self.drift_damping))
         return xr.DataArray(np.stack(paths), dims=("pool_region", "year", "draw"),
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
@@ -467,19 +473,24 @@ def check_complete(idata: az.InferenceData, chains: int, per_chain: int) -> None
 
 def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
                    sigma: np.ndarray, nu: np.ndarray, steps: int, rng: np.random.Generator,
-                   level: np.ndarray | None = None) -> np.ndarray:
+                   level: np.ndarray | None = None, damping: float = 1.0) -> np.ndarray:
     """TFR paths (year, draw) from the model's equations, one per parameter draw.
 
     ``y_last`` and ``change_last`` (scalars or one per draw) are the last log TFR and its
     change of the process that the AR equation drives; ``level`` (year, draw), if given, is
     added to log TFR in each simulated year without entering that process (the dragon-year
-    term: the last values are then those of the underlying series x and d*)."""
+    term: the last values are then those of the underlying series x and d*). ``damping`` γ
+    in (0, 1] fades the drift in the forecast: the k-th year's expected change is μ γ^k
+    (plus the momentum on the last change's departure from μ γ^(k-1)); γ = 1 is the model as
+    fitted, an undamped drift."""
     n = drift.shape[0]
     y = np.full(n, y_last)
     change = np.full(n, change_last)
     out = np.empty((steps, n))
+    mean = drift
     for k in range(steps):
-        change = drift + ar * (change - drift) + sigma * rng.standard_t(nu)
+        previous, mean = mean, drift * damping ** (k + 1)
+        change = mean + ar * (change - previous) + sigma * rng.standard_t(nu)
         y = y + change
         out[k] = np.exp(y) if level is None else np.exp(y + level[k])
     return out

@@ -2,7 +2,7 @@
 which terms should the default Bayesian model use?
 
     nice -n 10 .venv/bin/python experiments/official_series/backtest.py     # about 30 minutes
-    .venv/bin/python experiments/official_series/backtest.py --smoke        # two origins, a temp folder
+    .venv/bin/python experiments/official_series/backtest.py --smoke    # two origins, temp folder
 
 From every origin T (2008 ... 2022) each variant learns from the pool up to T and forecasts
 China's TFR of T+1 ... T+5; forecasts are scored against the official series

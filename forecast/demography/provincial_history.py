@@ -81,11 +81,7 @@ def survive_back(population: xr.DataArray, mx: xr.DataArray, base_year: int, yea
             prev[..., : n_age - 2] = back[..., 1 : n_age - 1] / sx[None, :, : n_age - 2]
             back = prev
         out[..., j] = back
-    return xr.DataArray(out, dims=("region", "sex", "age", "year"),
-                        coords={"region": population["region"].values, "sex": list(SEXES),
-                                "age": population["age"].values, "year": np.asarray(years)},
-                        attrs={"units": "persons", "description": "population at 1 July, "
-                               "survived back from the base year along cohorts"})
+    return _cohorts(out, population, years, "back")
 
 
 def survive_forward(population: xr.DataArray, mx: xr.DataArray, base_year: int,
@@ -109,11 +105,17 @@ def survive_forward(population: xr.DataArray, mx: xr.DataArray, base_year: int,
             nxt[..., n_age - 1] = ahead[..., n_age - 1]
             ahead = nxt
         out[..., j] = ahead
-    return xr.DataArray(out, dims=("region", "sex", "age", "year"),
+    return _cohorts(out, population, years, "forward")
+
+
+def _cohorts(values: np.ndarray, population: xr.DataArray, years, direction: str
+             ) -> xr.DataArray:
+    """(region, sex, age, year) persons survived ``direction`` from ``population``."""
+    return xr.DataArray(values, dims=("region", "sex", "age", "year"),
                         coords={"region": population["region"].values, "sex": list(SEXES),
                                 "age": population["age"].values, "year": np.asarray(years)},
                         attrs={"units": "persons", "description": "population at 1 July, "
-                               "survived forward from the base year along cohorts"})
+                               f"survived {direction} from the base year along cohorts"})
 
 
 def indirect_standardisation(births: xr.DataArray, women: xr.DataArray, asfr: xr.DataArray

@@ -101,7 +101,8 @@ def test_the_pool_holds_the_official_series_with_its_errors_marked(inputs):
     pool = inputs["tfr_pool"].sel(pool_region="CHN")
     official = inputs["tfr_official"].rename(observed_year="year").dropna("year")
     np.testing.assert_allclose(pool.sel(year=official["year"]), official)
-    flagged = pool["year"].values[inputs["tfr_pool_measurement_error"].sel(pool_region="CHN").values.astype(bool)]
+    marked = inputs["tfr_pool_measurement_error"].sel(pool_region="CHN").values.astype(bool)
+    flagged = pool["year"].values[marked]
     np.testing.assert_array_equal(flagged, official["year"].values[
         official["year"].values <= REVISED_UNTIL])
     assert not inputs["tfr_pool_measurement_error"].sel(pool_region="JPN").any()

@@ -193,7 +193,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         self.dragon_year = bool(dragon_year)
         self.drift_damping = float(drift_damping)
         if not 0.0 < self.drift_damping <= 1.0:
-            raise ValueError(f"drift_damping: got {drift_damping!r}; expected a number in (0, 1]")
+            raise ValueError(f"drift_damping: got {drift_damping!r}; expected a number in "
+                             "(0, 1]")
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
         if self.dragon_year and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "

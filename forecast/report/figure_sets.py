@@ -128,8 +128,11 @@ def _observed_tfr(inputs: Inputs) -> xr.DataArray | None:
     series where the inputs have it (:mod:`forecast.data.official_series`), else the UN's
     estimates."""
     pool, target = inputs.get("tfr_pool"), inputs.tfr_target
-    if pool is None or target not in pool["pool_region"].values:
+    if "tfr_official" in inputs:
+        series = inputs["tfr_official"].rename(observed_year="year").dropna("year")
+    elif pool is None or target not in pool["pool_region"].values:
         return None
-    series = pool.sel(pool_region=target, drop=True).dropna("year")
+    else:
+        series = pool.sel(pool_region=target, drop=True).dropna("year")
     last = int(series["year"].max())
     return series.sel(year=slice(last - 19, last))

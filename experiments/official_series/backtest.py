@@ -19,7 +19,9 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
 
 Writes ``results/scores.csv`` (one row per variant, origin and year), ``results/summary.csv``
 (coverage of the 80 % and 95 % intervals, CRPS relative to the outcome and absolute
-percentage error of the median, by variant and horizon) and ``results/run.json``.
+percentage error of the median, by variant and horizon), ``results/summary_periods.csv``
+(the same by the scored year's period: to 2019, 2020 on) and ``results/run.json``;
+``--summarise`` remakes the summaries from ``scores.csv``.
 """
 
 from __future__ import annotations
@@ -84,8 +86,13 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="two origins, few draws, "
                         "written to a temporary folder")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--summarise", action="store_true", help="only remake the summaries "
+                        "from --out's scores.csv")
     args = parser.parse_args(argv)
     origins, out = ORIGINS, args.out
+    if args.summarise:
+        write_summaries(pd.read_csv(out / "scores.csv"), out)
+        return 0
     if args.smoke:
         origins, args.samples, args.tune = [2011, 2019], 200, 200
         out = Path(tempfile.mkdtemp(prefix="official_series_"))
@@ -110,8 +117,7 @@ def main(argv=None) -> int:
                   f"observed {np.round(observed, 3)}", flush=True)
     table = pd.concat(rows, ignore_index=True)
     table.to_csv(out / "scores.csv", index=False, float_format="%.6g")
-    summary = summarise(table)
-    summary.to_csv(out / "summary.csv", index=False)
+    summary = write_summaries(table, out)
     (out / "run.json").write_text(json.dumps({
         "origins": origins, "horizon": HORIZON, "draws": DRAWS, "samples": args.samples,
         "tune": args.tune, "seed": SEED, "fits": fits,
@@ -119,6 +125,18 @@ def main(argv=None) -> int:
     print(summary.to_string(index=False))
     print(f"written to {out}")
     return 0
+
+
+def write_summaries(table: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """``summary.csv`` (by variant and horizon) and ``summary_periods.csv`` (by variant and
+    the scored year's period: up to 2019, and 2020 on, the years of the sudden fall)."""
+    summary = summarise(table)
+    summary.to_csv(out / "summary.csv", index=False)
+    periods = table.assign(h=np.where(table["year"] <= 2019, "years to 2019", "years 2020 on"))
+    by_period = summarise(periods)
+    by_period[by_period["h"] != "all"].rename(columns={"h": "period"}).to_csv(
+        out / "summary_periods.csv", index=False)
+    return summary
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

@@ -10,8 +10,9 @@ import pytest
 
 from forecast.core.paths import DATA_DIR
 from forecast.data import load_china_census
-from forecast.models.fertility.bayes import HierarchicalTFR, error_cells
+from forecast.models.fertility.bayes import HierarchicalTFR, dragon_term_needed, error_cells
 from forecast.models.fertility.baseline import RandomWalkDrift
+from forecast.models.fertility.trajectory import tfr_pool
 from forecast.testing import YEARS, simulate_dragon_pool
 
 #: NBS's births of 2024 (Statistical Communiqué 2024: 9.54 million), a year of the dragon
@@ -74,10 +75,23 @@ def test_an_added_year_enters_the_official_series_and_the_pool(with_2024):
 
 @pytest.mark.slow
 def test_a_dragon_jump_off_year_is_not_carried_into_the_next(with_2024):
-    """2024 is a year of the dragon: with the term, the forecast of 2025 starts from the
-    series without the bump, so its median falls below 2024's."""
+    """2024 is a year of the dragon: by default (``dragon_year: auto``) the term is then on,
+    and the forecast of 2025 starts from the series without the bump, so its median falls
+    below 2024's."""
     model = HierarchicalTFR(draws=200, samples=200, tune=200, chains=1, cores=1,
-                            progressbar=False, random_seed=5, dragon_year=True)
-    tfr = model.forecast_tfr(with_2024["tfr_pool"], np.arange(2025, 2028), ["CHN"])
-    observed = float(with_2024["tfr_pool"].sel(pool_region="CHN", year=2024))
+                            progressbar=False, random_seed=5)
+    assert model.dragon_setting == "auto" and not model.dragon_year
+    pool = tfr_pool(with_2024)
+    tfr = model.forecast_tfr(pool, np.arange(2025, 2028), ["CHN"])
+    assert model.dragon_year
+    observed = float(pool.sel(pool_region="CHN", year=2024))
     assert float(tfr.sel(pool_region="CHN", year=2025).median("draw")) < observed
+
+
+def test_the_dragon_term_is_needed_only_where_a_calendar_series_ends_in_a_dragon_year():
+    pool, _ = simulate_dragon_pool(0)  # 1983-2022
+    calendar = ["CHN", "HKG", "MAC", "TWN"]
+    assert not dragon_term_needed(pool, ["TWN", "JPN"], calendar)
+    ending = pool.sel(year=slice(None, 2012))
+    assert dragon_term_needed(ending, ["TWN"], calendar)
+    assert not dragon_term_needed(ending, ["JPN"], calendar)  # no calendar effect there

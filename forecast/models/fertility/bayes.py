@@ -21,7 +21,9 @@ with the horizon. Student-t shocks absorb one-off jumps (zodiac years, policy ch
 2020 pandemic) without inflating σ for every year. Forecasts simulate the same equations
 forward from the last observed change, one path per posterior draw.
 
-Optional dragon-year term (``dragon_year=True``; off by default). In populations that
+Optional dragon-year term (``dragon_year``: ``true``, ``false``, or ``auto``, the default:
+on only when a forecast starts from a year of the dragon, so that its bump is not carried
+forward; :func:`dragon_term_needed`). In populations that
 follow the Chinese calendar (``calendar_regions``, by default mainland China, Hong Kong,
 Macao and Taiwan) births rise in a year of the dragon (1952, 1964, ..., 2012, 2024, 2036:
 every 12 years; the lunar year starts in late January or February, so the calendar year
@@ -142,8 +144,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     nuts_sampler : ``"pymc"`` or ``"nutpie"``
     progressbar : show sampling progress
     priors : overrides of :attr:`default_priors`, e.g. ``{"drift_sd": ["HalfNormal", {"sigma": 0.02}]}``
-    dragon_year : add the dragon-year level effect on log TFR (module docstring); off by
-        default, and then the model is exactly the one without it
+    dragon_year : add the dragon-year level effect on log TFR (module docstring): True,
+        False, or ``"auto"`` (default): on when a target's series ends in a dragon year
+        (:func:`dragon_term_needed`). Off, the model is exactly the one without it
     calendar_regions : pool regions (WPP codes) that have the dragon-year effect; the
         others have none. Each must be in the pool the model is fitted to.
     drift_damping : γ in (0, 1]: the drift fades by γ a year in the forecast
@@ -170,7 +173,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "target_accept": Number(0, 1, lo_open=True, hi_open=True),
         "nuts_sampler": Choice(NUTS_SAMPLERS),
         "progressbar": Flag(),
-        "dragon_year": Flag(),
+        "dragon_year": Where(lambda v: isinstance(v, bool) or v == "auto",
+                             what="true, false or auto"),
         "drift_damping": Number(0, 1, lo_open=True),
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
@@ -181,7 +185,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  chains: int = 2, cores: int = 2, target_accept: float = 0.95,
                  nuts_sampler: str = "pymc",
                  progressbar: bool = True, priors: dict | None = None,
-                 dragon_year: bool = False, calendar_regions: list[str] | None = None,
+                 dragon_year: bool | str = "auto", calendar_regions: list[str] | None = None,
                  drift_damping: float = 1.0, **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.samples = int(samples)
@@ -190,13 +194,18 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         self.nuts_sampler = nuts_sampler
         self.progressbar = bool(progressbar)
         self.priors = {**self.default_priors, **{k: tuple(v) for k, v in (priors or {}).items()}}
-        self.dragon_year = bool(dragon_year)
+        if not (isinstance(dragon_year, bool) or dragon_year == "auto"):
+            raise ValueError(f"dragon_year: got {dragon_year!r}; expected true, false or auto")
+        #: the option as given; ``dragon_year`` is whether the term is used (set for each
+        #: forecast where the option is ``"auto"``)
+        self.dragon_setting = dragon_year
+        self.dragon_year = dragon_year is True
         self.drift_damping = float(drift_damping)
         if not 0.0 < self.drift_damping <= 1.0:
             raise ValueError(f"drift_damping: got {drift_damping!r}; expected a number in "
                              "(0, 1]")
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
-        if self.dragon_year and not valid_calendar_regions(regions):
+        if dragon_year is not False and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "
                              f"{CALENDAR_REGIONS_EXPECTED}")
         self.calendar_regions = [str(r) for r in regions]
@@ -332,6 +341,12 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     def forecast_tfr(self, pool: xr.DataArray, years: np.ndarray, targets: list[str]
                      ) -> xr.DataArray:
         """Posterior predictive TFR paths for ``targets``; one path per posterior draw."""
+        if self.dragon_setting == "auto":
+            self.dragon_year = dragon_term_needed(self.training_window(pool), targets,
+                                                  self.calendar_regions)
+            if self.dragon_year:
+                log.info("TFR model: a series ends in a year of the dragon; the dragon-year "
+                         "term is on, so its bump is not carried forward")
         return self.paths_from_posterior(self.fit(pool), pool, years, targets)
 
     def paths_from_posterior(self, idata: az.InferenceData, pool: xr.DataArray,
@@ -391,6 +406,18 @@ def error_cells(pool: xr.DataArray) -> np.ndarray:
     if "measurement_error" not in pool.coords:
         return np.zeros(pool.shape, dtype=bool)
     return pool["measurement_error"].transpose(*pool.dims).values.astype(bool)
+
+
+def dragon_term_needed(pool: xr.DataArray, targets: list[str],
+                       calendar_regions: list[str]) -> bool:
+    """Whether a forecast of ``targets`` from ``pool`` (pool_region, year) needs the
+    dragon-year term: a target that follows the Chinese calendar has its last observed value
+    in a year of the dragon, whose bump the forecast must not carry forward."""
+    for target in targets:
+        series = pool.sel(pool_region=target).dropna("year")
+        if target in calendar_regions and bool(is_dragon_year(series["year"].values[-1:]).any()):
+            return True
+    return False
 
 
 def is_dragon_year(years) -> np.ndarray:

@@ -20,8 +20,10 @@ are then raked to the nation's).
 Years between observed ones take the previous year's factor, years before the first observed
 one the first's, and every later year the mean factor of the last ``level_years`` observed
 years: the forecast starts from the calibrated level, so it does not jump. Fertility holds
-the last year's factor (by default): it mostly measures the census's shortfall of young
-women against the population WPP's rates were estimated on, which persists. Mortality holds
+the last year's factor (by default): with WPP's rates it mostly measures the census's
+shortfall of young women against the population those rates were estimated on, which
+persists (with the official TFR series the observed years' rates are already on the census
+base and the factor is about 1). Mortality holds
 the mean of the last three (by default), so that one exceptional year does not set the
 level of every forecast year: China's 2023 deaths, after the end of the zero-COVID policy,
 needed a factor of 0.99 where 2020-2022 needed 0.94-0.95. Scaling death rates uniformly

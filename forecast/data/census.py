@@ -225,6 +225,8 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     """
     base_year = config_int("data.base_year", base_year)
     until = config_int("data.until", until, allow_none=True)
+    if tfr_series not in TFR_SERIES.options:
+        raise ValueError(f"tfr_series: got {tfr_series!r}; expected {TFR_SERIES.expected()}")
     data_dir = Path(data_dir) if data_dir else DATA_DIR
     path = data_dir / CENSUS_POPULATION
     if base_year != CENSUS_YEAR:
@@ -301,8 +303,6 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "fertility_factor": factor,
         "tfr_pool": rates["tfr_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
-    if tfr_series not in TFR_SERIES.options:
-        raise ValueError(f"tfr_series: got {tfr_series!r}; expected {TFR_SERIES.expected()}")
     if observed is not None and tfr_series == "official":
         pool, official = official_inputs(
             population.sel(region=NATION_CODE, drop=True),

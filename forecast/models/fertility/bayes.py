@@ -363,6 +363,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         post = post.isel(sample=take)
         years = np.asarray(years)
         order = [str(r) for r in pool["pool_region"].values]
+        cell = np.cumsum(errors.ravel()).reshape(errors.shape) - 1  # index of each error
         paths = []
         for target in targets:
             rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
@@ -375,7 +376,6 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             y = np.log(series.values[seen_at])
             # the process's own last two values: less a measurement error where the values
             # carry one (draws of it), less the dragon year's bump (below)
-            cell = np.cumsum(errors.ravel()).reshape(errors.shape) - 1
             flagged = [(k, at) for k, at in enumerate(seen_at) if errors[row, at]]
             if flagged:
                 y = np.repeat(y[:, None], post.sizes["sample"], axis=1)

@@ -9,8 +9,10 @@ sampler settings unless ``--samples``) is fitted once to the 13 populations' las
 to T; its posterior then forecasts T+1 ... T+15 with the drift damped by γ a year for each γ
 in :data:`DAMPING` (γ = 1: the undamped drift, the model as fitted;
 :func:`forecast.models.fertility.bayes.simulate_paths`). Every forecast is scored against
-WPP 2024's estimates. Writes ``results/scores.csv`` (variant, region, origin, year),
-``results/summary.csv`` (coverage, CRPS relative to the outcome and absolute percentage error
+WPP 2024's estimates. The variant ``pooled_level`` replaces the drift by a pull towards a
+long-run level fitted on the whole pool's window (bayesTFR's Phase III idea,
+:func:`forecast.models.fertility.bayes.pooled_pull`). Writes ``results/scores.csv``
+(variant, region, origin, year), ``results/summary.csv`` (coverage, CRPS relative to the outcome and absolute percentage error
 by variant and horizon band: 1-4, 5-9, 10-15, 5-15) and ``results/run.json``.
 """
 
@@ -39,6 +41,9 @@ DRAWS = 500
 SEED = 20240601
 #: γ of each variant: the drift's factor per forecast year.
 DAMPING = {"undamped": 1.0, "damped_0.95": 0.95, "damped_0.9": 0.9, "damped_0.8": 0.8}
+#: Every variant's ``long_run`` and γ: the drift damped by each γ, and the pooled level.
+VARIANTS = {**{name: ("drift", g) for name, g in DAMPING.items()},
+            "pooled_level": ("pooled_level", 1.0)}
 BANDS = {"1-4": (1, 4), "5-9": (5, 9), "10-15": (10, 15), "5-15": (5, 15)}
 
 
@@ -67,8 +72,8 @@ def main(argv=None) -> int:
         idata = model.fit(seen)
         fits.append({"origin": origin, **{k: model.diagnostics.get(k) for k in (
             "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences")}})
-        for name, damping in DAMPING.items():
-            model.drift_damping = damping
+        for name, (long_run, damping) in VARIANTS.items():
+            model.long_run, model.drift_damping = long_run, damping
             tfr = model.paths_from_posterior(idata, seen, years, regions)
             for region in regions:
                 frames.append(score_rows(name, "tfr", region, origin, years,
@@ -81,7 +86,7 @@ def main(argv=None) -> int:
     summary.to_csv(out / "summary.csv", index=False)
     (out / "run.json").write_text(json.dumps({
         "origins": origins, "horizon": HORIZON, "draws": DRAWS, "samples": args.samples,
-        "tune": args.tune, "seed": SEED, "damping": DAMPING, "fits": fits,
+        "tune": args.tune, "seed": SEED, "variants": VARIANTS, "fits": fits,
         "wall_seconds": round(time.perf_counter() - start, 1)}, indent=1), encoding="utf-8")
     print(summary.to_string(index=False))
     print(f"written to {out}")

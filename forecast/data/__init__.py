@@ -28,6 +28,7 @@ mx                   region, sex, age, period   deaths per person-year, 5-year p
 births_observed      region, year               WPP births (persons per year), calendar year; WPP only
 fertility_factor     region                     provincial fertility relative to the nation; census only
 tfr_pool             pool_region, year          TFR of all WPP regions (children per woman), calendar
+e0_pool              pool_region, sex, year     life expectancy at birth of all WPP regions (years), calendar
 ==================== ========================== =================================================
 
 With the provincial series (census only, ``data.province_observed_file``) the inputs also

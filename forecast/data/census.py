@@ -302,6 +302,7 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         "net_migration_total": rates["net_migration_total"] * share,
         "fertility_factor": factor,
         "tfr_pool": rates["tfr_pool"],
+        "e0_pool": rates["e0_pool"],
     }).assign_coords(region_name=("region", [names.get(c, c) for c in codes]))
     if observed is not None and tfr_series == "official":
         pool, official = official_inputs(

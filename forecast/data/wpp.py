@@ -173,7 +173,8 @@ def wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path)
     asfr = _asfr_years(asfr_table, asfr_path, region, until, first)
     mx = _mx_periods(select(_read_mx(mx_path), mx_path, "region", region, "a WPP region code"),
                      mx_path, region, until)
-    vital = select(_read_vital(vital_path), vital_path, "region", region, "a WPP region code")
+    all_vital = _read_vital(vital_path)
+    vital = select(all_vital, vital_path, "region", region, "a WPP region code")
 
     def series(indicator, scale=1.0):
         rows = vital[(vital["indicator"] == indicator) & (vital["sex"] == "both")]
@@ -187,7 +188,8 @@ def wpp_region_rates(region: str, until: int | None, first: int, data_dir: Path)
         "asfr": asfr, "tfr": asfr.sum("age"), "srb": srb, "mx": mx,
         "net_migration_total": series("net_migration", THOUSAND),
         "births_observed": series("births", THOUSAND),
-        "tfr_pool": _tfr_pool(_read_vital(vital_path), until),
+        "tfr_pool": _tfr_pool(all_vital, until),
+        "e0_pool": _e0_pool(all_vital, until),
     }, attrs={"until": until})
 
 
@@ -218,14 +220,30 @@ def _tfr_pool(vital: pd.DataFrame, until: int) -> xr.DataArray:
 
     The fertility models pool these series; regions whose series has gaps are left out."""
     rows = vital[(vital["indicator"] == "tfr") & (vital["year"] <= until)]  # WPP labels it female
-    wide = rows.pivot(index="region", columns="year", values="value").sort_index()
-    wide = wide.loc[:, wide.columns.min():until].dropna(axis=0, how="any")
-    pool = xr.DataArray(wide.to_numpy(), dims=("pool_region", "year"),
-                        coords={"pool_region": wide.index.to_numpy(dtype=str),
-                                "year": wide.columns.to_numpy(dtype=int)})
+    pool = _pool_wide(rows.pivot(index="region", columns="year", values="value"), until)
     return pool.assign_attrs(units="children per woman", description="WPP 2024 total fertility "
                              "rate of the regions the fertility models learn from, calendar year")
 
+
+def _e0_pool(vital: pd.DataFrame, until: int) -> xr.DataArray:
+    """Annual life expectancy at birth by sex of every region in the WPP file up to ``until``
+    (pool_region, sex, year); regions whose series has gaps are left out."""
+    rows = vital[(vital["indicator"] == "life_expectancy_at_birth") & (vital["year"] <= until)]
+    wide = rows[rows["sex"].isin(SEXES)].pivot(index="region", columns=["sex", "year"],
+                                               values="value")
+    pool = xr.concat([_pool_wide(wide[sex], until) for sex in SEXES], dim="sex", join="inner")
+    return pool.assign_coords(sex=list(SEXES)).transpose("pool_region", "sex", "year").assign_attrs(
+        units="years", description="WPP 2024 life expectancy at birth of the regions the "
+        "mortality model learns from, calendar year")
+
+
+def _pool_wide(wide: pd.DataFrame, until: int) -> xr.DataArray:
+    """A region x year table as (pool_region, year), its first year to ``until``, without the
+    regions that have gaps."""
+    wide = wide.sort_index().loc[:, wide.columns.min():until].dropna(axis=0, how="any")
+    return xr.DataArray(wide.to_numpy(), dims=("pool_region", "year"),
+                        coords={"pool_region": wide.index.to_numpy(dtype=str),
+                                "year": wide.columns.to_numpy(dtype=int)})
 
 
 def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = None,
@@ -252,8 +270,9 @@ def load_wpp(region: str = "JPN", base_year: int = 2015, until: int | None = Non
     starts = np.sort(pop["age_start"].unique())
     population = xr.DataArray(graduate_counts(counts, starts), dims=("sex", "age"),
                               coords={"sex": list(SEXES), "age": AGES})
-    ds = rates.drop_vars("tfr_pool").assign(population=population).expand_dims(region=[region])
-    ds["tfr_pool"] = rates["tfr_pool"]
+    pools = ["tfr_pool", "e0_pool"]
+    ds = rates.drop_vars(pools).assign(population=population).expand_dims(region=[region])
+    ds = ds.assign({name: rates[name] for name in pools})
     ds = ds.assign_coords(region_name=("region", [name]))
     files = [pop_path] + [data_dir / f for f in (WPP_ASFR, WPP_MX, WPP_VITAL)]
     ds = finish(ds, int(base_year), until, files,

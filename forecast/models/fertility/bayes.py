@@ -113,6 +113,8 @@ CALENDAR_REGIONS = ["CHN", "HKG", "MAC", "TWN"]
 DRAGON_YEAR = 2012
 #: The NUTS samplers the model can use (nutpie only once it is installed).
 NUTS_SAMPLERS = ("pymc", "nutpie")
+#: What the forecast's expected change follows (``long_run``): the drift, or a pooled level.
+LONG_RUNS = ("drift", "pooled_level")
 CALENDAR_REGIONS_EXPECTED = ("a non-empty list of distinct WPP region codes, e.g. "
                              "[CHN, HKG, MAC, TWN]")
 
@@ -151,6 +153,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         others have none. Each must be in the pool the model is fitted to.
     drift_damping : γ in (0, 1]: the drift fades by γ a year in the forecast
         (:func:`simulate_paths`); 1 (default) keeps it undamped
+    long_run : ``"drift"`` (default): each population's drift, damped by ``drift_damping``;
+        ``"pooled_level"``: a pull towards a long-run level fitted on the whole pool
+        (:func:`pooled_pull`, bayesTFR's Phase III idea) instead of the drift
     """
 
     default_priors = {
@@ -176,6 +181,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "dragon_year": Where(lambda v: isinstance(v, bool) or v == "auto",
                              what="true, false or auto"),
         "drift_damping": Number(0, 1, lo_open=True),
+        "long_run": Choice(LONG_RUNS),
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
                         what="null or a mapping of parameter -> [distribution, {arguments}]"),
@@ -186,7 +192,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  nuts_sampler: str = "pymc",
                  progressbar: bool = True, priors: dict | None = None,
                  dragon_year: bool | str = "auto", calendar_regions: list[str] | None = None,
-                 drift_damping: float = 1.0, **kwargs):
+                 drift_damping: float = 1.0, long_run: str = "drift", **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.samples = int(samples)
         self.tune, self.chains, self.cores = int(tune), int(chains), int(cores)
@@ -204,6 +210,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         if not 0.0 < self.drift_damping <= 1.0:
             raise ValueError(f"drift_damping: got {drift_damping!r}; expected a number in "
                              "(0, 1]")
+        if long_run not in LONG_RUNS:
+            raise ValueError(f"long_run: got {long_run!r}; expected one of {LONG_RUNS}")
+        self.long_run = long_run
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
         if dragon_year is not False and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "
@@ -364,6 +373,10 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         years = np.asarray(years)
         order = [str(r) for r in pool["pool_region"].values]
         cell = np.cumsum(errors.ravel()).reshape(errors.shape) - 1  # index of each error
+        pull = None  # its draws: stream 2's index after the populations'
+        if self.long_run == "pooled_level":
+            pull = pooled_pull(window, self.draws,
+                               np.random.default_rng([self.random_seed, 2, len(order)]))
         paths = []
         for target in targets:
             rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
@@ -392,7 +405,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                 level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
             paths.append(simulate_paths(y_last, change_last, p["drift"].values, p["ar"].values,
                                         p["sigma"].values, post["nu"].values, len(years), rng,
-                                        level=level, damping=self.drift_damping))
+                                        level=level, damping=self.drift_damping, pull=pull))
         return xr.DataArray(np.stack(paths), dims=("pool_region", "year", "draw"),
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
@@ -501,7 +514,8 @@ def check_complete(idata: az.InferenceData, chains: int, per_chain: int) -> None
 
 def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
                    sigma: np.ndarray, nu: np.ndarray, steps: int, rng: np.random.Generator,
-                   level: np.ndarray | None = None, damping: float = 1.0) -> np.ndarray:
+                   level: np.ndarray | None = None, damping: float = 1.0,
+                   pull: np.ndarray | None = None) -> np.ndarray:
     """TFR paths (year, draw) from the model's equations, one per parameter draw.
 
     ``y_last`` and ``change_last`` (scalars or one per draw) are the last log TFR and its
@@ -510,18 +524,40 @@ def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
     term: the last values are then those of the underlying series x and d*). ``damping`` γ
     in (0, 1] fades the drift in the forecast: the k-th year's expected change is μ γ^k
     (plus the momentum on the last change's departure from μ γ^(k-1)); γ = 1 is the model as
-    fitted, an undamped drift."""
+    fitted, an undamped drift. ``pull`` (2, draw), if given, replaces the drift by a pull
+    towards a long-run level: the expected change is ``pull[0] + pull[1] * y`` of the year
+    before (bayesTFR's Phase III AR(1), κ = -pull[1], level exp(pull[0] / κ)); with
+    ``pull[1] = 0`` and ``pull[0] = μ`` it is the undamped drift."""
     n = drift.shape[0]
-    y = np.full(n, y_last)
-    change = np.full(n, change_last)
+    y = np.full(n, y_last, dtype=float)
+    change = np.full(n, change_last, dtype=float)
     out = np.empty((steps, n))
-    mean = drift
+
+    def expected(k, before):
+        return drift * damping ** k if pull is None else pull[0] + pull[1] * before
+
+    mean = expected(0, y - change)
     for k in range(steps):
-        previous, mean = mean, drift * damping ** (k + 1)
+        previous, mean = mean, expected(k + 1, y)
         change = mean + ar * (change - previous) + sigma * rng.standard_t(nu)
         y = y + change
         out[k] = np.exp(y) if level is None else np.exp(y + level[k])
     return out
+
+
+def pooled_pull(pool: xr.DataArray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws (2, draw) of the pooled Phase III regression of the annual change of log TFR on
+    its level the year before, Δy = a + b y + e, over every population of ``pool``
+    (pool_region, year; gaps skipped): (a, b) from their least-squares normal approximation."""
+    y = np.log(pool.transpose("pool_region", "year").values)
+    change, before = np.diff(y, axis=1).ravel(), y[:, :-1].ravel()
+    ok = np.isfinite(change) & np.isfinite(before)
+    x = np.stack([np.ones(ok.sum()), before[ok]], axis=1)
+    xtx_inv = np.linalg.inv(x.T @ x)
+    coef = xtx_inv @ x.T @ change[ok]
+    resid = change[ok] - x @ coef
+    cov = xtx_inv * (resid @ resid) / (len(resid) - 2)
+    return rng.multivariate_normal(coef, cov, size=draws).T
 
 
 def convergence(idata: az.InferenceData, seconds: float, names: list[str] | None = None

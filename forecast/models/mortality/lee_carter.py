@@ -53,7 +53,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from forecast.core.options import (Flag, Group, Number, Where, Whole, as_whole,
+from forecast.core.options import (Flag, Group, Number, Where, as_whole,
                                    draws_of_fertility, explicit_seed)
 from forecast.core.inputs import Inputs
 from forecast.demography.lifetable import life_table_arrays

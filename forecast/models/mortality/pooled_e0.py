@@ -62,8 +62,8 @@ class PooledE0Mortality:
         self.diagnostics: dict = {}
 
     def e0_draws(self, inputs: Inputs, years: np.ndarray) -> xr.DataArray:
-        """Fit the pool; e0 (sex, year, draw) of the target population for calendar ``years``,
-        years. Sets ``diagnostics``."""
+        """Fit the pool; e0 (sex, year, draw) of the target population for the calendar
+        ``years``, in years. Sets ``diagnostics``."""
         pool, target = _pool(inputs)
         years = np.asarray(years, dtype=int)
         data_years = pool["year"].values
@@ -121,12 +121,11 @@ class PooledE0Mortality:
             raise ValueError("pooled e0 mortality: the regions' death rates differ; this model "
                              "gives every region one schedule (use mortality=lee_carter)")
         expectancy = self.e0_draws(inputs, years)
-        diagnostics = self.diagnostics
         k = np.stack([k_of_e0(fit["a"][0, s], fit["b"][0, s], expectancy.sel(sex=sex).values, sex)
                       for s, sex in enumerate(SEXES)])
         log_mx = fit["a"][0][:, :, None, None] + fit["b"][0][:, :, None, None] * k[:, None]
         mx = np.exp(log_mx)
-        self.diagnostics = {**diagnostics, "age_pattern": schedule.diagnostics["fit_periods"]}
+        self.diagnostics["age_pattern_periods"] = schedule.diagnostics["fit_periods"]
         coords = {"sex": list(SEXES), "age": inputs["mx"]["age"].values,
                   "year": np.asarray(years), "draw": np.arange(self.draws)}
         out = xr.DataArray(mx, dims=("sex", "age", "year", "draw"), coords=coords, name="mx",

@@ -15,7 +15,12 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
 - ``official``: China's row the official series (WPP before 2005, spliced), with a
   measurement error on the years NBS revised after the census;
 - ``official_dragon``: the same with the dragon-year term;
-- ``official_dragon_no_error``: the dragon-year term, no measurement error.
+- ``official_dragon_no_error``: the dragon-year term, no measurement error;
+- ``official_damped``: the default model (``configs/fertility/bayes.yaml``): the official
+  pool, the drift damped by 0.9 a year, the dragon-year term automatic;
+- ``official_damped_lags2``: the same with a momentum of two lags (``momentum_lags: 2``).
+
+``--variants a,b`` runs only those and keeps the other variants' rows of ``scores.csv``.
 
 Writes ``results/scores.csv`` (one row per variant, origin and year), ``results/summary.csv``
 (coverage of the 80 % and 95 % intervals, CRPS relative to the outcome and absolute
@@ -48,10 +53,13 @@ HORIZON = 5
 DRAWS = 500
 SEED = 20240601
 TARGET = "CHN"
-#: variant -> (pool, dragon-year term, measurement error)
-VARIANTS = {"wpp": ("wpp", False, True), "official": ("official", False, True),
-            "official_dragon": ("official", True, True),
-            "official_dragon_no_error": ("official", True, False)}
+#: variant -> (pool, dragon-year term, measurement error, other model options)
+VARIANTS = {"wpp": ("wpp", False, True, {}), "official": ("official", False, True, {}),
+            "official_dragon": ("official", True, True, {}),
+            "official_dragon_no_error": ("official", True, False, {}),
+            "official_damped": ("official", "auto", True, {"drift_damping": 0.9}),
+            "official_damped_lags2": ("official", "auto", True,
+                                      {"drift_damping": 0.9, "momentum_lags": 2})}
 
 
 def pools() -> tuple[dict, pd.Series]:
@@ -66,12 +74,12 @@ def pools() -> tuple[dict, pd.Series]:
 def forecast(variant: str, pool, official: pd.Series, origin: int, samples: int,
              tune: int) -> np.ndarray:
     """Draws (year, draw) of China's official TFR of origin+1 ... origin+HORIZON."""
-    source, dragon, error = VARIANTS[variant]
+    source, dragon, error, options = VARIANTS[variant]
     seen = pool[source].sel(year=slice(None, origin))
     if not error and "measurement_error" in seen.coords:
         seen = seen.drop_vars("measurement_error")
     model = HierarchicalTFR(draws=DRAWS, samples=samples, tune=tune, progressbar=False,
-                            dragon_year=dragon, random_seed=SEED)
+                            dragon_year=dragon, random_seed=SEED, **options)
     years = np.arange(origin + 1, origin + HORIZON + 1)
     paths = model.forecast_tfr(seen, years, [TARGET]).sel(pool_region=TARGET).values
     if source == "wpp":  # on the official level of the origin
@@ -88,6 +96,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--summarise", action="store_true", help="only remake the summaries "
                         "from --out's scores.csv")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated variants to run (the others' rows are kept)")
     args = parser.parse_args(argv)
     origins, out = ORIGINS, args.out
     if args.summarise:
@@ -97,11 +107,16 @@ def main(argv=None) -> int:
         origins, args.samples, args.tune = [2011, 2019], 200, 200
         out = Path(tempfile.mkdtemp(prefix="official_series_"))
     out.mkdir(parents=True, exist_ok=True)
+    chosen = args.variants.split(",")
+    unknown = sorted(set(chosen) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; expected some of {list(VARIANTS)}")
     pool, official = pools()
     rows, fits, start = [], [], time.perf_counter()
+    earlier, earlier_fits = _kept(out, chosen)
     for origin in origins:
         years = [y for y in range(origin + 1, origin + HORIZON + 1) if y in official.index]
-        for variant in VARIANTS:
+        for variant in chosen:
             paths, diagnostics = forecast(variant, pool, official, origin, args.samples,
                                           args.tune)
             paths = paths[: len(years)]
@@ -115,7 +130,8 @@ def main(argv=None) -> int:
                                                              "ess_tail_min", "divergences")}})
             print(f"origin {origin} {variant}: median {np.round(scores['median'], 3)} "
                   f"observed {np.round(observed, 3)}", flush=True)
-    table = pd.concat(rows, ignore_index=True)
+    table = pd.concat([earlier] + rows, ignore_index=True)
+    fits = earlier_fits + fits
     table.to_csv(out / "scores.csv", index=False, float_format="%.6g")
     summary = write_summaries(table, out)
     (out / "run.json").write_text(json.dumps({
@@ -125,6 +141,16 @@ def main(argv=None) -> int:
     print(summary.to_string(index=False))
     print(f"written to {out}")
     return 0
+
+
+def _kept(out: Path, chosen: list[str]) -> tuple[pd.DataFrame, list[dict]]:
+    """The rows and fits of the variants not in ``chosen`` from an earlier run in ``out``."""
+    if not (out / "scores.csv").is_file() or set(chosen) == set(VARIANTS):
+        return pd.DataFrame(), []
+    table = pd.read_csv(out / "scores.csv")
+    fits = json.loads((out / "run.json").read_text(encoding="utf-8")).get("fits", [])
+    return (table[~table["variant"].isin(chosen)],
+            [f for f in fits if f["variant"] not in chosen])
 
 
 def write_summaries(table: pd.DataFrame, out: Path) -> pd.DataFrame:

@@ -120,6 +120,47 @@ def test_a_pooled_level_pulls_towards_it_and_reduces_to_the_drift_at_its_limit()
         HierarchicalTFR(long_run="phase3")
 
 
+def test_a_second_momentum_lag_follows_the_ar2_recursion_and_reduces_to_ar1_at_zero():
+    """No shocks: the changes follow d_k - μ = r1 (1 - r2)(d_{k-1} - μ) + r2 (d_{k-2} - μ),
+    computed here by hand; with r2 = 0 the paths are the AR(1) model's, draw for draw."""
+    n, steps, mu, r1, r2 = 2, 7, -0.01, 0.5, 0.3
+    drift = np.full(n, mu)
+    args = (np.log(1.3), -0.05, drift, np.full(n, r1), np.zeros(n), np.full(n, 10.0), steps)
+    paths = simulate_paths(*args, np.random.default_rng(0),
+                           second_lag=(np.full(n, r2), -0.10))
+    changes, y = [-0.10, -0.05], np.log(1.3)
+    for _ in range(steps):
+        changes.append(mu + r1 * (1 - r2) * (changes[-1] - mu) + r2 * (changes[-2] - mu))
+        y += changes[-1]
+    np.testing.assert_allclose(np.log(paths[-1]), y)
+    moving = args[:4] + (np.full(n, 0.03),) + args[5:]
+    np.testing.assert_array_equal(
+        simulate_paths(*moving, np.random.default_rng(4), second_lag=(np.zeros(n), 0.2)),
+        simulate_paths(*moving, np.random.default_rng(4)))
+    with pytest.raises(ValueError, match="momentum_lags"):
+        HierarchicalTFR(momentum_lags=3)
+
+
+def test_a_second_lag_model_uses_each_change_with_the_two_before_it():
+    """The AR(2) likelihood has one term fewer per series than the AR(1)'s (each term needs
+    four consecutive years), and a series with a gap loses the four terms that need the
+    missing year."""
+    rng = np.random.default_rng(1)
+    log_tfr = np.log(1.5) + np.cumsum(0.03 * rng.standard_normal((3, 12)), axis=1)
+
+    def terms(model):
+        return np.size(model.rvs_to_values[model["change"]].data)
+
+    assert [terms(HierarchicalTFR(momentum_lags=lags).build(log_tfr, ["A", "B", "C"]))
+            for lags in (1, 2)] == [3 * 10, 3 * 9]
+    gap = log_tfr.copy()
+    gap[0, 6] = np.nan
+    model = HierarchicalTFR(momentum_lags=2).build(gap, ["A", "B", "C"])
+    assert terms(model) == 3 * 9 - 4
+    assert "ar2" in model.named_vars and np.isfinite(model.compile_logp()(
+        model.initial_point()))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pooled_pull_recovers_a_simulated_pooled_ar1(seed):
     """Populations' log TFR as AR(1) around one level: the fitted (a, b) hold the truth within

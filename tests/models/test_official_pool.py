@@ -114,6 +114,25 @@ def test_a_dragon_jump_off_year_is_not_carried_into_the_next(with_2024, seed):
     assert float(tfr.sel(pool_region="CHN", year=2025).median("draw")) < observed
 
 
+def test_a_second_momentum_lag_of_zero_is_the_one_lag_model(with_2024):
+    """``momentum_lags: 2`` with r2 = 0 in every draw gives the AR(1) model's paths draw for
+    draw, through the dragon jump-off and the measurement errors of the official pool."""
+    pool = tfr_pool(with_2024)
+    models = [HierarchicalTFR(draws=100, random_seed=3, progressbar=False, momentum_lags=lags)
+              for lags in (1, 2)]
+    posterior = _posterior(pool, models[0], 100, np.random.default_rng(3))
+    posterior.posterior["ar2"] = 0.0 * posterior.posterior["ar"]
+    paths = []
+    for model in models:
+        model.fit = lambda _: posterior
+        paths.append(model.forecast_tfr(pool, np.arange(2025, 2029), ["CHN"]).values)
+    np.testing.assert_array_equal(paths[0], paths[1])
+    # a non-zero r2 brings the change before the last into the forecast
+    posterior.posterior["ar2"] = 0.0 * posterior.posterior["ar"] + 0.6
+    later = models[1].forecast_tfr(pool, np.arange(2025, 2029), ["CHN"]).values
+    assert not np.array_equal(later, paths[0])
+
+
 def test_the_dragon_term_is_needed_only_where_a_calendar_series_ends_in_a_dragon_year():
     pool, _ = simulate_dragon_pool(0)  # 1983-2022
     calendar = ["CHN", "HKG", "MAC", "TWN"]

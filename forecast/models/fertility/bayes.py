@@ -153,6 +153,11 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         others have none. Each must be in the pool the model is fitted to.
     drift_damping : γ in (0, 1]: the drift fades by γ a year in the forecast
         (:func:`simulate_paths`); 1 (default) keeps it undamped
+    momentum_lags : 1 (default) or 2: how many past changes the momentum remembers. With
+        2 the changes follow an AR(2) around the drift, its coefficients from the partial
+        autocorrelations r1 = φ_c (``ar``) and r2 (``ar2``, pooled like φ):
+        d_t - μ = r1 (1 - r2)(d_{t-1} - μ) + r2 (d_{t-2} - μ) + ε, stationary for any r1,
+        r2 in (-1, 1) and the AR(1) model at r2 = 0
     long_run : ``"drift"`` (default): each population's drift, damped by ``drift_damping``;
         ``"pooled_level"``: a pull towards a long-run level fitted on the whole pool
         (:func:`pooled_pull`, bayesTFR's Phase III idea) instead of the drift
@@ -163,6 +168,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "drift_sd": ("HalfNormal", {"sigma": 0.01}),
         "ar_mean": ("Normal", {"mu": 0.0, "sigma": 1.0}),
         "ar_sd": ("HalfNormal", {"sigma": 0.5}),
+        # used only with momentum_lags=2: the second partial autocorrelation, like φ's
+        "ar2_mean": ("Normal", {"mu": 0.0, "sigma": 1.0}),
+        "ar2_sd": ("HalfNormal", {"sigma": 0.5}),
         "log_sigma_mean": ("Normal", {"mu": float(np.log(0.03)), "sigma": 1.0}),
         "log_sigma_sd": ("HalfNormal", {"sigma": 0.5}),
         "nu": ("Gamma", {"alpha": 2.0, "beta": 0.1}),
@@ -182,6 +190,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                              what="true, false or auto"),
         "drift_damping": Number(0, 1, lo_open=True),
         "long_run": Choice(LONG_RUNS),
+        "momentum_lags": Whole(1, 2),
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
                         what="null or a mapping of parameter -> [distribution, {arguments}]"),
@@ -192,7 +201,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  nuts_sampler: str = "pymc",
                  progressbar: bool = True, priors: dict | None = None,
                  dragon_year: bool | str = "auto", calendar_regions: list[str] | None = None,
-                 drift_damping: float = 1.0, long_run: str = "drift", **kwargs):
+                 drift_damping: float = 1.0, long_run: str = "drift",
+                 momentum_lags: int = 1, **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.samples = int(samples)
         self.tune, self.chains, self.cores = int(tune), int(chains), int(cores)
@@ -213,6 +223,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         if long_run not in LONG_RUNS:
             raise ValueError(f"long_run: got {long_run!r}; expected one of {LONG_RUNS}")
         self.long_run = long_run
+        if momentum_lags not in (1, 2):
+            raise ValueError(f"momentum_lags: got {momentum_lags!r}; expected 1 or 2")
+        self.momentum_lags = int(momentum_lags)
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
         if dragon_year is not False and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "
@@ -246,8 +259,12 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         the observed change less e_t - e_{t-1}."""
         observed_level = np.isfinite(log_tfr)
         change = np.diff(np.where(observed_level, log_tfr, 0.0), axis=1)
+        lags, n_years = self.momentum_lags, log_tfr.shape[1]
         usable = observed_level[:, 2:] & observed_level[:, 1:-1] & observed_level[:, :-2]
-        ragged = not usable.all()
+        # a change enters the likelihood with the `lags` changes before it
+        used = np.all([observed_level[:, j:n_years - lags - 1 + j] for j in range(lags + 2)],
+                      axis=0)
+        ragged = not used.all()
         errors = (np.zeros(log_tfr.shape, dtype=bool) if error_cells is None
                   else np.asarray(error_cells, dtype=bool) & observed_level)
         coords = {"pool_region": regions}
@@ -266,6 +283,13 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             z = {k: pm.Normal(f"z_{k}", 0.0, 1.0, dims="pool_region") for k in ("drift", "ar")}
             drift = pm.Deterministic("drift", drift_mean + drift_sd * z["drift"], dims="pool_region")
             ar = pm.Deterministic("ar", pm.math.tanh(ar_mean + ar_sd * z["ar"]), dims="pool_region")
+            coefficients = [ar]
+            if lags == 2:
+                ar2_mean, ar2_sd = self._prior("ar2_mean"), self._prior("ar2_sd")
+                ar2 = pm.Deterministic("ar2", pm.math.tanh(
+                    ar2_mean + ar2_sd * pm.Normal("z_ar2", 0.0, 1.0, dims="pool_region")),
+                    dims="pool_region")
+                coefficients = [ar * (1.0 - ar2), ar2]
             self.log_sigma_centred = centre_log_sigma(change, usable)
             log.info("TFR model: log sigma sampled %s",
                      "centred" if self.log_sigma_centred else "non-centred")
@@ -295,19 +319,20 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                 level_error = pm.math.dot(cells, error).reshape(log_tfr.shape)
                 error_change = level_error[:, 1:] - level_error[:, :-1]
                 extra = error_change if extra is None else extra + error_change
+            underlying = change if extra is None else change - extra
+            expected = drift[:, None]
+            for lag, coefficient in enumerate(coefficients, start=1):
+                before = underlying[:, lags - lag:underlying.shape[1] - lag]
+                expected = expected + coefficient[:, None] * (before - drift[:, None])
             if extra is not None:
-                underlying = change - extra
-                expected = (drift[:, None] + ar[:, None] * (underlying[:, :-1] - drift[:, None])
-                            + extra[:, 1:])
-            else:
-                expected = drift[:, None] + ar[:, None] * (change[:, :-1] - drift[:, None])
+                expected = expected + extra[:, lags:]
             if ragged:
-                rows, cols = np.nonzero(usable)
+                rows, cols = np.nonzero(used)
                 pm.StudentT("change", nu=nu, mu=expected[rows, cols], sigma=sigma[rows],
-                            observed=change[:, 1:][rows, cols])
+                            observed=change[:, lags:][rows, cols])
             else:
                 pm.StudentT("change", nu=nu, mu=expected, sigma=sigma[:, None],
-                            observed=change[:, 1:])
+                            observed=change[:, lags:])
         return model
 
     @property
@@ -339,7 +364,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                               **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
         check_complete(idata, self.chains, per_chain)
         names = (HYPER + PER_REGION + (DRAGON if self.dragon_year else [])
-                 + (["error_sd"] if errors.any() else []))
+                 + (["error_sd"] if errors.any() else [])
+                 + (["ar2_mean", "ar2_sd", "ar2"] if self.momentum_lags == 2 else []))
         self.diagnostics = convergence(idata, time.perf_counter() - start, names)
         if self.dragon_year:
             self.diagnostics["dragon_effect"] = dragon_summary(idata)
@@ -365,8 +391,9 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         observed value in ``pool``'s training window."""
         window = self.training_window(pool)
         errors = error_cells(window)
+        lags = self.momentum_lags
         names = (["drift", "ar", "sigma", "nu"] + (["dragon"] if self.dragon_year else [])
-                 + (["measurement_error"] if errors.any() else []))
+                 + (["measurement_error"] if errors.any() else []) + (["ar2"] if lags == 2 else []))
         post = az.extract(idata, var_names=names)  # sample dim last
         take = np.linspace(0, post.sizes["sample"] - 1, self.draws).round().astype(int)
         post = post.isel(sample=take)
@@ -382,7 +409,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
             rng = np.random.default_rng([self.random_seed, 2, order.index(target)])
             row = order.index(target)
             series = window.sel(pool_region=target)
-            seen_at = np.flatnonzero(np.isfinite(series.values))[-2:]
+            seen_at = np.flatnonzero(np.isfinite(series.values))[-(lags + 1):]
             last = int(series["year"].values[seen_at[-1]])
             if years[0] != last + 1:
                 raise ValueError(f"forecast years of {target} must start in {last + 1}")
@@ -395,17 +422,21 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                 for k, at in flagged:
                     y[k] -= post["measurement_error"].isel(error_cell=cell[row, at]).values
             p = post.sel(pool_region=target)
-            y_last, change_last, level = y[-1], y[-1] - y[-2], None
+            changes, level = np.diff(y, axis=0), None  # the last `lags` changes, oldest first
+            y_last = y[-1]
             if self.dragon_year and target in self.calendar_regions:
-                # the underlying series x = y - δ D and its change d*, then δ D_t added back
+                # the underlying series x = y - δ D and its changes d*, then δ D_t added back
                 delta = post["dragon"].sel(calendar_region=target).values
-                seen = is_dragon_year([last - 1, last]).astype(float)
-                y_last = y[-1] - delta * seen[1]
-                change_last = (y[-1] - y[-2]) - delta * (seen[1] - seen[0])
+                seen = is_dragon_year(np.arange(last - lags, last + 1)).astype(float)
+                y_last = y[-1] - delta * seen[-1]
+                changes = (np.reshape(changes, (lags, -1))
+                           - np.diff(seen)[:, None] * delta[None, :])
                 level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
-            paths.append(simulate_paths(y_last, change_last, p["drift"].values, p["ar"].values,
+            momentum = None if lags == 1 else (p["ar2"].values, changes[-2])
+            paths.append(simulate_paths(y_last, changes[-1], p["drift"].values, p["ar"].values,
                                         p["sigma"].values, post["nu"].values, len(years), rng,
-                                        level=level, damping=self.drift_damping, pull=pull))
+                                        level=level, damping=self.drift_damping, pull=pull,
+                                        second_lag=momentum))
         return xr.DataArray(np.stack(paths), dims=("pool_region", "year", "draw"),
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
@@ -515,7 +546,8 @@ def check_complete(idata: az.InferenceData, chains: int, per_chain: int) -> None
 def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
                    sigma: np.ndarray, nu: np.ndarray, steps: int, rng: np.random.Generator,
                    level: np.ndarray | None = None, damping: float = 1.0,
-                   pull: np.ndarray | None = None) -> np.ndarray:
+                   pull: np.ndarray | None = None,
+                   second_lag: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """TFR paths (year, draw) from the model's equations, one per parameter draw.
 
     ``y_last`` and ``change_last`` (scalars or one per draw) are the last log TFR and its
@@ -527,7 +559,9 @@ def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
     fitted, an undamped drift. ``pull`` (2, draw), if given, replaces the drift by a pull
     towards a long-run level: the expected change is ``pull[0] + pull[1] * y`` of the year
     before (bayesTFR's Phase III AR(1), κ = -pull[1], level exp(pull[0] / κ)); with
-    ``pull[1] = 0`` and ``pull[0] = μ`` it is the undamped drift."""
+    ``pull[1] = 0`` and ``pull[0] = μ`` it is the undamped drift. ``second_lag`` (r2 per
+    draw, the change before the last) makes the momentum an AR(2) with partial
+    autocorrelations ``ar`` and r2 (``momentum_lags: 2``); r2 = 0 is the AR(1)."""
     n = drift.shape[0]
     y = np.full(n, y_last, dtype=float)
     change = np.full(n, change_last, dtype=float)
@@ -537,9 +571,19 @@ def simulate_paths(y_last, change_last, drift: np.ndarray, ar: np.ndarray,
         return drift * damping ** k if pull is None else pull[0] + pull[1] * before
 
     mean = expected(0, y - change)
+    if second_lag is not None:
+        r2 = second_lag[0]
+        phi1, phi2 = ar * (1.0 - r2), r2
+        change_before = np.full(n, second_lag[1], dtype=float)
+        mean_before = expected(0, y - change - change_before)
     for k in range(steps):
         previous, mean = mean, expected(k + 1, y)
-        change = mean + ar * (change - previous) + sigma * rng.standard_t(nu)
+        if second_lag is None:
+            momentum = ar * (change - previous)
+        else:
+            momentum = phi1 * (change - previous) + phi2 * (change_before - mean_before)
+            change_before, mean_before = change, previous
+        change = mean + momentum + sigma * rng.standard_t(nu)
         y = y + change
         out[k] = np.exp(y) if level is None else np.exp(y + level[k])
     return out

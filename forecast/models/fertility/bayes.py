@@ -21,6 +21,17 @@ with the horizon. Student-t shocks absorb one-off jumps (zodiac years, policy ch
 2020 pandemic) without inflating σ for every year. Forecasts simulate the same equations
 forward from the last observed change, one path per posterior draw.
 
+With ``momentum_lags = 2`` (the configured default) the momentum remembers two changes, an
+AR(2) written with partial autocorrelations so that it is stationary for any values:
+
+.. math::
+
+    d_{c,t} - \\mu_c = \\phi_c (1 - \\rho_c)(d_{c,t-1} - \\mu_c) + \\rho_c (d_{c,t-2} - \\mu_c)
+        + \\varepsilon_{c,t}, \\qquad \\rho_c = \\tanh(\\bar r + \\tau_r z^{r}_c)
+
+(``ar2`` is ρ_c; ρ_c = 0 is the model above), with priors ar2_mean ~ N(0, 1),
+ar2_sd ~ HalfNormal(0.5), as for φ.
+
 Optional dragon-year term (``dragon_year``: ``true``, ``false``, or ``auto``, the default:
 on only when a forecast starts from a year of the dragon, so that its bump is not carried
 forward; :func:`dragon_term_needed`). In populations that

@@ -51,6 +51,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000, help="kept draws per chain")
     parser.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    parser.add_argument("--momentum-lags", type=int, default=1, choices=(1, 2),
+                        help="the model's momentum lags (fertility.momentum_lags)")
     parser.add_argument("--smoke", action="store_true", help="two origins, few draws, "
                         "written to a temporary folder")
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -68,7 +70,8 @@ def main(argv=None) -> int:
         years = np.arange(origin + 1, min(origin + HORIZON, last) + 1)
         seen = pool.sel(year=slice(None, origin))
         model = HierarchicalTFR(draws=DRAWS, samples=args.samples, tune=args.tune,
-                                progressbar=False, random_seed=SEED)
+                                progressbar=False, random_seed=SEED,
+                                momentum_lags=args.momentum_lags)
         idata = model.fit(seen)
         fits.append({"origin": origin, **{k: model.diagnostics.get(k) for k in (
             "rhat_max", "ess_bulk_min", "ess_tail_min", "divergences")}})
@@ -86,7 +89,8 @@ def main(argv=None) -> int:
     summary.to_csv(out / "summary.csv", index=False)
     (out / "run.json").write_text(json.dumps({
         "origins": origins, "horizon": HORIZON, "draws": DRAWS, "samples": args.samples,
-        "tune": args.tune, "seed": SEED, "variants": VARIANTS, "fits": fits,
+        "tune": args.tune, "seed": SEED, "momentum_lags": args.momentum_lags,
+        "variants": VARIANTS, "fits": fits,
         "wall_seconds": round(time.perf_counter() - start, 1)}, indent=1), encoding="utf-8")
     print(summary.to_string(index=False))
     print(f"written to {out}")

@@ -8,6 +8,8 @@ Every ``*.csv`` in the folder (read in name order) has the columns ``region_code
 - ``sex_ratio_at_birth`` — boys per 100 girls born in the year;
 - ``childcare_places``, ``childcare_places_affordable`` — childcare places (托位) at the
   end of the year, places;
+- ``childcare_places_per_1000`` — childcare places per 1,000 residents as published (the
+  report uses it in place of places over the forecast's population);
 - ``kindergarten_seats`` — kindergarten seats (or enrolment capacity), seats.
 
 Each file is checked like every input (:func:`forecast.data.tables.read_table`): missing columns,
@@ -36,6 +38,7 @@ OBSERVED = {
     "sex_ratio_at_birth": ("boys per 100 girls", (80.0, 150.0)),
     "childcare_places": ("places", (0.0, 1e8)),
     "childcare_places_affordable": ("places", (0.0, 1e8)),
+    "childcare_places_per_1000": ("places per 1,000 residents", (0.0, 1000.0)),
     "kindergarten_seats": ("seats", (0.0, 1e8)),
 }
 COLUMNS = ["region_code", "year", "indicator", "value", "file", "row"]

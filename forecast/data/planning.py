@@ -14,7 +14,7 @@ from forecast.data.census import NATION_CODE
 from forecast.data.common import file_digest, year_column
 from forecast.core.errors import problem, raise_if
 from forecast.core.paths import DATA_DIR
-from forecast.data.tables import Column, read_table
+from forecast.data.tables import FIRST_DATA_LINE, Column, read_table
 
 log = logging.getLogger(__name__)
 
@@ -37,41 +37,59 @@ SUPPLY_PARTS = {"childcare_places_affordable": "childcare_places",
 
 def load_supply(file: str | Path, regions: list[str], data_dir: str | Path | None = None,
                 last_year: int | None = None) -> xr.Dataset:
-    """Current supply of childcare places and kindergarten seats by region.
+    """Supply of childcare places and kindergarten seats by region and reference year.
 
-    CSV columns: ``region_code``, ``reference_year`` (the year the counts describe; supply
-    is held at that level afterwards), and the counts of :data:`SUPPLY_COLUMNS` (places or
-    seats, >= 0; the affordable and public counts are parts of the totals). Other columns
-    (``region_name``, ``source``, ``illustrative``) are carried as documentation. Regions of
-    the table that the projection does not have are an error, and so is a ``reference_year``
-    after ``last_year`` (the horizon: the supply would never be compared); projected regions
-    missing from the table get no supply indicators. A national row (000000) that differs
+    CSV columns: ``region_code``, ``reference_year`` (the year the counts describe; a region
+    may have several), and the counts of :data:`SUPPLY_COLUMNS` (places or seats, >= 0; the
+    affordable and public counts are parts of the totals; an empty cell = not given that
+    year). Each count may have a ``<count>_basis`` column saying where it comes from
+    (``published``, ``estimated: how``); without one the basis is "given in <file>". Other
+    columns (``region_name``, ``source``) are documentation. Regions of the table that the
+    projection does not have are an error, and so is a region whose every ``reference_year``
+    is after ``last_year`` (the horizon: its supply would never be compared); later years of
+    other regions are left out. Projected regions missing from the table get no supply
+    indicators. A national row (000000) that differs
     from the sum of all 31 provinces by more than 1 % is reported in the log.
 
-    Returns a Dataset (region) of the counts plus ``reference_year``.
+    Returns a Dataset (region, reference_year) of the counts (NaN where not given) and their
+    ``<count>_basis`` (text); :func:`forecast.planning.supply.supply_by_year` turns it into
+    every projection year.
     """
     path = _in_data_folder(file, data_dir)
     table = read_table(path, [Column("region_code"), year_column("reference_year")]
-                       + [Column(c, "nonnegative", meaning=u, limits=REGION_COUNT_RANGE)
-                          for c, u in SUPPLY_COLUMNS.items()],
-                       key=["region_code"])
+                       + [Column(c, "nonnegative", meaning=u, limits=REGION_COUNT_RANGE,
+                                 optional=True) for c, u in SUPPLY_COLUMNS.items()],
+                       key=["region_code", "reference_year"])
     problems = [problem(path, "region_code", r, c, "a region code of the projection ("
                         + ", ".join(regions[:5]) + ", ...)")
                 for r, c in zip(table["_row"], table["region_code"]) if c not in regions]
     for part, whole in SUPPLY_PARTS.items():
         problems += [problem(path, part, r, f"{p:g}", f"at most {whole} ({w:g})")
                      for r, p, w in zip(table["_row"], table[part], table[whole]) if p > w]
-    if last_year is not None:
+    if last_year is not None:  # a region's years after the horizon are never compared
+        first = table.groupby("region_code")["reference_year"].transform("min")
         problems += [problem(path, "reference_year", r, y, f"a year no later than the horizon "
-                             f"{last_year}") for r, y in zip(table["_row"], table["reference_year"])
-                     if y > last_year]
+                             f"{last_year} (the region has no earlier one)")
+                     for r, y, f in zip(table["_row"], table["reference_year"], first)
+                     if f > last_year]
+        table = table[table["reference_year"] <= last_year]
     raise_if(problems)
     _check_national_row(table, path)
-    ds = xr.Dataset({c: ("region", table[c].to_numpy(float)) for c in SUPPLY_COLUMNS},
-                    coords={"region": table["region_code"].to_numpy(str)})
-    ds["reference_year"] = ("region", table["reference_year"].to_numpy(int))
-    for c, unit in SUPPLY_COLUMNS.items():
-        ds[c].attrs["units"] = unit
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for column in SUPPLY_COLUMNS:
+        if f"{column}_basis" in raw:
+            given = raw[f"{column}_basis"].str.strip().to_numpy()[table["_row"] - FIRST_DATA_LINE]
+        else:
+            given = np.where(np.isfinite(table[column].to_numpy(float)),
+                             f"given in {path.name}", "")
+        table[f"{column}_basis"] = given
+    wide = table.set_index(["region_code", "reference_year"]).sort_index()
+    ds = xr.Dataset.from_dataframe(wide[[*SUPPLY_COLUMNS, *(f"{c}_basis" for c in
+                                                             SUPPLY_COLUMNS)]])
+    ds = ds.rename(region_code="region")
+    for column, unit in SUPPLY_COLUMNS.items():
+        ds[f"{column}_basis"] = ds[f"{column}_basis"].fillna("").astype(str)
+        ds[column].attrs["units"] = unit
     return ds.assign_attrs(source_file=str(path), data_sha256=file_digest([path]))
 
 
@@ -82,17 +100,20 @@ def _in_data_folder(file: str | Path, data_dir: str | Path | None) -> Path:
 
 
 def _check_national_row(table: pd.DataFrame, path: Path) -> None:
-    """Log a warning when the national row is not the sum of the provinces (all 31 present)."""
-    nation = table[table["region_code"] == NATION_CODE]
-    provinces = table[table["region_code"].str.fullmatch(r"\d{2}0000") &
-                      (table["region_code"] != NATION_CODE)]
-    if nation.empty or len(provinces) < 31:
-        return
-    for column in SUPPLY_COLUMNS:
-        total, parts = float(nation[column].iloc[0]), float(provinces[column].sum())
-        if parts > 0 and abs(total / parts - 1) > 0.01:
-            log.warning("%s: the national %s (%g) differs from the sum of the provinces (%g) "
-                        "by %.1f %%", path, column, total, parts, 100 * (total / parts - 1))
+    """Log a warning when a year's national row is not the sum of the provinces (all 31
+    present that year)."""
+    for year, rows in table.groupby("reference_year"):
+        nation = rows[rows["region_code"] == NATION_CODE]
+        provinces = rows[rows["region_code"].str.fullmatch(r"\d{2}0000") &
+                         (rows["region_code"] != NATION_CODE)]
+        if nation.empty or len(provinces) < 31:
+            continue
+        for column in SUPPLY_COLUMNS:
+            total, parts = float(nation[column].iloc[0]), float(provinces[column].sum())
+            if np.isfinite(total) and parts > 0 and abs(total / parts - 1) > 0.01:
+                log.warning("%s: the national %s of %d (%g) differs from the sum of the "
+                            "provinces (%g) by %.1f %%", path, column, year, total, parts,
+                            100 * (total / parts - 1))
 
 
 def load_new_residents(file: str | Path, regions: list[str], data_dir: str | Path | None = None

@@ -33,7 +33,8 @@ class Column:
     included; a value outside it (or infinite) is reported with ``meaning``, the unit in
     words, e.g. "expected a number between 0 and 0.5 (births per woman per year)".
     ``empty`` is the value an empty numeric cell stands for where the source leaves cells
-    with nothing counted blank (None: an empty cell is an error).
+    with nothing counted blank (None: an empty cell is an error); ``optional`` numeric
+    columns read an empty cell as NaN (a value the source does not give).
     """
 
     name: str
@@ -42,6 +43,7 @@ class Column:
     meaning: str = ""
     limits: tuple[float, float] | None = None
     empty: float | None = None
+    optional: bool = False
 
 
 def read_table(path: Path, columns: list[Column], key: list[str],
@@ -131,11 +133,14 @@ def _convert(path: Path, col: Column, text: pd.Series, rows: np.ndarray
     # one problem per cell: the first of missing/text, negative, out of limits, infinite,
     # not whole
     reported = np.isnan(vals)
+    if col.optional:
+        reported &= (stripped != "").to_numpy()
     for pos in np.flatnonzero(reported):
         got = text.iloc[pos]
         what = "missing value" if got.strip().lower() in ("", "nan", "na", "null") else "text"
         problems.append(problem(path, col.name, rows[pos], got,
                                 f"a number ({what} found){_meaning(col)}"))
+    reported = np.isnan(vals)  # optional empty cells have nothing more to check
     with np.errstate(invalid="ignore"):
         if col.kind == "nonnegative":
             negative = ~reported & (vals < 0)

@@ -18,10 +18,10 @@ Childcare places (托位):
 Kindergarten seats: need = population aged 3-5 × gross enrolment target, of which public and
 affordable by their shares; classes = ⌈need / class size⌉; teachers and care staff per class.
 
-Supply and gaps: gap = need − supply (shortage positive, surplus negative), per draw;
-childcare places per 1,000 residents = supply / population × 1,000; the probability of a
-shortage is the share of draws with gap > 0, of a surplus the share with supply − need >
-margin × need.
+Supply and gaps (supply in each year from :mod:`forecast.planning.supply`): gap = need −
+supply (shortage positive, surplus negative), per draw; childcare places per 1,000 residents
+= supply / population × 1,000; the probability of a shortage is the share of draws with gap
+> 0, of a surplus the share with supply − need > margin × need.
 
 Toddler classes in kindergartens (托幼一体化): idle seats = max(supply − need, 0), per draw;
 they take children aged 2 at ``toddler_conversion`` children per seat, at most the population
@@ -39,6 +39,7 @@ import xarray as xr
 
 from forecast.core.options import (MISSING, Choice, Flag, Group, Number, Problems, Text, Where,
                                    Whole, as_whole)
+from forecast.planning.supply import SUPPLY_OPTIONS
 
 PLACES, SEATS = "places", "seats"
 
@@ -124,6 +125,7 @@ ENABLED = Group({
     "childcare_gap_basis": Choice(GAP_BASES, required=True),
     "surplus_margin": Number(0, required=True),
     "supply_file": Text(nullable=True, default=None),
+    **SUPPLY_OPTIONS,
     "childcare": Group({"new_residential": Group({
         "new_residents_file": Text(nullable=True, default=None)})}),
     "subsidy": Group({"eligible_ages": Where(
@@ -163,7 +165,8 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     ----------
     population : (region, age, year, draw), persons at 1 July (both sexes)
     standards : the ``demand`` config as a plain dict (see configs/demand/national.yaml)
-    supply : from :func:`forecast.data.planning.load_supply`; regions without supply get no gap
+    supply : (region, year) counts from :func:`forecast.planning.supply.supply_by_year`;
+        regions and years without supply get no gap
     new_residents : (region, year), persons; default: projected population increase
 
     Returns
@@ -226,19 +229,18 @@ def _population_increase(total: xr.DataArray) -> xr.DataArray:
 
 
 def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.DataArray]:
-    """Supply held at its reference-year level, gaps, coverage, probabilities, toddler classes."""
+    """Supply in each year (NaN where none), gaps, coverage, probabilities, toddler classes."""
     regions = [r for r in total["region"].values if r in supply["region"].values]
     if not regions:
         return {}
     sel = {"region": regions}
-    since = supply["reference_year"].sel(sel)
     kg = standards["kindergarten"]
     margin = float(standards["surplus_margin"])
     res = {}
 
     def held(name, units):
-        level = supply[name].sel(sel).broadcast_like(total.sel(sel))
-        return level.where(level["year"] >= since).assign_attrs(units=units)
+        level = supply[name].sel(sel).reindex(year=total["year"])
+        return level.broadcast_like(total.sel(sel)).assign_attrs(units=units)
 
     res["childcare_supply"] = held("childcare_places", PLACES)
     res["childcare_supply_affordable"] = held("childcare_places_affordable", PLACES)

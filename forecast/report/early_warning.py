@@ -128,7 +128,9 @@ def rule_values(forecast: dict, observed: pd.DataFrame, year: int) -> pd.DataFra
                                     else (srb.get(code, np.nan), "forecast")))
         places, origin = _supply(get, "childcare_places", "childcare_supply")
         population, _ = get("population")
-        add("childcare_places_per_1000", places / population * 1000, origin)
+        published = get("childcare_places_per_1000")
+        add("childcare_places_per_1000", *(published if published[1] == "observed" else
+                                           (places / population * 1000, origin)))
         affordable, a_origin = _supply(get, "childcare_places_affordable",
                                        "childcare_supply_affordable")
         add("childcare_affordable_share", affordable / places, a_origin and origin)

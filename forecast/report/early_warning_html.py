@@ -36,7 +36,8 @@ TEXT = {
            "observed": "观测数据文件", "draws": "概率规则基于预测的{n}个抽样。",
            "no_draws": "所读预测未保存抽样，概率规则未评估。",
            "notes": "说明：数值为预测中位数（有观测值时用观测值）；区间与概率反映模型的不确定性。"
-                    "供水平以各地区供给表为准（默认供给表为示意数据）。",
+                    "供给水平以各地区供给表为准：默认表中全国托位数为公布数，各省份托位按0-2岁儿童占比推算，"
+                    "幼儿园学位均为推算值（见 demand.csv 的 *_basis 列）。",
            "count": "{level}色预警 {n} 条", "no_alert": "无"},
     "en": {"title": "Population monitoring and early-warning report", "year": "Report year",
            "forecast": "Forecast used", "previous": "Previous forecast checked",
@@ -53,7 +54,9 @@ TEXT = {
            "probabilistic rules not evaluated.",
            "notes": "Values are the forecast's medians (observed figures where given); "
                     "intervals and probabilities carry the models' uncertainty. Supply comes "
-                    "from each region's supply table (the default table is illustrative).",
+                    "from each region's supply table: the default table's national childcare places are "
+                    "published, the provinces' shares of them and all kindergarten seats "
+                    "estimated (see demand.csv's *_basis columns).",
            "count": "{level}: {n}", "no_alert": "none"},
 }
 LEVEL_NAMES = {"zh": {k: f"{v}色" for k, v in LEVELS.items()},

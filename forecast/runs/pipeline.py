@@ -7,6 +7,7 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -19,6 +20,7 @@ from forecast.data import load_new_residents, load_supply
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
 from forecast.planning.demand import DEMAND_OPTIONS, demand_indicators
+from forecast.planning.supply import basis_table, supply_by_year, supply_options
 from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
                                           planner_indicators, region_names, rounded_long,
                                           rounded_wide, summary_table, wide_table)
@@ -87,7 +89,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     inputs = instantiate(cfg.data)
     _log_provinces(inputs)
     horizon = checked_horizon(inputs, cfg.horizon)
-    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values], horizon)
+    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values],
+                                   np.arange(int(inputs.base_year), horizon + 1))
     fertility, mortality, migration = (_model(cfg, kind) for kind in MODELS)
     scenario = Scenario.from_config(cfg.get("scenario"))
     log.info("Scenario %s", scenario.describe())
@@ -112,6 +115,9 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         demand_table = rounded_wide(wide_table(
             {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
             | demand, names, bounds=("childcare_gap", "kindergarten_gap")))
+        if demand_inputs["supply"] is not None:
+            demand_table = demand_table.merge(basis_table(demand_inputs["supply"]),
+                                              on=["region_code", "year"], how="left")
         indicators |= demand
     table = summary_table(indicators, scenario.name, names)
     if counties is not None:
@@ -201,16 +207,18 @@ def level_years(cfg: DictConfig) -> dict[str, int]:
             for kind in ("fertility", "mortality")}
 
 
-def _demand_inputs(cfg: DictConfig, regions: list[str], horizon: int) -> dict | None:
-    """Standards, supply and planned new residents for the demand stage (None if disabled);
-    read before the projection so that bad tables stop the run early."""
+def _demand_inputs(cfg: DictConfig, regions: list[str], years: np.ndarray) -> dict | None:
+    """Standards, supply in each of ``years`` and planned new residents for the demand stage
+    (None if disabled); read before the projection so that bad tables stop the run early."""
     node = cfg.get("demand")
     if node is None or not DEMAND_OPTIONS.value(node, "enabled"):
         return None
     standards = OmegaConf.to_container(node, resolve=True)
     data_dir = cfg.data.get("data_dir")
-    supply = (load_supply(node.supply_file, regions, data_dir, last_year=horizon)
-              if node.get("supply_file") else None)
+    supply = None
+    if node.get("supply_file"):
+        table = load_supply(node.supply_file, regions, data_dir, last_year=int(years[-1]))
+        supply = supply_by_year(table, years, **supply_options(node))
     plan = node.childcare.new_residential.get("new_residents_file")
     new_residents = load_new_residents(plan, regions, data_dir) if plan else None
     return {"standards": standards, "supply": supply, "new_residents": new_residents}

@@ -168,7 +168,7 @@ def test_header_only_file(data_dir, name, load, blank_lines):
 
 def test_header_only_supply_table(data_dir):
     from forecast.data import load_supply
-    path = data_dir / "demo_supply_provinces.csv"
+    path = data_dir / "china_supply_provinces.csv"
     write_rows(path, read_rows(path)[:1])
     with pytest.raises(InputError) as info:
         load_supply(path, ["440000"])

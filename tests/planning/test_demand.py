@@ -12,6 +12,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from forecast.planning.demand import demand_indicators
+from forecast.planning.supply import supply_by_year
 from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
 from forecast.data import load_supply
@@ -39,12 +40,15 @@ def population(per_age_0_5=1000.0, adults=994_000.0, draws=(1.0,)):
 
 
 def supply(childcare=3000.0, kindergarten=2000.0, year=2024):
+    """Supply of region 'r' given for one reference year, in every year of :data:`YEARS`."""
     data = {"childcare_places": childcare, "childcare_places_affordable": 0.6 * childcare,
             "kindergarten_seats": kindergarten, "kindergarten_seats_public": 0.5 * kindergarten,
             "kindergarten_seats_affordable": 0.8 * kindergarten}
-    ds = xr.Dataset({k: ("region", [v]) for k, v in data.items()}, coords={"region": ["r"]})
-    ds["reference_year"] = ("region", [year])
-    return ds
+    ds = xr.Dataset({k: (("region", "reference_year"), [[v]]) for k, v in data.items()},
+                    coords={"region": ["r"], "reference_year": [year]})
+    for k in data:
+        ds[f"{k}_basis"] = (("region", "reference_year"), [["published"]])
+    return supply_by_year(ds, YEARS)
 
 
 def at(da, year=2025):
@@ -180,3 +184,59 @@ def test_supply_table_checks(tmp_path):
     with pytest.raises(InputError, match=r'column "kindergarten_seats", row 2: got "1e308"; '
                                          r'expected a number between 0 and'):
         load_supply(_supply_csv(tmp_path, ["440000,2021,100,60,1e308,500,800"]), ["440000"])
+    with pytest.raises(InputError, match=r'column "region_code, reference_year", row 3'):
+        load_supply(_supply_csv(tmp_path, [good, good]), ["440000"])
+    # years after the horizon are left out where the region has an earlier one
+    later = load_supply(_supply_csv(tmp_path, [good, "440000,2040,1,1,1,1,1"]), ["440000"],
+                        last_year=2035)
+    assert later["reference_year"].values.tolist() == [2021]
+
+
+def test_supply_of_several_years_interpolated_then_carried_or_trended(tmp_path):
+    """Counts given in 2021 and 2023 (2022 empty for childcare): interpolated between them,
+    nothing before the first, the last carried forward or continued on its trend."""
+    path = _supply_csv(tmp_path, ["440000,2021,100,,1000,500,800",
+                                  "440000,2022,,,1100,500,800",
+                                  "440000,2023,300,,1210,600,900"])
+    table = load_supply(path, ["440000"])
+    assert np.isnan(table["childcare_places"].sel(region="440000", reference_year=2022))
+    years = np.arange(2020, 2027)
+    carried = supply_by_year(table, years).sel(region="440000")
+    places = carried["childcare_places"].values
+    assert np.isnan(places[0]) and np.isnan(carried["childcare_places_affordable"]).all()
+    np.testing.assert_allclose(places[1:], [100, 200, 300, 300, 300, 300])
+    basis = carried["childcare_places_basis"].values
+    assert basis[0] == "" and basis[1] == "given in supply.csv (2021)"
+    assert basis[2].startswith("interpolated between 2021") and "carried forward from 2023" in basis[4]
+    trended = supply_by_year(table, years, after="trend", trend_years=3).sel(region="440000")
+    # seats grew by exactly 10 % a year in 2021-2023: the trend keeps that pace
+    np.testing.assert_allclose(trended["kindergarten_seats"].sel(year=[2024, 2026]),
+                               [1210 * 1.1, 1210 * 1.1 ** 3])
+    assert "+10.0 % a year" in str(trended["kindergarten_seats_basis"].sel(year=2025).item())
+    # a count with two reference years trends over those two
+    np.testing.assert_allclose(trended["childcare_places"].sel(year=2024), 300 * 3 ** 0.5)
+
+
+def test_default_supply_table_flags_every_count(tmp_path):
+    """The shipped table: national childcare places as published for 2022, 2024 and 2025,
+    every count with a basis, provinces adding up to the nation."""
+    import pandas as pd
+    from forecast.core.paths import DATA_DIR
+    table = pd.read_csv(DATA_DIR / "china_supply_provinces.csv", dtype={"region_code": str})
+    published = pd.read_csv(DATA_DIR / "china_childcare_places_national_2021_2025.csv")
+    published = published[(published["indicator"] == "childcare_places")
+                          & (published["source_kind"] != "news_quoting_official")]
+    nation = table[table["region_code"] == "000000"].set_index("reference_year")
+    for year, value in zip(published["year"], published["value"]):
+        assert nation.loc[year, "childcare_places"] == value * 1e4
+        assert nation.loc[year, "childcare_places_basis"] == "published"
+    counts = [c for c in table if c.startswith(("childcare", "kindergarten"))
+              and not c.endswith("_basis")]
+    for column in counts:
+        basis = table[f"{column}_basis"]
+        assert (basis.str.startswith(("published", "estimated: ")) | (basis == "not published")).all()
+        assert (table[column].isna() == (basis == "not published")).all()
+        sums = table[table["region_code"] != "000000"].groupby("reference_year")[column].sum(
+            min_count=1)
+        np.testing.assert_allclose(sums.dropna(), nation[column].dropna(), rtol=1e-5)
+    assert "illustrative" not in " ".join(table.columns)

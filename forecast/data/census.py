@@ -20,6 +20,7 @@ from forecast.data.wpp import (WPP_ASFR, WPP_MX, WPP_POPULATION, WPP_VITAL, read
                                read_wpp_population, wpp_region_rates)
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.demography.graduation import AGES, graduate_counts
+from forecast.demography.sex_ratio import census_sex_ratio
 from forecast.core.paths import DATA_DIR
 from forecast.data.tables import (Column, check_age_groups, fmt_number, read_table, require_values,
                                   shortest)
@@ -293,11 +294,18 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         province_file, observed, rates, until, national_rates, data_dir, provincial or {}, path)
     names = census.drop_duplicates("region_code").set_index("region_code")["province"]
     share = population.sum(("sex", "age")) / population.sel(region=NATION_CODE).sum(("sex", "age"))
+    infants = xr.DataArray(counts[:, :, list(starts).index(0)], dims=("region", "sex"),
+                           coords={"region": codes, "sex": list(SEXES)})
+    sex_ratio = census_sex_ratio(infants.sel(sex="male"), infants.sel(sex="female"))
     ds = xr.Dataset({
         "population": population,
         "asfr": rates["asfr"] * factor,
         "tfr": rates["tfr"] * factor,
-        "srb": rates["srb"].expand_dims(region=codes),
+        # each province's own sex ratio at birth: the nation's, times the province's census
+        # ratio of infants relative to the nation's (held over the years)
+        "srb": rates["srb"] * sex_ratio["relative"],
+        "census_sex_ratio_at_birth": sex_ratio["ratio"],
+        "census_sex_ratio_at_birth_sd": sex_ratio["sd"],
         "mx": rates["mx"].expand_dims(region=codes),
         "net_migration_total": rates["net_migration_total"] * share,
         "fertility_factor": factor,

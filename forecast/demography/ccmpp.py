@@ -64,10 +64,11 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         year after the last step.
     mx : (sex, age, year[, region, draw]), deaths per person-year, calendar years as ``asfr``
     srb : (year[, region, draw]), male births per female birth, calendar years as ``asfr``
-    births_total : (year[, draw]), persons per year, optional
+    births_total : (year[, draw][, sex]), persons per year, optional
         Calendar-year births (years as ``asfr``): when given, each year's births are scaled
         by one factor common to all regions so that they sum to it (used to hold
-        sub-national projections to a national one).
+        sub-national projections to a national one); with ``sex``, each sex's births are then
+        raked to its own total (regions with their own sex ratios at birth).
     net_migration_rate : (sex, age, year[, region, draw]), per person per step, optional
         Net migrants as a share of the population at the start of the step, added to
         ``net_migration``: flows that follow the cohorts they come from.
@@ -123,7 +124,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     RATE = None if net_migration_rate is None else arr(net_migration_rate, ("year",) + _STATE, steps)
     MTOTAL = (None if migration_total is None
               else arr(migration_total, ("year", "draw", "sex", "age"), steps))
-    TOTAL = None if births_total is None else arr(births_total, ("year", "draw"))
+    TOTAL = None if births_total is None else arr(births_total, ("year", "draw") + (
+        ("sex",) if "sex" in births_total.dims else ()))
     EXCHANGE = None if exchange is None else arr(exchange, ("year",) + _STATE, steps)
     P = np.broadcast_to(arr(population, _STATE), tuple(len(coords[d]) for d in _STATE)).copy()
     if np.any(P < 0) or not np.all(np.isfinite(P)):
@@ -207,18 +209,25 @@ def _calendar_births(P, f, srb, births_total):
 
 
 def births_by_sex(births, srb, births_total):
-    """Births (region, draw) scaled to ``births_total`` (draw) when given, then split by sex
-    with the sex ratio at birth: (region, draw, sex)."""
+    """Births (region, draw) scaled to ``births_total`` when given, then split by sex with the
+    sex ratio at birth: (region, draw, sex). A total by draw scales every region by one
+    factor; a total by (draw, sex) then also rakes each sex to its own total, so that regions
+    with their own sex ratios still add up to the nation's boys and girls."""
+    by_sex_total = births_total is not None and np.ndim(births_total) == np.ndim(births)
     if births_total is not None:
+        total = births_total.sum(-1) if by_sex_total else births_total
         raw = births.sum(0)
-        if np.any((births_total > 0) & ~(raw > 0)):
+        if np.any((total > 0) & ~(raw > 0)):
             raise ValueError("births_total is positive where the regions' own births are zero: "
                              "no common factor can make them add up")
-        births = births * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
+        births = births * np.divide(total, raw, out=np.zeros_like(raw), where=raw > 0)
     male_share = srb / (1.0 + srb)
     by_sex = np.empty(births.shape + (len(SEXES),), dtype=births.dtype)
     by_sex[..., _MALE] = births * male_share
     by_sex[..., _FEMALE] = births * (1.0 - male_share)
+    if by_sex_total:
+        raw = by_sex.sum(0)
+        by_sex = by_sex * np.divide(births_total, raw, out=np.zeros_like(raw), where=raw > 0)
     return by_sex
 
 

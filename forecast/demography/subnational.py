@@ -88,7 +88,8 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
                        dtype=dtype)
     if not others:
         return national
-    births_total = national["births_calendar"].sum("sex").sel(region=nation, drop=True)
+    # by sex: regions with their own sex ratios at birth still add up to the nation's
+    births_total = national["births_calendar"].sel(region=nation, drop=True)
     # migration between regions nets to zero at every age: the regions' flows add up to the
     # nation's by sex and age in every step (with the nation's row of the inputs)
     migration_total = (rates["net_migration"].sel(region=nation, drop=True)

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.options import Number
+
 #: Alert levels from least to most severe, with their Chinese names.
 LEVELS = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
 SEVERITY = {level: i + 1 for i, level in enumerate(LEVELS)}
@@ -177,3 +179,62 @@ def _threshold_message(indicator: str, direction: str, value: float, limit, leve
     shown = _shown(limit)
     return f"{indicator} {value:.4g} {words} {shown if isinstance(shown, str) else f'{shown:g}'}" \
            f" ({level})"
+
+
+#: How an alert differs from the previous report's (:func:`alert_changes`), in the order the
+#: report lists them.
+CHANGES = ("raised", "escalated", "eased", "cleared", "unchanged")
+
+
+def alert_changes(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Each alert of ``current`` or ``previous`` (both :data:`ALERT_COLUMNS`) matched by
+    region, rule and indicator: ``change`` is one of :data:`CHANGES` (``raised`` also for
+    every alert when there is no previous report), with ``level`` now and
+    ``previous_level`` (None where absent); most important first (raised, escalated, ...,
+    then severity)."""
+    key = ["region_code", "rule", "indicator"]
+    now = current[key + ["region_name", "level", "value", "message"]]
+    if previous is None or not len(previous):
+        before = pd.DataFrame(columns=key + ["region_name", "level"])
+    else:
+        before = previous[key + ["region_name", "level"]]
+    merged = now.merge(before.rename(columns={"level": "previous_level",
+                                              "region_name": "previous_name"}),
+                       on=key, how="outer")
+    merged["region_name"] = merged["region_name"].fillna(merged["previous_name"])
+    now_s = merged["level"].map(SEVERITY).fillna(0)
+    before_s = merged["previous_level"].map(SEVERITY).fillna(0)
+    change = np.select([before_s == 0, now_s == 0, now_s > before_s, now_s < before_s],
+                       ["raised", "cleared", "escalated", "eased"], "unchanged")
+    merged = merged.assign(change=change).drop(columns="previous_name")
+    merged = merged.astype({"level": object, "previous_level": object})
+    merged = merged.where(merged.notna(), None)
+    order = merged["change"].map({c: i for i, c in enumerate(CHANGES)})
+    severity = np.maximum(now_s, before_s)
+    return (merged.assign(_o=order, _s=severity)
+            .sort_values(["_o", "_s", "region_code", "rule"], ascending=[True, False, True, True],
+                         kind="stable").drop(columns=["_o", "_s"]).reset_index(drop=True))
+
+
+#: ``report.standing_share``: the share of regions from which a rule's alerts at one level
+#: are one standing condition.
+STANDING_SHARE = Number(0, 1, lo_open=True, default=0.5, what="a share above 0, at most 1")
+
+
+def standing_conditions(alerts: pd.DataFrame, regions: int, share: float) -> pd.DataFrame:
+    """Rules that hold almost everywhere: each (rule, indicator, level) raised in at least
+    ``share`` of the ``regions`` (a count), with ``regions`` (how many), ``codes`` (their
+    codes, comma-separated) and ``threshold``. The report states each once instead of
+    listing every region's alert."""
+    rows = []
+    for (rule, indicator, level), group in alerts.groupby(["rule", "indicator", "level"],
+                                                          sort=False):
+        if rule == "surprise" or len(group) < share * regions:
+            continue
+        rows.append({"rule": rule, "indicator": indicator, "level": level,
+                     "regions": int(len(group)), "of": int(regions),
+                     "codes": ",".join(group["region_code"].astype(str)),
+                     "threshold": group["threshold"].iloc[0],
+                     "source": group["source"].iloc[0]})
+    return pd.DataFrame(rows, columns=["rule", "indicator", "level", "regions", "of", "codes",
+                                       "threshold", "source"])

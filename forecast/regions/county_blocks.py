@@ -51,7 +51,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     asfr : (year, draw, age), the province's births per woman
     mx : (year, draw, sex, age), the province's deaths per person-year
     srb : (year, draw), male births per female birth
-    births_total : (year, draw), the province's births of the calendar year, persons
+    births_total : (year, draw[, sex]), the province's births of the calendar year, persons
+        (by sex: each sex raked to the province's, :func:`forecast.demography.ccmpp.births_by_sex`)
     migration_total : (step, draw, sex, age), the province's net migrants of the step, persons
     dtype : "float64" or "float32": the type the population is held in (arithmetic is
         float64 either way; float32 halves the memory the step streams through)

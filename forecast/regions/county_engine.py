@@ -150,7 +150,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
         "asfr": of_province(rates["asfr"], ("year", "draw", "age")),
         "mx": of_province(rates["mx"], ("year", "draw", "sex", "age")),
         "srb": of_province(rates["srb"], ("year", "draw")),
-        "births_total": of_province(province["births_calendar"].sum("sex"), ("year", "draw")),
+        "births_total": of_province(province["births_calendar"], ("year", "draw", "sex")),
         "migration_total": of_province(province["net_migration_by_age"].rename(
             migration_region="region"), ("year", "draw", "sex", "age"), steps),
     }
@@ -192,8 +192,8 @@ def _block_args(part: dict, block: slice) -> tuple:
 def province_draws(part: dict) -> np.ndarray:
     """One province's indicator draws (county, indicator, year, draw), block by block in
     this process."""
-    years = part["arrays"]["births_total"].shape
-    draws = np.empty((len(part["counties"]), len(NAMES)) + years)
+    years_draws = part["arrays"]["births_total"].shape[:2]
+    draws = np.empty((len(part["counties"]), len(NAMES)) + years_draws)
     for block in part["blocks"]:
         project_block(*_block_args(part, block), out=draws[..., block])
     return draws

@@ -49,7 +49,7 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
         population, asfr=of_province(rates["asfr"]) * factor, mx=of_province(rates["mx"]),
         srb=of_province(rates["srb"]),
         net_migration=xr.zeros_like(population).expand_dims(year=steps.values),
-        births_total=province["births_calendar"].sel(region=code).sum("sex"),
+        births_total=province["births_calendar"].sel(region=code),
         migration_total=total, dtype=dtype, exchange=exchange)
     asfr = of_province(rates["asfr"]) * factor
     counties["tfr"] = asfr.sum("age").sel(year=counties["year"]).transpose(

@@ -32,8 +32,10 @@ import xarray as xr
 from forecast.report import plots
 from forecast.core.errors import InputError
 from forecast.core.run_files import FORECAST_CSV, INDICATOR_DRAWS_NC, PROJECTION_NC, RUN_JSON
-from forecast.planning.warning import (ALERT_COLUMNS, probability_alerts, regions_by_level,
-                                       sorted_alerts, surprise_alerts, threshold_alerts)
+from forecast.planning.warning import (ALERT_COLUMNS, alert_changes, probability_alerts,
+                                       regions_by_level, sorted_alerts, STANDING_SHARE,
+                                       standing_conditions,
+                                       surprise_alerts, threshold_alerts)
 
 
 #: Decimals of the rule values: the planner table's counts are written to 0.1, so a share
@@ -54,6 +56,14 @@ class Report:
     figures: dict = field(default_factory=dict)
     previous: str | None = None
     observed_files: list = field(default_factory=list)
+    #: every alert now or in the previous report with its change (:func:`alert_changes`)
+    changes: pd.DataFrame | None = None
+    #: rules that hold almost everywhere (:func:`standing_conditions`)
+    standing: pd.DataFrame | None = None
+    #: the name of the previous report whose alerts ``changes`` compares with (None: none)
+    previous_report: str | None = None
+    #: the first region's (the nation's) values, with their origin and census sex ratio
+    key_figures: pd.DataFrame | None = None
 
 
 def read_forecast(folder: Path, shown_as: str | None = None) -> dict:
@@ -142,9 +152,11 @@ def rule_values(forecast: dict, observed: pd.DataFrame, year: int) -> pd.DataFra
 
 
 def build_report(forecast: dict, observed: pd.DataFrame, rules_cfg: Mapping,
-                 year: int, previous: dict | None = None, plots_wanted: bool = True
-                 ) -> Report:
-    """Evaluate every rule for ``year``; see the module docstring."""
+                 year: int, previous: dict | None = None, plots_wanted: bool = True,
+                 previous_alerts: tuple[str, pd.DataFrame] | None = None) -> Report:
+    """Evaluate every rule for ``year``; see the module docstring. ``previous_alerts`` =
+    (name, alerts) of the previous report: what changed since is listed first. Rules raised
+    in at least ``rules_cfg["standing_share"]`` of the regions are standing conditions."""
     names = dict(zip(forecast["table"]["region_code"], forecast["table"]["region_name"]))
     observed = _named(observed, names)
     values = rule_values(forecast, observed, year)
@@ -161,12 +173,42 @@ def build_report(forecast: dict, observed: pd.DataFrame, rules_cfg: Mapping,
         len(p) for p in parts) else pd.DataFrame(columns=ALERT_COLUMNS)
     alerts = sorted_alerts(alerts)
     figures = report_figures(forecast, year, observed) if plots_wanted else {}
+    changes = alert_changes(alerts, previous_alerts[1] if previous_alerts else None)
+    share = rules_cfg.get("standing_share", STANDING_SHARE.default)
+    standing = standing_conditions(alerts, len(names), float(share))
     return Report(year=year, forecast={"folder": forecast["folder"],
                                        "name": _forecast_name(forecast),
                                        "meta": forecast["meta"],
                                        "probabilistic": draws is not None},
-                  alerts=alerts, regions=regions_by_level(alerts, names), values=values,
-                  rules=dict(rules_cfg), figures=figures, previous=previous_name)
+                  alerts=alerts, regions=_ranked_by_change(
+                      alerts, changes if previous_alerts else changes.iloc[:0], names),
+                  values=values, rules=dict(rules_cfg), figures=figures,
+                  previous=previous_name, changes=changes, standing=standing,
+                  previous_report=previous_alerts[0] if previous_alerts else None,
+                  key_figures=_key_figures(values, forecast, next(iter(names))))
+
+
+def _ranked_by_change(alerts: pd.DataFrame, changes: pd.DataFrame,
+                      names: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`regions_by_level` with ``changed`` (alerts raised or escalated, eased or
+    cleared since the previous report), regions with the most changes first."""
+    table = regions_by_level(alerts, names)
+    moved = changes[changes["change"] != "unchanged"].groupby("region_code").size()
+    table["changed"] = table["region_code"].map(moved).fillna(0).astype(int)
+    return table.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _key_figures(values: pd.DataFrame, forecast: dict, code: str) -> pd.DataFrame:
+    """The first region's rule values (region_code, indicator, value, origin), with the
+    census's sex ratio of infants (boys per 100 girls, 95 % interval) where the run has it."""
+    table = values[values["region_code"] == code][["indicator", "value", "origin"]].copy()
+    census = forecast["meta"].get("sex_ratio_at_birth_census", {}).get(code)
+    if census:
+        table.loc[len(table)] = {"indicator": "sex_ratio_at_birth_census_2020",
+                                 "value": census["ratio"],
+                                 "origin": f"census 2020, 95 %: [{census['lower_95']:.1f}, "
+                                           f"{census['upper_95']:.1f}]"}
+    return table.reset_index(drop=True)
 
 
 def report_figures(forecast: dict, year: int, observed: pd.DataFrame | None = None) -> dict:

@@ -38,7 +38,16 @@ TEXT = {
            "notes": "说明：数值为预测中位数（有观测值时用观测值）；区间与概率反映模型的不确定性。"
                     "供给水平以各地区供给表为准：默认表中全国托位数为公布数，各省份托位按0-2岁儿童占比推算，"
                     "幼儿园学位均为推算值（见 demand.csv 的 *_basis 列）。",
-           "count": "{level}色预警 {n} 条", "no_alert": "无"},
+           "count": "{level}色预警 {n} 条", "no_alert": "无",
+           "changed": "与上期报告相比的变化", "no_previous_report": "未找到上期报告：以下预警均为本期新增。",
+           "since": "与上期报告 {name} 相比：新增 {raised} 条，升级 {escalated} 条，降级 {eased} 条，"
+                    "解除 {cleared} 条，未变 {unchanged} 条；观测值超出上期预测区间 {surprises} 条。",
+           "raised": "新增", "escalated": "升级", "eased": "降级", "cleared": "解除",
+           "unchanged": "未变", "standing": "持续性状况（多数地区同时触发，只列一次）",
+           "no_standing": "无持续性状况。",
+           "standing_line": "{indicator}{word}{threshold}（{level}）：{n}/{of} 个地区",
+           "key_figures": "全国主要指标", "origin": "来源", "other_alerts": "其余预警明细",
+           "changed_col": "变化数"},
     "en": {"title": "Population monitoring and early-warning report", "year": "Report year",
            "forecast": "Forecast used", "previous": "Previous forecast checked",
            "none": "none", "summary": "Summary", "regions": "Regions by highest alert",
@@ -57,7 +66,19 @@ TEXT = {
                     "from each region's supply table: the default table's national childcare places are "
                     "published, the provinces' shares of them and all kindergarten seats "
                     "estimated (see demand.csv's *_basis columns).",
-           "count": "{level}: {n}", "no_alert": "none"},
+           "count": "{level}: {n}", "no_alert": "none",
+           "changed": "What changed since the previous report",
+           "no_previous_report": "No earlier report found: every alert below is new.",
+           "since": "Since report {name}: {raised} alerts raised, {escalated} escalated, "
+                    "{eased} eased, {cleared} cleared, {unchanged} unchanged; {surprises} "
+                    "observations outside the previous forecast's intervals.",
+           "raised": "raised", "escalated": "escalated", "eased": "eased",
+           "cleared": "cleared", "unchanged": "unchanged",
+           "standing": "Standing conditions (on in most regions at once: stated once)",
+           "no_standing": "No standing condition.",
+           "standing_line": "{indicator} {word} {threshold} ({level}): {n} of {of} regions",
+           "key_figures": "Key figures of the nation", "origin": "Origin",
+           "other_alerts": "Other alerts", "changed_col": "Changes"},
 }
 LEVEL_NAMES = {"zh": {k: f"{v}色" for k, v in LEVELS.items()},
                "en": {k: k for k in LEVELS}}
@@ -65,12 +86,14 @@ INDICATOR_NAMES = {
     "zh": {"births_change": "出生人口同比变化", "births": "出生人口", "tfr": "总和生育率",
            "sex_ratio_at_birth": "出生人口性别比", "childcare_places_per_1000": "每千人口托位数",
            "childcare_affordable_share": "普惠托位占比",
-           "kindergarten_idle_share": "幼儿园学位闲置率"},
+           "kindergarten_idle_share": "幼儿园学位闲置率",
+           "sex_ratio_at_birth_census_2020": "2020年普查0岁人口性别比"},
     "en": {"births_change": "births, change on the year before", "births": "births",
            "tfr": "total fertility rate", "sex_ratio_at_birth": "sex ratio at birth",
            "childcare_places_per_1000": "childcare places per 1,000 residents",
            "childcare_affordable_share": "affordable share of childcare places",
-           "kindergarten_idle_share": "idle share of kindergarten seats"},
+           "kindergarten_idle_share": "idle share of kindergarten seats",
+           "sex_ratio_at_birth_census_2020": "sex ratio of infants, 2020 census"},
 }
 
 CSS = """
@@ -95,11 +118,13 @@ def render(report: Report, lang: str = "zh", period: str = "",
     figures = figures or {}
     parts = [f"<h1>{_e(t['title'])} {_e(period)}</h1>", _meta(report, t, observed_files)]
     names = list(figures)
+    parts += [f"<h2>{_e(t['changed'])}</h2>", _changes(report, lang),
+              f"<h2>{_e(t['standing'])}</h2>", _standing(report, lang),
+              f"<h2>{_e(t['key_figures'])}</h2>", _key_figures(report, lang)]
     parts += [f"<h2>{_e(t['summary'])}</h2>", _counts(report, lang),
               *(_image(n, figures[n]) for n in names[:1]),  # the births and TFR fan first
               f"<h3>{_e(t['regions'])}</h3>", _regions_table(report, lang)]
-    parts += [f"<h2>{_e(t['alerts'])}</h2>", _alerts_table(
-        report.alerts[report.alerts["rule"] != "surprise"], lang)]
+    parts += [f"<h2>{_e(t['other_alerts'])}</h2>", _alerts_table(_not_standing(report), lang)]
     parts += [f"<h2>{_e(t['surprises'])}</h2>", _surprises(report, lang)]
     if len(names) > 1:
         parts += [f"<h2>{_e(t['figures'])}</h2>", *(_image(n, figures[n]) for n in names[1:])]
@@ -194,11 +219,93 @@ def _counts(report: Report, lang: str) -> str:
 
 def _regions_table(report: Report, lang: str) -> str:
     t = TEXT[lang]
-    head = [t["region"], t["highest"], *(LEVEL_NAMES[lang][lv] for lv in reversed(list(LEVELS)))]
-    rows = [[_e(f"{r.region_code} {r.region_name}"), _badge(r.highest_level, lang),
+    head = [t["region"], t["changed_col"], t["highest"],
+            *(LEVEL_NAMES[lang][lv] for lv in reversed(list(LEVELS)))]
+    rows = [[_e(f"{r.region_code} {r.region_name}"), str(r.changed),
+             _badge(r.highest_level, lang),
              *(str(getattr(r, lv)) for lv in reversed(list(LEVELS)))]
             for r in report.regions.itertuples(index=False)]
-    return _table(head, rows, numeric={2, 3, 4, 5})
+    return _table(head, rows, numeric={1, 3, 4, 5, 6})
+
+
+#: Changes listed one by one in the first section (the rest are counted).
+LISTED_CHANGES = 40
+
+
+def _changes(report: Report, lang: str) -> str:
+    """What changed since the previous report, in words, then the changes one by one."""
+    t, names = TEXT[lang], INDICATOR_NAMES[lang]
+    changes = report.changes
+    counts = changes["change"].value_counts()
+    surprises = int((report.alerts["rule"] == "surprise").sum())
+    if report.previous_report is None:
+        head = t["no_previous_report"]
+    else:
+        head = t["since"].format(name=report.previous_report, surprises=surprises,
+                                 **{c: int(counts.get(c, 0)) for c in
+                                    ("raised", "escalated", "eased", "cleared", "unchanged")})
+    moved = changes[changes["change"] != "unchanged"]
+    if report.previous_report is None:
+        moved = moved.iloc[:0]
+    messages = {(a.region_code, a.rule, a.indicator): a.message
+                for a in report.alerts.itertuples(index=False)}
+    rows = [[_e(t[c.change]), _e(f"{c.region_code} {c.region_name}"),
+             _e(names.get(c.indicator, c.indicator)),
+             f"{_badge(c.previous_level, lang)} → {_badge(c.level, lang)}",
+             _e(messages.get((c.region_code, c.rule, c.indicator), ""))]
+            for c in moved.head(LISTED_CHANGES).itertuples(index=False)]
+    table = (_table(["", t["region"], t["indicator"], t["level"], t["message"]], rows)
+             if rows else "")
+    more = (f"<p>… {len(moved) - LISTED_CHANGES}</p>" if len(moved) > LISTED_CHANGES else "")
+    return f"<p>{_e(head)}</p>{table}{more}"
+
+
+def _standing(report: Report, lang: str) -> str:
+    """One line per standing condition, naming the regions."""
+    t, names = TEXT[lang], INDICATOR_NAMES[lang]
+    if report.standing is None or report.standing.empty:
+        return f"<p>{_e(t['no_standing'])}</p>"
+    region_names = dict(zip(report.regions["region_code"], report.regions["region_name"]))
+    items = []
+    for c in report.standing.itertuples(index=False):
+        rule = report.rules["rules"].get(c.rule, {})
+        word = DIRECTION_WORDS[lang].get(rule.get("direction"), "") if rule else ""
+        line = t["standing_line"].format(indicator=names.get(c.indicator, c.indicator),
+                                         word=word, threshold=c.threshold,
+                                         level=LEVEL_NAMES[lang][c.level], n=c.regions, of=c.of)
+        which = "、".join(region_names.get(code, code) for code in c.codes.split(","))
+        items.append(f"<li>{_badge(c.level, lang)} {_e(line)}<br><span class=\"meta\">"
+                     f"{_e(which)}</span></li>")
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _not_standing(report: Report) -> pd.DataFrame:
+    """The threshold and probability alerts not stated as a standing condition."""
+    alerts = report.alerts[report.alerts["rule"] != "surprise"]
+    if report.standing is None or report.standing.empty:
+        return alerts
+    key = ["rule", "indicator", "level"]
+    merged = alerts.merge(report.standing[key].assign(_standing=True), on=key, how="left")
+    return alerts[merged["_standing"].isna().to_numpy()]
+
+
+def _key_figures(report: Report, lang: str) -> str:
+    """The nation's values the rules saw, with where each comes from."""
+    t, names = TEXT[lang], INDICATOR_NAMES[lang]
+    figures = report.key_figures
+    if figures is None or figures.empty:
+        return ""
+    origins = {"zh": {"observed": "观测值", "forecast": "预测中位数",
+                      "census 2020, 95 %:": "2020年普查，95%区间"}}.get(lang, {})
+
+    def origin(text: str) -> str:
+        for word, shown in origins.items():
+            text = text.replace(word, shown) if text.startswith(word) else text
+        return text
+
+    rows = [[_e(names.get(f.indicator, f.indicator)), _e(_number(f.value)), _e(origin(f.origin))]
+            for f in figures.itertuples(index=False)]
+    return _table([t["indicator"], t["value"], t["origin"]], rows, numeric={1})
 
 
 def _alerts_table(alerts: pd.DataFrame, lang: str) -> str:

@@ -138,6 +138,7 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         "observed_years": observed_comparison(projection, inputs, inputs.nation),
         "official_tfr": official_tfr_summary(inputs),
         "young_ages": list(inputs.young_ages_report),
+        "sex_ratio_at_birth_census": _census_sex_ratio(inputs),
         "provinces": {"history": list(inputs.provincial_report),
                       "fertility_dynamics": dict(inputs.provincial_dynamics),
                       "observed_years": provincial_comparison(projection, inputs)},
@@ -205,6 +206,18 @@ def level_years(cfg: DictConfig) -> dict[str, int]:
     node = cfg.get("calibration")
     return {kind: int(CALIBRATION_OPTIONS.value(node, f"{kind}_level_years"))
             for kind in ("fertility", "mortality")}
+
+
+def _census_sex_ratio(inputs) -> dict:
+    """Region code -> the census's sex ratio of infants (boys per 100 girls) with its
+    sampling sd and 95 % interval; empty where the data have none."""
+    if "census_sex_ratio_at_birth" not in inputs:
+        return {}
+    ratio, sd = inputs["census_sex_ratio_at_birth"], inputs["census_sex_ratio_at_birth_sd"]
+    return {str(code): {"ratio": round(float(r), 3), "sd": round(float(e), 3),
+                        "lower_95": round(float(r - 1.96 * e), 3),
+                        "upper_95": round(float(r + 1.96 * e), 3)}
+            for code, r, e in zip(ratio["region"].values, ratio.values, sd.values)}
 
 
 def _demand_inputs(cfg: DictConfig, regions: list[str], years: np.ndarray) -> dict | None:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
+import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from forecast.core.errors import InputError
@@ -25,7 +26,7 @@ from forecast.core.run_files import (ALERTS_CSV, ALERTS_JSON, FIGURES, FORECAST_
                                      run_header)
 from forecast.core.writers import csv_writer, json_writer
 from forecast.data.observed_figures import read_observed
-from forecast.planning.warning import ALERT_COLUMNS, LEVELS
+from forecast.planning.warning import ALERT_COLUMNS, LEVELS, STANDING_SHARE
 from forecast.report.early_warning import build_report, read_forecast, report_year
 from forecast.report.early_warning_html import localized_messages, png_bytes, render
 from forecast.runs.pipeline import run as run_forecast
@@ -43,6 +44,7 @@ REPORT_OPTIONS = Group({
     "period": Where(lambda p: bool(str(p).strip()) and "/" not in str(p), required=True,
                     what="a folder name such as 2026-12"),
     "lock_wait_seconds": Number(0, required=True, what="a number of seconds >= 0"),
+    "standing_share": STANDING_SHARE,
 })
 
 
@@ -82,7 +84,9 @@ def _report_writers(cfg: DictConfig, forecast_dir: Path, root: Path,
     year = report_year(forecast_run, node.year, date.today().year)
     rules = OmegaConf.to_container(cfg.report, resolve=True)
     report = build_report(forecast_run, observed, rules, year, previous,
-                          plots_wanted=bool(option(cfg, "plots")))
+                          plots_wanted=bool(option(cfg, "plots")),
+                          previous_alerts=_previous_alerts(node.previous_forecast, root,
+                                                           str(node.period), previous_dir))
     log.info("Report year %d: %s", year, _level_counts(report.alerts))
     report.alerts["message"] = localized_messages(report.alerts, rules, str(node.lang),
                                                   report.previous)
@@ -96,7 +100,10 @@ def _report_writers(cfg: DictConfig, forecast_dir: Path, root: Path,
                "previous_forecast": report.previous, "observed_files": files,
                "levels": {lv: int((alerts["level"] == lv).sum()) for lv in LEVELS},
                "regions": report.regions.to_dict("records"),
-               "alerts": alerts.to_dict("records")}
+               "alerts": alerts.to_dict("records"),
+               "previous_report": report.previous_report,
+               "changes": report.changes.to_dict("records"),
+               "standing_conditions": report.standing.to_dict("records")}
     writers = {REPORT_HTML: _text_writer(page), ALERTS_CSV: csv_writer(alerts, decimals=4),
                ALERTS_JSON: json_writer(summary), FIGURES: _png_folder_writer(figures)}
     writers[RUN_JSON] = json_writer({
@@ -125,6 +132,26 @@ def _observed_folder(option, data_dir) -> Path | None:
         return None
     path = Path(str(option))
     return path if path.is_absolute() else (Path(data_dir) if data_dir else DATA_DIR) / path
+
+
+def _previous_alerts(option, root: Path, period: str, previous_dir: Path | None
+                     ) -> tuple[str, pd.DataFrame] | None:
+    """(name, alerts) of the previous report: with ``report.previous_forecast`` "auto" the
+    newest report under ``root`` whose period sorts before ``period``; with a forecast
+    folder, the report holding it (its parent's ``alerts.csv``); else None."""
+    if option is None:
+        return None
+    if str(option) == "auto":
+        earlier = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                         and p.name < period and (p / ALERTS_CSV).is_file())
+        folder = earlier[-1] if earlier else None
+    else:
+        folder = previous_dir.parent if previous_dir is not None else None
+    if folder is None or not (folder / ALERTS_CSV).is_file():
+        return None
+    alerts = pd.read_csv(folder / ALERTS_CSV, dtype={"region_code": str},
+                         encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    return folder.name, alerts
 
 
 def _previous_forecast(option, root: Path, period: str) -> Path | None:

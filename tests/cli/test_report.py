@@ -167,6 +167,17 @@ def test_observations_outside_the_previous_forecast_raise_surprises(tmp_path, re
     assert sorted(surprise["region_code"]) == ["000000", "110000"]
     assert set(surprise["level"]) == {"orange"}  # far outside even the 95 % intervals
     assert surprise["message"].str.contains("2026-11/forecast").all()
+    # what changed since the 2026-11 report (same forecast): the two surprises are new, the
+    # other alerts unchanged; the page says so first
+    summary = json.loads((root / "2026-11b" / "alerts.json").read_text(encoding="utf-8"))
+    assert summary["previous_report"] == "2026-11"
+    changes = pd.DataFrame(summary["changes"])
+    raised = changes[changes["change"] == "raised"]
+    assert sorted(raised["region_code"]) == ["000000", "110000"]
+    assert set(raised["rule"]) == {"surprise"} and set(changes["change"]) == {"raised",
+                                                                              "unchanged"}
+    page = (root / "2026-11b" / "report.html").read_text(encoding="utf-8")
+    assert page.index("与上期报告 2026-11 相比：新增 2 条") < page.index("预警概况")
 
 
 def test_english_report(tmp_path, reports):

@@ -252,7 +252,10 @@ def test_decay_takes_the_provinces_rates_to_zero(census_inputs):
 
 def test_provinces_add_up_in_every_draw_with_migration(census_inputs):
     """A projection with draws of fertility and of provincial migration rates: population,
-    births and net migration of the provinces add up to the nation's in every draw."""
+    births (by sex, although every province has its own sex ratio at birth) and net
+    migration of the provinces add up to the nation's in every draw."""
+    srb = census_inputs["srb"].isel(year=-1).sel(region=list(PROVINCES))
+    assert float(srb.max() - srb.min()) > 0.1  # census 2020: 105 to 122 boys per 100 girls
     fertility = instantiate(OmegaConf.merge(
         OmegaConf.load(CONFIG_DIR / "fertility" / "constant_tfr.yaml"),
         {"draws": 8, "random_seed": 5}))

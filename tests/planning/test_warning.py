@@ -15,9 +15,10 @@ from omegaconf import OmegaConf
 from forecast.data.observed_figures import read_observed
 from forecast.core.errors import InputError
 from forecast.core.paths import CONFIG_DIR
-from forecast.planning.warning import (LEVELS, births_drop_probability, probability_alerts,
-                                       regions_by_level, surprise_alerts, threshold_alerts,
-                                       threshold_level)
+from forecast.planning.warning import (ALERT_COLUMNS, LEVELS, alert_changes,
+                                       births_drop_probability, probability_alerts,
+                                       regions_by_level, standing_conditions, surprise_alerts,
+                                       threshold_alerts, threshold_level)
 
 RULES = OmegaConf.to_container(OmegaConf.load(Path(CONFIG_DIR) / "report" / "default.yaml"))
 
@@ -105,6 +106,40 @@ def test_regions_by_highest_level():
     assert table["region_code"].tolist() == ["a", "b", "c", "d"]
     assert table["highest_level"].tolist()[:3] == ["red", "orange", "yellow"]
     assert pd.isna(table["highest_level"].iloc[3]) and table["red"].tolist() == [1, 0, 0, 0]
+
+
+def _alerts(rows):
+    """Alerts from (region, indicator, level) triples of the tfr rule."""
+    return pd.DataFrame([{**dict.fromkeys(ALERT_COLUMNS), "region_code": r,
+                          "region_name": r.upper(), "year": 2026, "indicator": ind,
+                          "level": lv, "rule": ind, "threshold": 1.0, "source": "s"}
+                         for r, ind, lv in rows], columns=ALERT_COLUMNS)
+
+
+def test_alert_changes_against_the_previous_report():
+    before = _alerts([("a", "tfr", "yellow"), ("b", "tfr", "red"), ("c", "tfr", "orange"),
+                      ("d", "tfr", "yellow")])
+    now = _alerts([("a", "tfr", "red"), ("b", "tfr", "orange"), ("d", "tfr", "yellow"),
+                   ("e", "tfr", "blue")])
+    changes = alert_changes(now, before).set_index("region_code")
+    assert changes["change"].to_dict() == {"a": "escalated", "b": "eased", "c": "cleared",
+                                           "d": "unchanged", "e": "raised"}
+    assert changes.loc["c", "level"] is None and changes.loc["c", "previous_level"] == "orange"
+    assert changes.loc["c", "region_name"] == "C"
+    # listed raised, escalated, eased, cleared, unchanged
+    assert alert_changes(now, before)["change"].tolist() == ["raised", "escalated", "eased",
+                                                             "cleared", "unchanged"]
+    assert set(alert_changes(now, None)["change"]) == {"raised"}
+
+
+def test_a_rule_on_in_most_regions_is_one_standing_condition():
+    alerts = _alerts([(r, "tfr", "red") for r in "abcde"] + [("f", "tfr", "orange"),
+                                                            ("a", "births_change", "yellow")])
+    standing = standing_conditions(alerts, regions=8, share=0.5)
+    assert standing[["indicator", "level", "regions", "of"]].values.tolist() == [
+        ["tfr", "red", 5, 8]]
+    assert standing["codes"].item() == "a,b,c,d,e"
+    assert standing_conditions(alerts, regions=11, share=0.5).empty
 
 
 # ------------------------------------------------------------------ observed figures

@@ -11,21 +11,29 @@ Childcare places (托位):
 - standard: resident population × places per 1,000 / 1,000; of which affordable (普惠):
   × affordable share;
 - need (realised, willingness): Σ_{a=0}^{2} population_a × take-up_a;
-- new residential areas: new residents × places per 1,000 / 1,000, floor area = places × m²
-  per place. New residents come from a plan table or, without one, the projected increase of
-  the resident population over the year where positive.
+- new residential areas: new residents × places per 1,000 / 1,000, usable floor area
+  (使用面积) = places × m² per place. New residents come from a plan table or, without one,
+  the projected increase of the resident population over the year where positive;
+- caregivers (保育人员): places at each age over the children per caregiver of its class
+  type (乳儿班 1:3 at age 0, 托小班 1:5 at age 1, 托大班 1:7 at age 2), for the need and for
+  the standard's places (spread over the ages as the children aged 0-2 are).
 
 Kindergarten seats: need = population aged 3-5 × gross enrolment target, of which public and
 affordable by their shares; classes = ⌈need / class size⌉; teachers and care staff per class.
 
 Supply and gaps (supply in each year from :mod:`forecast.planning.supply`): gap = need −
-supply (shortage positive, surplus negative), per draw; childcare places per 1,000 residents
-= supply / population × 1,000; the probability of a shortage is the share of draws with gap
-> 0, of a surplus the share with supply − need > margin × need.
+supply (shortage positive, surplus negative), per draw, the childcare need being the
+take-up based one of ``childcare_gap_basis``; the probability of a shortage is the share of
+draws with gap > 0, of a surplus the share with supply − need > margin × need. Compliance
+with a standard is reported as such, not as a probability: childcare places per 1,000
+residents = supply / population × 1,000 and whether it meets the standard (1/0), the
+affordable share of places and whether it meets its standard, and the places the standard
+still asks for (standard − supply).
 
 Toddler classes in kindergartens (托幼一体化): idle seats = max(supply − need, 0), per draw;
-they take children aged 2 at ``toddler_conversion`` children per seat, at most the population
-aged 2; the childcare gap that remains is the gap less those places (where there is a gap).
+they take children aged 2 at ``toddler_conversion`` children per seat, at most the children
+aged 2 who would use a place (population aged 2 × the take-up at age 2 of the gap basis);
+the childcare gap that remains is the gap less those places (where there is a gap).
 
 Subsidy (育儿补贴): children of the eligible ages × amount per child per year.
 """
@@ -47,8 +55,9 @@ PLACES, SEATS = "places", "seats"
 
 #: Ages of children the demand stage knows (childcare 0-2, kindergarten 3-5).
 CHILD_AGES = range(0, 6)
-#: What the childcare gap is measured against (``childcare_gap_basis``).
-GAP_BASES = ("standard", "need_realised", "need_willingness")
+#: What the childcare gap and P(shortage) are measured against (``childcare_gap_basis``):
+#: a take-up based need, which is uncertain; the standard is a compliance check.
+GAP_BASES = ("need_realised", "need_willingness")
 #: Standards :func:`demand_indicators` reads, each a node with ``value`` and ``applies_from``.
 STANDARDS = [
     "childcare.places_per_1000", "childcare.affordable_share",
@@ -59,6 +68,8 @@ STANDARDS = [
     "kindergarten.toddler_conversion", "subsidy.amount_per_child_per_year"]
 #: Take-up rates by age, each a node with ``rates`` and ``applies_from``.
 TAKE_UP = ["childcare.take_up.realised", "childcare.take_up.willingness"]
+#: Children per caregiver by age (class type), a node with ``by_age`` and ``applies_from``.
+STAFFING = "childcare.children_per_caregiver"
 #: Standards that are shares, targets or conversion rates: between 0 and 1.
 SHARE_NAMES = ("enrolment_target", "toddler_conversion")
 YEAR = Whole(what="a whole-number year")
@@ -92,6 +103,16 @@ def _walk(node: Mapping, prefix: str, problems: Problems, root: Mapping) -> None
         if "value" in child:
             _standard_option(str(key)).check(child["value"], f"{path}.value", problems, root)
             YEAR.check(child.get("applies_from", MISSING), f"{path}.applies_from", problems, root)
+        elif "by_age" in child:
+            by_age = child["by_age"]
+            if not isinstance(by_age, Mapping) or {as_whole(a) for a in by_age} != {0, 1, 2}:
+                problems.add(f"{path}.by_age", by_age, "a mapping of ages 0, 1, 2 -> children "
+                             "per caregiver, e.g. {0: 3, 1: 5, 2: 7}")
+            else:
+                for age, ratio in by_age.items():
+                    Number(1, 100, what="children per caregiver from 1 to 100").check(
+                        ratio, f"{path}.by_age.{age}", problems, root)
+            YEAR.check(child.get("applies_from", MISSING), f"{path}.applies_from", problems, root)
         elif "rates" in child:
             rates = child["rates"]
             if not isinstance(rates, Mapping) or not rates:
@@ -113,7 +134,7 @@ def _standards(node: Mapping, name: str, problems: Problems, root: Mapping) -> N
     if node.get("enabled") is not True:
         return  # the demand stage does not run; its other options are not read
     ENABLED.validate(node, name, problems, root)
-    for path in STANDARDS + TAKE_UP:
+    for path in STANDARDS + TAKE_UP + [STAFFING]:
         if _get(node, path) is MISSING:
             problems.add(f"{name}.{path}", MISSING, "a standard with value and applies_from "
                          "(see configs/demand/national.yaml)")
@@ -147,8 +168,20 @@ def _from_year(da: xr.DataArray, year: int, units: str) -> xr.DataArray:
 
 
 def _take_up(node: dict) -> xr.DataArray:
-    rates = {int(a): float(r) for a, r in node["rates"].items()}
-    return xr.DataArray(list(rates.values()), dims="age", coords={"age": list(rates)})
+    return _by_age(node["rates"])
+
+
+def _by_age(values: Mapping) -> xr.DataArray:
+    """A mapping age -> number as a DataArray (age)."""
+    values = {int(a): float(r) for a, r in values.items()}
+    return xr.DataArray(list(values.values()), dims="age", coords={"age": list(values)})
+
+
+def _compliance(value: xr.DataArray, standard: float, year: int) -> xr.DataArray:
+    """1 where ``value`` meets ``standard`` (>=), 0 where not, NaN where undefined or before
+    the standard's ``year``: compliance, not a probability."""
+    met = (value >= standard).astype(float).where(value.notnull())
+    return _from_year(met, year, "1 = meets the standard")
 
 
 def _probability(event: xr.DataArray, defined: xr.DataArray) -> xr.DataArray:
@@ -182,11 +215,24 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     share, year_share = _standard(cc["affordable_share"])
     out["childcare_places_standard_affordable"] = _from_year(
         out["childcare_places_standard"] * share, max(year, year_share), PLACES)
+    need_by_age = {}
     for variant in ("realised", "willingness"):
         node = cc["take_up"][variant]
         rates = _take_up(node)
-        need = (population.sel(age=rates["age"]) * rates).sum("age")
-        out[f"childcare_places_need_{variant}"] = _from_year(need, int(node["applies_from"]), PLACES)
+        need_by_age[variant] = population.sel(age=rates["age"]) * rates
+        out[f"childcare_places_need_{variant}"] = _from_year(
+            need_by_age[variant].sum("age"), int(node["applies_from"]), PLACES)
+    basis = standards["childcare_gap_basis"].removeprefix("need_")
+    staff = cc["children_per_caregiver"]
+    per_caregiver = _by_age(staff["by_age"])
+    staff_year = max(int(staff["applies_from"]), int(cc["take_up"][basis]["applies_from"]))
+    out["childcare_caregivers_need"] = _from_year(
+        (need_by_age[basis] / per_caregiver).sum("age"), staff_year, "persons")
+    under_3 = population.sel(age=per_caregiver["age"])
+    spread = (under_3 / under_3.sum("age").where(under_3.sum("age") > 0) / per_caregiver
+              ).sum("age")
+    out["childcare_caregivers_standard"] = _from_year(
+        out["childcare_places_standard"] * spread, int(staff["applies_from"]), "persons")
 
     if new_residents is not None:  # a plan: years it does not list have no new residents
         residents = new_residents.reindex_like(total.isel(draw=0, drop=True), fill_value=0.0)
@@ -198,7 +244,8 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     places_new = _from_year((residents * per_1000_new / 1000).broadcast_like(total), year_new,
                             PLACES)
     out["childcare_places_new_residential"] = places_new
-    out["childcare_floor_area_new_residential"] = _from_year(places_new * m2, year_m2, "m2")
+    out["childcare_floor_area_new_residential"] = _from_year(places_new * m2, year_m2,
+                                                             "m2 usable floor area (使用面积)")
 
     ages_3_5 = population.sel(age=[3, 4, 5]).sum("age")
     target, year_target = _standard(kg["enrolment_target"])
@@ -219,7 +266,9 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     out["subsidy_budget"] = _from_year(eligible * amount, year_amount, "CNY per year")
 
     if supply is not None:
-        out.update(_supply_and_gaps(out, population, total, standards, supply))
+        toddlers = (population.sel(age=2, drop=True)
+                    * float(_by_age(cc["take_up"][basis]["rates"]).sel(age=2)))
+        out.update(_supply_and_gaps(out, total, toddlers, standards, supply))
     return out
 
 
@@ -228,7 +277,7 @@ def _population_increase(total: xr.DataArray) -> xr.DataArray:
     return total.diff("year").clip(min=0.0).assign_attrs(units="persons")
 
 
-def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.DataArray]:
+def _supply_and_gaps(out, total, toddlers, standards, supply) -> dict[str, xr.DataArray]:
     """Supply in each year (NaN where none), gaps, coverage, probabilities, toddler classes."""
     regions = [r for r in total["region"].values if r in supply["region"].values]
     if not regions:
@@ -253,10 +302,18 @@ def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.
                                            - supplied).assign_attrs(units=SEATS)
     res["childcare_places_per_1000"] = (res["childcare_supply"] / total.sel(sel) * 1000
                                         ).assign_attrs(units="places per 1,000 residents")
-    basis = standards["childcare_gap_basis"]
-    names = {"standard": "childcare_places_standard", "need_realised": "childcare_places_need_realised",
-             "need_willingness": "childcare_places_need_willingness"}
-    childcare_need = out[names[basis]].sel(sel)
+    cc = standards["childcare"]
+    per_1000, year = _standard(cc["places_per_1000"])
+    res["childcare_places_per_1000_meets_standard"] = _compliance(
+        res["childcare_places_per_1000"], per_1000, year)
+    res["childcare_gap_standard"] = (out["childcare_places_standard"].sel(sel)
+                                     - res["childcare_supply"]).assign_attrs(units=PLACES)
+    res["childcare_affordable_share"] = (res["childcare_supply_affordable"]
+                                         / res["childcare_supply"]).assign_attrs(units="share")
+    share, year_share = _standard(cc["affordable_share"])
+    res["childcare_affordable_share_meets_standard"] = _compliance(
+        res["childcare_affordable_share"], share, year_share)
+    childcare_need = out[f"childcare_places_{standards['childcare_gap_basis']}"].sel(sel)
     kg_need = out["kindergarten_seats_need"].sel(sel)
     res["childcare_gap"] = (childcare_need - res["childcare_supply"]).assign_attrs(units=PLACES)
     res["kindergarten_gap"] = (kg_need - res["kindergarten_supply"]).assign_attrs(units=SEATS)
@@ -269,7 +326,7 @@ def _supply_and_gaps(out, population, total, standards, supply) -> dict[str, xr.
 
     conversion, year_conv = _standard(kg["toddler_conversion"])
     idle = (res["kindergarten_supply"] - kg_need).clip(min=0.0)
-    toddlers = np.minimum(idle * conversion, population.sel(sel).sel(age=2, drop=True))
+    toddlers = np.minimum(idle * conversion, toddlers.sel(sel))
     res["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
     usable = res["toddler_places_from_idle_seats"].fillna(0.0)  # none before conversion applies
     closed = np.minimum(usable, res["childcare_gap"].clip(min=0.0))

@@ -69,11 +69,19 @@ def test_one_region_by_hand():
     assert at(out["kindergarten_seats_need_affordable"]) == pytest.approx(2295)
     assert at(out["kindergarten_classes"]) == 90
     assert at(out["kindergarten_teachers"]) == 180 and at(out["kindergarten_care_staff"]) == 90
-    # supply and gaps
-    assert at(out["childcare_gap"]) == pytest.approx(1500)
+    # supply and gaps: the standard as compliance, the willingness need as the gap
+    assert at(out["childcare_gap_standard"]) == pytest.approx(1500)
     assert at(out["childcare_places_per_1000"]) == pytest.approx(3.0)
+    assert at(out["childcare_places_per_1000_meets_standard"]) == 0
+    assert at(out["childcare_affordable_share"]) == pytest.approx(0.6)
+    assert at(out["childcare_affordable_share_meets_standard"]) == 1
+    assert at(out["childcare_gap"]) == pytest.approx(3 * 1000 * 0.33 - 3000)
     assert at(out["kindergarten_gap"]) == pytest.approx(700)
-    assert at(out["prob_childcare_shortage"]) == 1 and at(out["prob_kindergarten_surplus"]) == 0
+    assert at(out["prob_childcare_shortage"]) == 0 and at(out["prob_kindergarten_surplus"]) == 0
+    # caregivers by class type: 330 children wanting a place at each age, 1:3, 1:5, 1:7
+    assert at(out["childcare_caregivers_need"]) == pytest.approx(330 / 3 + 330 / 5 + 330 / 7)
+    # the standard's 4,500 places spread evenly over ages 0-2 here
+    assert at(out["childcare_caregivers_standard"]) == pytest.approx(1500 * (1 / 3 + 1 / 5 + 1 / 7))
     # no idle seats, no toddler classes
     assert at(out["toddler_places_from_idle_seats"]) == 0
     # subsidy: 3000 children under 3 x 3600 CNY from 2025
@@ -84,12 +92,15 @@ def test_one_region_by_hand():
 
 
 def test_idle_kindergarten_seats_become_toddler_places():
-    out = demand_indicators(population(), standards(), supply(kindergarten=5000.0))
-    # 2300 idle seats x 0.67 = 1541, capped at the 1000 children aged 2
-    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(1000)
-    assert at(out["childcare_gap_after_toddler_classes"]) == pytest.approx(1500 - 1000)
-    out = demand_indicators(population(), standards(), supply(kindergarten=3000.0))
-    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(300 * 0.67)
+    """Idle seats take toddlers, at most the children aged 2 who would use a place."""
+    out = demand_indicators(population(), standards(), supply(childcare=500.0,
+                                                              kindergarten=5000.0))
+    # 2300 idle seats x 0.67 = 1541, capped at the 330 of 1000 children aged 2 wanting a place
+    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(330)
+    assert at(out["childcare_gap"]) == pytest.approx(990 - 500)
+    assert at(out["childcare_gap_after_toddler_classes"]) == pytest.approx(990 - 500 - 330)
+    out = demand_indicators(population(), standards(), supply(kindergarten=2900.0))
+    assert at(out["toddler_places_from_idle_seats"]) == pytest.approx(200 * 0.67)
 
 
 def test_planned_new_residents_give_places_and_floor_area():
@@ -98,7 +109,8 @@ def test_planned_new_residents_give_places_and_floor_area():
     out = demand_indicators(population(), standards(), supply(), new_residents=plan)
     assert at(out["childcare_places_new_residential"]) == pytest.approx(200)
     assert at(out["childcare_floor_area_new_residential"]) == pytest.approx(2400)
-    assert out["childcare_floor_area_new_residential"].attrs["units"] == "m2"
+    assert out["childcare_floor_area_new_residential"].attrs["units"].startswith(
+        "m2 usable floor area")
 
 
 @pytest.mark.parametrize("k", [0.5, 2.0, 3.7])
@@ -114,7 +126,7 @@ def test_needs_scale_linearly_with_population(k):
 def test_gaps_and_probabilities_follow_the_draws():
     draws = (0.5, 0.9, 1.0, 1.2, 2.0)
     out = demand_indicators(population(draws=draws), standards(), supply())
-    need = out["childcare_places_standard"]
+    need = out["childcare_places_need_willingness"]
     xr.testing.assert_allclose(out["childcare_gap"], need - out["childcare_supply"])
     kg_gap = out["kindergarten_gap"].sel(region="r", year=2025).values
     assert at(out["prob_kindergarten_shortage"]) == pytest.approx(np.mean(kg_gap > 0))
@@ -240,3 +252,25 @@ def test_default_supply_table_flags_every_count(tmp_path):
             min_count=1)
         np.testing.assert_allclose(sums.dropna(), nation[column].dropna(), rtol=1e-5)
     assert "illustrative" not in " ".join(table.columns)
+
+
+@pytest.mark.parametrize("age,per_caregiver", [(0, 3), (1, 5), (2, 7)])
+def test_caregivers_follow_the_class_type_of_each_age(age, per_caregiver):
+    """Children of one age only: caregivers = places / that class type's ratio (乳儿班 1:3,
+    托小班 1:5, 托大班 1:7), for the need and for the standard's places."""
+    pop = population(per_age_0_5=0.0)
+    pop.loc[{"age": age}] = 2100.0
+    out = demand_indicators(pop, standards(), supply())
+    assert at(out["childcare_caregivers_need"]) == pytest.approx(2100 * 0.33 / per_caregiver)
+    places = at(out["childcare_places_standard"])
+    assert at(out["childcare_caregivers_standard"]) == pytest.approx(places / per_caregiver)
+
+
+def test_staffing_ratios_are_checked():
+    from forecast.core.options import Problems
+    from forecast.planning.demand import DEMAND_OPTIONS
+    cfg = standards()
+    cfg["childcare"]["children_per_caregiver"]["by_age"] = {0: 3, 1: 0.5}
+    problems = Problems()
+    DEMAND_OPTIONS.check(cfg, "demand", problems, {"demand": cfg})
+    assert any("children_per_caregiver.by_age" in line for line in problems.lines), problems.lines

@@ -21,6 +21,7 @@ PACKAGE = "forecast"
 # A projection run (forecast.runs.pipeline).
 FORECAST_CSV = "forecast.csv"
 DEMAND_CSV = "demand.csv"
+SUPPLY_TEMPLATE_CSV = "supply_template.csv"
 PROJECTION_NC = "projection.nc"
 POSTERIOR_NC = "posterior.nc"
 RUN_JSON = "run.json"
@@ -43,7 +44,7 @@ FORECAST_FOLDER = "forecast"
 RUN_OUTPUTS = frozenset({
     FORECAST_CSV, DEMAND_CSV, PROJECTION_NC, POSTERIOR_NC, RUN_JSON, BACKTEST_SCORES,
     BACKTEST_SUMMARY, FIGURES, INDICATOR_DRAWS_NC, REPORT_HTML, ALERTS_CSV, ALERTS_JSON,
-    FORECAST_FOLDER,
+    FORECAST_FOLDER, SUPPLY_TEMPLATE_CSV,
 })
 
 

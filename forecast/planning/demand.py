@@ -191,12 +191,16 @@ def _probability(event: xr.DataArray, defined: xr.DataArray) -> xr.DataArray:
 
 def demand_indicators(population: xr.DataArray, standards: dict,
                       supply: xr.Dataset | None = None,
-                      new_residents: xr.DataArray | None = None) -> dict[str, xr.DataArray]:
+                      new_residents: xr.DataArray | None = None,
+                      total: xr.DataArray | None = None) -> dict[str, xr.DataArray]:
     """All demand indicators.
 
     Parameters
     ----------
-    population : (region, age, year, draw), persons at 1 July (both sexes)
+    population : (region, age, year, draw), persons at 1 July (both sexes): every age, or
+        ages 0-5 with ``total`` given
+    total : (region, year, draw), all residents at 1 July; default: population summed
+        over age
     standards : the ``demand`` config as a plain dict (see configs/demand/national.yaml)
     supply : (region, year) counts from :func:`forecast.planning.supply.supply_by_year`;
         regions and years without supply get no gap
@@ -207,7 +211,7 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     dict name -> DataArray (region, year, draw) or (region, year) for probabilities.
     """
     cc, kg, sub = standards["childcare"], standards["kindergarten"], standards["subsidy"]
-    total = population.sum("age")
+    total = population.sum("age") if total is None else total
     out: dict[str, xr.DataArray] = {}
 
     per_1000, year = _standard(cc["places_per_1000"])

@@ -99,6 +99,30 @@ def county_table(summary: xr.DataArray, scenario: str) -> pd.DataFrame:
     return quantile_table(summaries, scenario, names)
 
 
+def county_wide_table(summary: xr.DataArray, indicators: list[str],
+                      bounds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The wide table of :func:`wide_table` for the county-level units summarised in
+    blocks: medians of ``indicators`` (those the summary has), ``<name>_lower_80`` and
+    ``<name>_upper_80`` of ``bounds``, named by ``unit_name``."""
+    names = {str(c): str(n) for c, n in zip(summary["unit"].values, summary["unit_name"].values)}
+    have = [n for n in indicators if n in set(summary["indicator"].values)]
+    columns = {}
+    for name in have:
+        q = summary.sel(indicator=name, drop=True).rename(unit="region")
+        columns[name] = q.sel(quantile=QUANTILES["median"], drop=True)
+        if name in bounds:
+            for side in ("lower_80", "upper_80"):
+                columns[f"{name}_{side}"] = q.sel(quantile=QUANTILES[side], drop=True)
+    frame = xr.Dataset({k: v.drop_vars([c for c in v.coords if c not in v.dims])
+                        for k, v in columns.items()}).to_dataframe().reset_index()
+    frame = frame.dropna(how="all", subset=list(columns))
+    frame = frame.rename(columns={"region": "region_code"})
+    frame["region_name"] = _names(frame["region_code"], names)
+    frame["year"] = frame["year"].astype(int)
+    return frame[["region_code", "region_name", "year", *columns]].sort_values(
+        ["region_code", "year"]).reset_index(drop=True)
+
+
 def wide_table(indicators: dict[str, xr.DataArray], region_names: dict[str, str],
                bounds: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per region x year, one column per indicator (median over draws); indicators

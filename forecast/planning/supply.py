@@ -110,3 +110,18 @@ def basis_table(supply: xr.Dataset) -> pd.DataFrame:
     frame = xr.Dataset(columns).to_dataframe().reset_index()
     return frame.rename(columns={"region": "region_code"}).astype({"region_code": str,
                                                                    "year": int})
+
+
+def supply_template(units: list[tuple[str, str, str]], year: int) -> pd.DataFrame:
+    """A supply table for planners to fill: one row per unit (code, Chinese name, level:
+    nation, province, prefecture or county), ``reference_year`` ``year``, every count
+    empty and every ``<count>_basis`` empty, in the columns
+    :func:`forecast.data.planning.load_supply` reads."""
+    counts = list(OUTPUT_NAMES)
+    rows = [{"region_code": code, "region_name": name, "level": level,
+             "reference_year": int(year), **dict.fromkeys(counts),
+             **{f"{c}_basis": "" for c in counts}, "source": ""}
+            for code, name, level in units]
+    columns = ["region_code", "region_name", "level", "reference_year"]
+    columns += [x for c in counts for x in (c, f"{c}_basis")] + ["source"]
+    return pd.DataFrame(rows, columns=columns)

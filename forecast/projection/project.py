@@ -34,7 +34,7 @@ def checked_horizon(inputs: Inputs, horizon) -> int:
 def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int,
                    level_years: dict[str, int] | None = None,
                    scenario: Scenario | None = None, dtype: str = "float64",
-                   compute: Compute = Compute()) -> xr.Dataset:
+                   compute: Compute = Compute(), county_extra=None) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
     Fertility, mortality and the sex ratio at birth are taken by calendar year up to
@@ -47,7 +47,8 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     projected within their province, with every draw
     (:func:`forecast.regions.county_projection.project_counties`) or in blocks summarised over draws
     (:func:`forecast.regions.county_engine.county_summaries`, variable ``county_summary``
-    (unit, indicator, year, quantile)) as ``compute`` says. Regions with a ``national_region``
+    (unit, indicator, year, quantile), with the indicators ``county_extra`` adds from the
+    same draws, e.g. the demand stage's) as ``compute`` says. Regions with a ``national_region``
     attribute are projected with births raked to the nation
     (:func:`forecast.demography.subnational.project_with_nation`); where the inputs name
     ``report_regions``, only those are kept.
@@ -83,7 +84,7 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
                            dim="region",
                            data_vars="all", coords="different", compat="equals", join="outer")
     elif counties:
-        summary = county_summaries(result, rates, inputs, compute, dtype, seed)
+        summary = county_summaries(result, rates, inputs, compute, dtype, seed, county_extra)
         result = result.drop_vars("net_migration_by_age")
     if inputs.report_regions is not None:
         reported = list(inputs.report_regions)

@@ -163,10 +163,17 @@ def quantiles(draws: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.quantile(draws, list(QUANTILES.values()), axis=-1), 0, -1)
 
 
-def summarise_province(draws: np.ndarray, members: np.ndarray, prefectures: list[str]
-                       ) -> np.ndarray:
+def summarise_province(draws: np.ndarray, members: np.ndarray, prefectures: list[str],
+                       counties: list[str] | None = None, extra=None) -> np.ndarray:
     """Quantiles (prefecture + county, indicator, year, quantile) of one province: its
     prefectures (sums of their counties) first, then its counties in the order of ``draws``
-    (county, indicator, year, draw)."""
-    return np.concatenate([quantiles(prefecture_draws(draws, members, prefectures)),
-                           quantiles(draws)])
+    (county, indicator, year, draw). ``extra``, a callable (unit draws (unit, indicator,
+    year, draw), unit codes) -> quantiles (unit, extra indicator, year, quantile), adds
+    indicators computed from the same draws (e.g. the demand stage's) after :data:`NAMES`;
+    ``counties`` are the codes of ``draws``' counties."""
+    units = prefecture_draws(draws, members, prefectures)
+    summary = np.concatenate([quantiles(units), quantiles(draws)])
+    if extra is None:
+        return summary
+    added = np.concatenate([extra(units, list(prefectures)), extra(draws, list(counties))])
+    return np.concatenate([summary, added], axis=1)

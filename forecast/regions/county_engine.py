@@ -93,12 +93,14 @@ class Compute:
 
 def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
                      inputs: Inputs, compute: Compute = Compute(),
-                     dtype: str = "float64", seed: int = 0) -> xr.DataArray:
+                     dtype: str = "float64", seed: int = 0, extra=None) -> xr.DataArray:
     """Quantiles over draws (unit, indicator, year, quantile) of every prefecture and
     county of ``inputs`` (each province's prefectures, then its counties), from the
     provincial projection ``province`` (its ``births_calendar`` and
     ``net_migration_by_age``) and the calibrated ``rates``. Coordinates ``unit_name``,
-    ``quantile_name`` and ``indicator_unit``."""
+    ``quantile_name`` and ``indicator_unit``. ``extra`` (with ``names`` and ``units``, and
+    called as in :func:`forecast.regions.county_blocks.summarise_province`) adds indicators
+    computed from each province's draws, e.g. the demand stage's."""
     parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype, seed)
              for code in inputs.counties_of]
     started = time.perf_counter()
@@ -106,9 +108,9 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
              sum(len(p["counties"]) for p in parts), len(parts),
              sum(len(p["blocks"]) for p in parts), compute.engine)
     if compute.engine == "dask":
-        values = _on_dask(parts, compute)
+        values = _on_dask(parts, compute, extra)
     else:
-        values = _in_memory(parts, started)
+        values = _in_memory(parts, started, extra)
     log.info("County-level units projected in %.1f s", time.perf_counter() - started)
     regions = [code for p in parts for code in [*p["prefectures"], *p["counties"]]]
     names = {**inputs.prefectures,
@@ -116,8 +118,9 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
     return xr.DataArray(
         np.concatenate(values), dims=("unit", "indicator", "year", "quantile"),
         coords={"unit": regions, "unit_name": ("unit", [names[r] for r in regions]),
-                "indicator": NAMES,
-                "indicator_unit": ("indicator", [INDICATORS[n][0] for n in NAMES]),
+                "indicator": NAMES + list(getattr(extra, "names", [])),
+                "indicator_unit": ("indicator", [INDICATORS[n][0] for n in NAMES]
+                                   + list(getattr(extra, "units", []))),
                 "year": province["year"].values, "quantile": list(QUANTILES.values()),
                 "quantile_name": ("quantile", list(QUANTILES))},
         name="county_summary")
@@ -199,14 +202,15 @@ def province_draws(part: dict) -> np.ndarray:
     return draws
 
 
-def _in_memory(parts: list[dict], started: float) -> list[np.ndarray]:
+def _in_memory(parts: list[dict], started: float, extra=None) -> list[np.ndarray]:
     """Every province's summary; a province's quantiles are taken in a second thread
     while the next province is projected (both release the GIL)."""
     with ThreadPoolExecutor(max_workers=1) as quantiles:
         pending = []
         for i, part in enumerate(parts, 1):
             pending.append(quantiles.submit(summarise_province, province_draws(part),
-                                            part["members"], part["prefectures"]))
+                                            part["members"], part["prefectures"],
+                                            part["counties"], extra))
             log.info("  province %s (%d/%d, %d counties) projected at %.1f s", part["code"],
                      i, len(parts), len(part["counties"]), time.perf_counter() - started)
         return [p.result() for p in pending]
@@ -234,17 +238,19 @@ def _one_thread_block(*args):
     return project_block(*args)
 
 
-def _on_dask(parts: list[dict], compute: Compute) -> list[np.ndarray]:
+def _on_dask(parts: list[dict], compute: Compute, extra=None) -> list[np.ndarray]:
     """Every province's summary, computed as one Dask graph on the cluster."""
     import dask
 
     summaries = []
+    indicators = len(NAMES) + len(getattr(extra, "names", []))
     for part in parts:
-        draws = dask_draws(part).rechunk({3: -1})
+        draws = dask_draws(part).rechunk({1: -1, 3: -1})
         units = len(part["prefectures"]) + len(part["counties"])
         summaries.append(draws.map_blocks(
-            summarise_province, part["members"], part["prefectures"], dtype=float,
-            chunks=((units,), draws.chunks[1], draws.chunks[2], (len(QUANTILES),))))
+            summarise_province, part["members"], part["prefectures"], part["counties"],
+            extra, dtype=float,
+            chunks=((units,), (indicators,), draws.chunks[2], (len(QUANTILES),))))
     with _client(compute):
         return list(dask.compute(*summaries))
 

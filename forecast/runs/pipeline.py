@@ -15,13 +15,16 @@ from omegaconf import DictConfig, OmegaConf
 from forecast.core.errors import InputError
 from forecast.core.paths import DATA_DIR
 from forecast.core.registry import QUANTILES
-from forecast.core.run_files import VERSION, run_header, utc_now
+from forecast.core.run_files import SUPPLY_TEMPLATE_CSV, VERSION, run_header, utc_now
 from forecast.data import load_new_residents, load_supply
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
+from forecast.planning.county_demand import CountyDemand
 from forecast.planning.demand import DEMAND_OPTIONS, demand_indicators
-from forecast.planning.supply import basis_table, supply_by_year, supply_options
-from forecast.planning.indicators import (check_quantile_order, county_table, ordered,
+from forecast.planning.supply import (basis_table, supply_by_year, supply_options,
+                                      supply_template)
+from forecast.planning.indicators import (check_quantile_order, county_table,
+                                          county_wide_table, ordered,
                                           planner_indicators, region_names, rounded_long,
                                           rounded_wide, summary_table, wide_table)
 from forecast.projection.census_backtest import census_backtest
@@ -35,7 +38,7 @@ from forecast.regions.county_engine import Compute
 from forecast.runs.config_check import check_config, estimate_memory
 from forecast.runs.config_groups import group_node, group_options
 from forecast.runs.run_options import BACKTEST_OPTIONS, CALIBRATION_OPTIONS, option
-from forecast.runs.result import BacktestResult, Result
+from forecast.runs.result import BacktestResult, Result, TableResult
 from forecast.runs.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,32 @@ def run_config(cfg: DictConfig, overrides: list[str] | None = None,
     :func:`run_backtest`, by ``cfg.task``."""
     if option(cfg, "task") == "backtest":
         return run_backtest(cfg, overrides)
+    if option(cfg, "task") == "supply_template":
+        return run_supply_template(cfg, overrides)
     return run_projection(cfg, overrides, sweep_member=sweep_member)
+
+
+def run_supply_template(cfg: DictConfig, overrides: list[str] | None = None) -> TableResult:
+    """``supply_template.csv``: every unit of the data (a county run: its provinces, their
+    prefectures and county-level units; else the nation and the provinces) with its code,
+    Chinese name and level, and the supply table's columns empty, for the base year."""
+    started_at = utc_now()
+    inputs = instantiate(cfg.data)
+    names = dict(zip((str(r) for r in inputs["region"].values),
+                     (str(n) for n in inputs["region_name"].values)))
+    if inputs.has_counties:
+        units = [(code, names[code], "province") for code in inputs.counties_of]
+        units += [(str(c), str(n), "prefecture") for c, n in inputs.prefectures.items()]
+        units += [(str(c), str(n), "county") for c, n in zip(inputs["county"].values,
+                                                            inputs["county_name"].values)]
+    else:
+        units = [(code, name, "nation" if code == inputs.nation else "province")
+                 for code, name in names.items()]
+    table = supply_template(units, int(inputs.base_year))
+    log.info("Supply template: %d units", len(table))
+    return TableResult({SUPPLY_TEMPLATE_CSV: table}, {
+        **run_header("supply_template", _plain(cfg), overrides, started_at),
+        "units": int(len(table))})
 
 
 def output_bytes(cfg: DictConfig) -> int:
@@ -89,15 +117,18 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     inputs = instantiate(cfg.data)
     _log_provinces(inputs)
     horizon = checked_horizon(inputs, cfg.horizon)
-    demand_inputs = _demand_inputs(cfg, [str(r) for r in inputs["region"].values],
-                                   np.arange(int(inputs.base_year), horizon + 1))
+    years = np.arange(int(inputs.base_year), horizon + 1)
+    demand_inputs = _demand_inputs(cfg, _planning_units(inputs), years)
     fertility, mortality, migration = (_model(cfg, kind) for kind in MODELS)
     scenario = Scenario.from_config(cfg.get("scenario"))
     log.info("Scenario %s", scenario.describe())
     compute = Compute.from_config(cfg.get("compute"))
+    county_demand = (CountyDemand(demand_inputs["standards"], demand_inputs["supply"], years)
+                     if demand_inputs is not None and inputs.has_counties else None)
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
                                 level_years=level_years(cfg), scenario=scenario,
-                                dtype=str(option(cfg, "precision")), compute=compute)
+                                dtype=str(option(cfg, "precision")), compute=compute,
+                                county_extra=county_demand)
     counties = projection.get("county_summary")
     if counties is not None:  # counties in blocks: their quantiles only
         projection = projection.drop_dims(["unit", "indicator", "quantile"])
@@ -112,9 +143,14 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     demand_table = None
     if demand_inputs is not None:
         demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
-        demand_table = rounded_wide(wide_table(
-            {k: indicators[k] for k in ("population", "population_0_2", "population_3_5")}
-            | demand, names, bounds=("childcare_gap", "kindergarten_gap")))
+        bounds = ("childcare_gap", "kindergarten_gap")
+        demand_table = wide_table({k: indicators[k] for k in POPULATION_COLUMNS} | demand,
+                                  names, bounds=bounds)
+        if counties is not None:  # counties in blocks: from their summaries
+            demand_table = pd.concat([demand_table, county_wide_table(
+                counties, [*POPULATION_COLUMNS, *county_demand.names], bounds)],
+                ignore_index=True)
+        demand_table = rounded_wide(demand_table)
         if demand_inputs["supply"] is not None:
             demand_table = demand_table.merge(basis_table(demand_inputs["supply"]),
                                               on=["region_code", "year"], how="left")
@@ -206,6 +242,19 @@ def level_years(cfg: DictConfig) -> dict[str, int]:
     node = cfg.get("calibration")
     return {kind: int(CALIBRATION_OPTIONS.value(node, f"{kind}_level_years"))
             for kind in ("fertility", "mortality")}
+
+
+#: The population columns of demand.csv before the demand indicators.
+POPULATION_COLUMNS = ("population", "population_0_2", "population_3_5")
+
+
+def _planning_units(inputs) -> list[str]:
+    """Codes a supply or plan table may name: the projection's regions, and in a county
+    run its prefectures and county-level units."""
+    codes = [str(r) for r in inputs["region"].values]
+    if inputs.has_counties:
+        codes += [str(c) for c in inputs.prefectures] + [str(c) for c in inputs["county"].values]
+    return codes
 
 
 def _census_sex_ratio(inputs) -> dict:

@@ -113,6 +113,22 @@ class BacktestResult:
             return folder.publish(self.files())
 
 
+@dataclass
+class TableResult:
+    """A run that writes tables (e.g. ``task=supply_template``): ``tables`` (file name ->
+    DataFrame) and ``metadata`` (``run.json``)."""
+
+    tables: dict[str, pd.DataFrame]
+    metadata: dict
+    started: float = field(default_factory=time.perf_counter, repr=False)
+
+    def files(self) -> dict[str, Writer]:
+        """The writers of the run's files, by name."""
+        return _with_run_json({name: csv_writer(table, decimals=None)
+                               for name, table in self.tables.items()},
+                              self.metadata, self.started)
+
+
 def _with_run_json(writers: dict[str, Writer], metadata: dict, started: float
                    ) -> dict[str, Writer]:
     """``writers`` plus ``run.json``: ``metadata`` with the list of outputs and the seconds

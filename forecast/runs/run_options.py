@@ -21,8 +21,9 @@ from forecast.regions.county_engine import COMPUTE_OPTIONS
 from forecast.runs.config_groups import group_node, group_options
 from forecast.runs.sweep import SWEEP_OPTIONS
 
-#: What a run does: the forecast, or a rolling-origin backtest of the fertility models.
-TASKS = ("project", "backtest")
+#: What a run does: the forecast, a rolling-origin backtest of the fertility models, or a
+#: supply table for planners to fill (every unit of the data with its code and name).
+TASKS = ("project", "backtest", "supply_template")
 #: How projection.nc keeps the draws (``output.projection``).
 STORED = ("quantiles", "draws")
 #: Fertility models a backtest can score: those that forecast TFR.

@@ -66,3 +66,53 @@ def test_cli_projects_every_county_of_china_in_blocks(all_counties_run):
     # sd near 0.025 (its level's): 4 such errors are 4.4 % (every draw adds up exactly:
     # tests/regions/test_county_blocks.py)
     np.testing.assert_allclose(summed, births[summed.index], rtol=0.044)
+    # every unit has its demand rows, from the blocks' draws
+    demand = pd.read_csv(folder / "out" / "demand.csv", dtype={"region_code": str},
+                         encoding="utf-8-sig")
+    assert set(units["region_code"]) <= set(demand["region_code"])
+    assert demand.loc[demand["region_code"].isin(units["region_code"]),
+                      "childcare_places_need_willingness"].notna().any()
+
+
+def _forecast(folder, *overrides):
+    return subprocess.run([sys.executable, "-m", "forecast", *overrides,
+                           f"hydra.run.dir={folder}"], cwd=folder.parent, capture_output=True,
+                          text=True, timeout=300, env=ENVIRONMENT)
+
+
+def test_supply_template_then_county_supply_in_blocks(tmp_path):
+    """``task=supply_template`` lists the province, its prefectures and every county with
+    code and name; filled in for three counties, the block engine's demand.csv gives them
+    supply, gaps and P(shortage) with the basis of their numbers."""
+    done = _forecast(tmp_path / "template", "task=supply_template", "data=china_counties",
+                     f"data.province={CHONGQING}")
+    assert done.returncode == 0, done.stderr
+    template = pd.read_csv(tmp_path / "template" / "supply_template.csv", dtype=str,
+                           keep_default_na=False, encoding="utf-8-sig")
+    units = county_units(read_regions(DATA_DIR / "china_census2020_regions.csv"))
+    chongqing = units[units["province_code"] == CHONGQING]
+    counties = template[template["level"] == "county"]
+    assert sorted(counties["region_code"]) == sorted(chongqing["region_code"])
+    assert dict(zip(counties["region_code"], counties["region_name"])) == dict(
+        zip(chongqing["region_code"], chongqing["county"]))
+    assert set(template.loc[template["level"] == "prefecture", "region_code"]) == {"500100",
+                                                                                  "500200"}
+    filled = counties.head(3).copy()
+    filled["childcare_places"], filled["kindergarten_seats"] = "100", "900000"
+    filled["childcare_places_basis"] = "published"
+    filled.to_csv(tmp_path / "supply.csv", index=False)
+    done = _forecast(tmp_path / "run", "data=china_counties", f"data.province={CHONGQING}",
+                     *SMOKE, "plots=false", "compute.county_draws=false",
+                     f"demand.supply_file={tmp_path / 'supply.csv'}")
+    assert done.returncode == 0, done.stderr
+    demand = pd.read_csv(tmp_path / "run" / "demand.csv", dtype={"region_code": str},
+                         encoding="utf-8-sig")
+    rows = demand[demand["region_code"].isin(filled["region_code"]) & (demand["year"] == 2026)]
+    assert len(rows) == 3 and (rows["childcare_supply"] == 100).all()
+    assert rows["prob_childcare_shortage"].between(0, 1).all()
+    assert (rows["prob_kindergarten_surplus"] == 1).all()  # 900,000 seats: far above need
+    assert rows["childcare_supply_basis"].str.contains("published").all()
+    others = demand[demand["region_code"].isin(chongqing["region_code"])
+                    & ~demand["region_code"].isin(filled["region_code"])]
+    assert others["childcare_supply"].isna().all() and others[
+        "childcare_places_need_willingness"].notna().any()

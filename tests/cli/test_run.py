@@ -25,7 +25,8 @@ DEMAND_INDICATORS = [
     "childcare_supply", "childcare_gap", "childcare_places_per_1000", "kindergarten_seats_need",
     "kindergarten_supply", "kindergarten_gap", "kindergarten_classes", "kindergarten_teachers",
     "toddler_places_from_idle_seats", "subsidy_budget", "prob_childcare_shortage",
-    "prob_kindergarten_surplus"]
+    "prob_kindergarten_surplus", "childcare_caregivers_need", "childcare_caregivers_standard",
+    "childcare_gap_standard", "childcare_places_per_1000_meets_standard"]
 #: Few draws keep the MCMC short; the model and its defaults are exercised as in a real run.
 FEW_DRAWS = ["fertility.draws=60", "fertility.samples=60", "fertility.tune=60",
              "fertility.progressbar=false"]
@@ -99,7 +100,8 @@ def test_planner_table_columns_regions_and_indicators(default_run):
     assert demand["region_code"].nunique() == PROVINCES + 1
     units = demand.drop_duplicates("indicator").set_index("indicator")["unit"]
     assert units["subsidy_budget"] == "CNY per year"
-    assert units["childcare_floor_area_new_residential"] == "m2"
+    assert units["childcare_floor_area_new_residential"] == "m2 usable floor area (使用面积)"
+    assert units["childcare_caregivers_need"] == "persons"
     assert units["prob_childcare_shortage"] == "probability"
     assert set(table["scenario"]) == {"medium"}
     names = table.drop_duplicates("region_code").set_index("region_code")["region_name"]

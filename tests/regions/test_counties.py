@@ -152,3 +152,58 @@ def test_migration_between_counties_follows_the_migrant_stocks(run):
     districts = rate.sel(region="500100") - rate.sel(region=CHONGQING)
     counties = rate.sel(region="500200") - rate.sel(region=CHONGQING)
     assert float((districts > counties).mean("draw")) > 0.75
+
+
+#: Demand indicators that are sums over people: a prefecture's is its counties' sum.
+ADDITIVE = ("childcare_places_standard", "childcare_places_need_realised",
+            "childcare_places_need_willingness", "kindergarten_seats_need", "subsidy_budget",
+            "childcare_caregivers_need")
+
+
+def _demand_standards():
+    from omegaconf import OmegaConf
+    return OmegaConf.to_container(_compose(f"data.province={CHONGQING}").demand, resolve=True)
+
+
+def test_county_demand_adds_up_to_prefecture_and_province_in_every_draw(run):
+    from forecast.planning.demand import demand_indicators
+    inputs, projection = run
+    demand = demand_indicators(projection["population"].sum("sex"), _demand_standards())
+    members = pd.Series(inputs["county_prefecture"].values, index=_counties(inputs))
+    for name in ADDITIVE:
+        da = demand[name]
+        np.testing.assert_allclose(da.sel(region=_counties(inputs)).sum("region", skipna=False),
+                                   da.sel(region=CHONGQING), rtol=1e-9, err_msg=name)
+        for prefecture in ("500100", "500200"):
+            chosen = list(members.index[members == prefecture])
+            np.testing.assert_allclose(da.sel(region=chosen).sum("region", skipna=False),
+                                       da.sel(region=prefecture), rtol=1e-9, err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
+def test_block_demand_matches_the_demand_of_the_kept_draws(run):
+    """The demand the county blocks compute from their indicator draws (ages 0-5 and
+    total) is the demand stage's on the full population, quantile by quantile."""
+    from forecast.core.registry import INDICATORS, QUANTILES
+    from forecast.planning.county_demand import CountyDemand
+    from forecast.planning.demand import demand_indicators
+    from forecast.planning.indicators import planner_indicators
+    inputs, projection = run
+    units = _counties(inputs)[:5]
+    found = planner_indicators(projection.sel(region=units))
+    draws = np.stack([found[name].transpose("region", "year", "draw").values
+                      if name in found else np.zeros((len(units), projection.sizes["year"],
+                                                      projection.sizes["draw"]))
+                      for name in INDICATORS], axis=1)
+    standards = _demand_standards()
+    blocks = CountyDemand(standards, None, projection["year"].values)
+    got = blocks(draws, units)
+    full = demand_indicators(projection["population"].sum("sex").sel(region=units), standards)
+    for i, name in enumerate(blocks.names):
+        expected = full[name].transpose("region", "year", ...)
+        if "draw" in expected.dims:
+            expected = expected.quantile(list(QUANTILES.values()), dim="draw").transpose(
+                "region", "year", "quantile")
+            np.testing.assert_allclose(got[:, i], expected.values, rtol=1e-9, err_msg=name)
+        else:
+            np.testing.assert_allclose(got[:, i, :, 0], expected.values, err_msg=name)

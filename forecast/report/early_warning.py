@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.report import plots
+from forecast.report import maps, plots
 from forecast.core.errors import InputError
 from forecast.core.run_files import FORECAST_CSV, INDICATOR_DRAWS_NC, PROJECTION_NC, RUN_JSON
-from forecast.planning.warning import (ALERT_COLUMNS, alert_changes, probability_alerts,
+from forecast.planning.warning import (ALERT_COLUMNS, LEVELS, alert_changes, probability_alerts,
                                        regions_by_level, sorted_alerts, STANDING_SHARE,
                                        standing_conditions,
                                        surprise_alerts, threshold_alerts)
@@ -173,6 +173,8 @@ def build_report(forecast: dict, observed: pd.DataFrame, rules_cfg: Mapping,
         len(p) for p in parts) else pd.DataFrame(columns=ALERT_COLUMNS)
     alerts = sorted_alerts(alerts)
     figures = report_figures(forecast, year, observed) if plots_wanted else {}
+    if plots_wanted:
+        figures.update(_alert_map(regions_by_level(alerts, names), year))
     changes = alert_changes(alerts, previous_alerts[1] if previous_alerts else None)
     share = rules_cfg.get("standing_share", STANDING_SHARE.default)
     standing = standing_conditions(alerts, len(names), float(share))
@@ -186,6 +188,22 @@ def build_report(forecast: dict, observed: pd.DataFrame, rules_cfg: Mapping,
                   previous=previous_name, changes=changes, standing=standing,
                   previous_report=previous_alerts[0] if previous_alerts else None,
                   key_figures=_key_figures(values, forecast, next(iter(names))))
+
+
+def _alert_map(regions: pd.DataFrame, year: int) -> dict:
+    """``map_alert_levels_<year>.png``: the highest alert level of the provinces, or of
+    the county-level units in a county report (:func:`forecast.report.maps.map_units`)."""
+    names = dict(zip(regions["region_code"], regions["region_name"]))
+    levels = dict(zip(regions["region_code"], regions["highest_level"]))
+    units, provinces = maps.map_units(list(levels))
+    if not units:
+        return {}
+    colours = {level: (colour, f"{LEVELS[level]}色 {level}")
+               for level, colour in maps.LEVEL_COLOURS.items()}
+    values = {code: levels[code] if isinstance(levels[code], str) else None for code in units}
+    return {f"map_alert_levels_{year}.png": maps.unit_map(
+        values, names, provinces, title=f"最高预警等级 highest alert level {year}",
+        categories=colours)}
 
 
 def _ranked_by_change(alerts: pd.DataFrame, changes: pd.DataFrame,

@@ -14,6 +14,7 @@ import pandas as pd
 from fontTools import subset as font_subset
 from matplotlib.figure import Figure
 
+from forecast.report.maps import LEVEL_COLOURS
 from forecast.report.plots import FONT_PATH
 from forecast.report.early_warning import Report
 from forecast.planning.warning import LEVELS
@@ -22,7 +23,6 @@ from forecast.planning.warning import LEVELS
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_FAMILY = "ReportCJK"
-LEVEL_COLOURS = {"blue": "#1f6fb4", "yellow": "#d4a900", "orange": "#e8700a", "red": "#c62828"}
 
 TEXT = {
     "zh": {"title": "人口监测预警报告", "year": "报告年份", "forecast": "所用预测",

@@ -13,7 +13,13 @@ the province):
 and, where the demand stage has a supply table, for every region but the nation:
 
 - ``childcare_gap_<year>.png``, ``kindergarten_gap_<year>.png`` — gaps by region, sorted,
-  with intervals, in :data:`GAP_YEAR` (or the last projected year if earlier).
+  with intervals, in :data:`GAP_YEAR` (or the last projected year if earlier);
+
+maps (:mod:`forecast.report.maps`) in that year of the provinces, or in a one-province
+county run of its county-level units (from the planner table, so in either county engine):
+``map_<indicator>_<year>.png`` for each of :data:`MAPS` that has a value somewhere
+(childcare places per 1,000 residents, the childcare gap per 1,000 children aged 0-2,
+P(childcare shortage)), and the change of the population aged 0-2 since the base year.
 
 A sweep's ``figures/``: ``scenarios_<indicator>_<code>.png``, the scenarios' medians of the
 nation's births, TFR, population 0-2 and 3-5 (the reference with its 80 % band).
@@ -24,11 +30,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.report import plots
+from forecast.report import maps, plots
 from forecast.planning.indicators import region_names
 
 #: A region-by-region figure set for at most this many regions besides the nation.
@@ -46,14 +53,32 @@ GAPS = {"childcare_gap": ("托位缺口", "childcare places gap", "托位 places
         "kindergarten_gap": ("幼儿园学位缺口", "kindergarten seats gap", "学位 seats")}
 
 
+#: Maps: indicator -> (title, unit label, colour map, centre of a diverging scale, fixed
+#: limits); ``childcare_gap_per_1000_children`` is the childcare gap per 1,000 children
+#: aged 0-2.
+MAPS = {
+    "childcare_places_per_1000": ("每千人口托位数 childcare places per 1,000 residents",
+                                  "托位/千人 places per 1,000", "YlGn", None, None),
+    "childcare_gap_per_1000_children": ("托位缺口（每千名0-2岁儿童）childcare gap per 1,000 "
+                                        "children aged 0-2", "托位 places (+ shortage)",
+                                        "RdBu_r", 0.0, None),
+    "prob_childcare_shortage": ("托位短缺概率 P(childcare shortage)", "概率 probability",
+                                "OrRd", None, (0.0, 1.0)),
+    "population_0_2_change": ("0-2岁人口变化 change of the population aged 0-2",
+                              "% since the base year", "RdBu_r", 0.0, None),
+}
+
+
 def run_figures_writer(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                       inputs: Inputs) -> Callable[[Path], None]:
-    """A writer of the run's ``figures/`` folder (see the module docstring)."""
-    return _folder_writer(lambda: run_figures(projection, indicators, inputs))
+                       inputs: Inputs, table: pd.DataFrame | None = None
+                       ) -> Callable[[Path], None]:
+    """A writer of the run's ``figures/`` folder (see the module docstring); ``table`` is
+    the planner table (forecast.csv) the maps read."""
+    return _folder_writer(lambda: run_figures(projection, indicators, inputs, table))
 
 
 def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                inputs: Inputs):
+                inputs: Inputs, table: pd.DataFrame | None = None):
     """(file name, Figure) pairs of a run, drawn one at a time."""
     names = region_names(projection)
     national = inputs.nation
@@ -83,6 +108,41 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
             yield f"{name}_{year}.png", plots.demand_gap_bars(
                 gap, names, year=year, title=f"{zh}（正为缺口，负为富余）{en}",
                 unit_label=unit)
+    if table is not None and len(inputs.counties_of) <= 1:
+        yield from map_figures(table, year, national)
+
+
+def map_figures(table: pd.DataFrame, year: int, nation: str):
+    """(file name, Figure) of the maps of :data:`MAPS` in ``year`` from the planner table
+    (medians), of its provinces or its county-level units (:func:`maps.map_units`)."""
+    medians = table[table["year"].isin([year, table["year"].min()])].pivot_table(
+        index=["region_code", "year"], columns="indicator", values="median", aggfunc="first")
+    names = dict(zip(table["region_code"], table["region_name"]))
+    units, provinces = maps.map_units(list(dict.fromkeys(table["region_code"])), nation)
+    base = int(table["year"].min())
+    for name, (title, unit_label, cmap, centre, limits) in MAPS.items():
+        values = {}
+        for code in units:
+            row = medians.loc[(code, year)] if (code, year) in medians.index else None
+            values[code] = _map_value(name, row, medians, code, base)
+        if not any(v is not None and np.isfinite(v) for v in values.values()):
+            continue
+        yield f"map_{name}_{year}.png", maps.unit_map(
+            values, names, provinces, title=f"{title} {year}", unit_label=unit_label, cmap=cmap,
+            centre=centre, limits=limits)
+
+
+def _map_value(name: str, row, medians: pd.DataFrame, code: str, base: int) -> float:
+    """One unit's value of map ``name`` (NaN where the table has none)."""
+    get = lambda column: (float(row[column]) if row is not None and column in row.index  # noqa: E731
+                          else np.nan)
+    if name == "childcare_gap_per_1000_children":
+        return get("childcare_gap") / get("population_0_2") * 1000
+    if name == "population_0_2_change":
+        before = (float(medians.loc[(code, base), "population_0_2"])
+                  if (code, base) in medians.index else np.nan)
+        return 100 * (get("population_0_2") / before - 1)
+    return get(name)
 
 
 def sweep_figures_writer(comparison: pd.DataFrame) -> Callable[[Path], None]:

@@ -79,7 +79,8 @@ class Result:
             writers[INDICATOR_DRAWS_NC] = netcdf_writer(key_draws(self.indicators,
                                                                   self.projection))
         if self.config["plots"]:
-            writers[FIGURES] = run_figures_writer(self.projection, self.indicators, self.inputs)
+            writers[FIGURES] = run_figures_writer(self.projection, self.indicators, self.inputs,
+                                                  self.forecast)
         return _with_run_json(writers, self.metadata, self.started)
 
     def save(self, path: str | Path) -> list[Path]:

@@ -156,7 +156,10 @@ def test_deterministic_run_keeps_the_accounting_identity(deterministic_run):
 def test_figures_of_the_nation_and_the_provinces_gaps(default_run):
     figures = sorted(p.name for p in (default_run / "figures").iterdir())
     assert figures == ["births_tfr_000000.png", "childcare_gap_2030.png",
-                       "kindergarten_gap_2030.png", "pyramid_000000.png"]
+                       "kindergarten_gap_2030.png", "map_childcare_gap_per_1000_children_2030.png",
+                       "map_childcare_places_per_1000_2030.png",
+                       "map_population_0_2_change_2030.png",
+                       "map_prob_childcare_shortage_2030.png", "pyramid_000000.png"]
     for name in figures:
         assert (default_run / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

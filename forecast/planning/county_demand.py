@@ -18,8 +18,9 @@ import xarray as xr
 from forecast.core.registry import INDICATORS, QUANTILES
 from forecast.planning.demand import demand_indicators
 
-#: Units computed together (a bound on the memory of one call's draws).
-UNITS_AT_ONCE = 16
+#: Values (unit x year x draw) of one indicator computed together: a bound on the memory
+#: of one call (about 40 arrays of this many float64 values, 8 MB each).
+CELLS_AT_ONCE = 1_000_000
 _AGES = [f"population_age_{a}" for a in range(6)]
 
 
@@ -48,8 +49,9 @@ class CountyDemand:
         :data:`forecast.core.registry.INDICATORS`, year, draw) of ``units`` (codes); a
         probability fills all its quantiles."""
         out = np.empty((len(units), len(self.names), len(self.years), len(QUANTILES)))
-        for start in range(0, len(units), UNITS_AT_ONCE):
-            chunk = slice(start, start + UNITS_AT_ONCE)
+        at_once = max(1, CELLS_AT_ONCE // (len(self.years) * draws.shape[-1]))
+        for start in range(0, len(units), at_once):
+            chunk = slice(start, start + at_once)
             found = self._indicators(draws[chunk], units[chunk])
             for i, name in enumerate(self.names):
                 if name not in found:  # no unit of the chunk has supply

@@ -13,7 +13,11 @@ the province):
 and, where the demand stage has a supply table, for every region but the nation:
 
 - ``childcare_gap_<year>.png``, ``kindergarten_gap_<year>.png`` — gaps by region, sorted,
-  with intervals, in :data:`GAP_YEAR` (or the last projected year if earlier);
+  with intervals, in :data:`GAP_YEAR` (or the last projected year if earlier); in a
+  one-province county run also ``<gap>_counties_<year>.png`` for its county-level units
+  that have supply (from the planner table, either engine);
+- ``births_tfr_<code>.png`` for every unit of ``plot_units`` (from the planner table's
+  quantiles: any region, prefecture or county-level unit of the run);
 
 maps (:mod:`forecast.report.maps`) in that year of the provinces, or in a one-province
 county run of its county-level units (from the planner table, so in either county engine):
@@ -35,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.core.inputs import Inputs
+from forecast.core.registry import QUANTILES
 from forecast.report import maps, plots
 from forecast.planning.indicators import region_names
 
@@ -70,15 +75,16 @@ MAPS = {
 
 
 def run_figures_writer(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                       inputs: Inputs, table: pd.DataFrame | None = None
-                       ) -> Callable[[Path], None]:
+                       inputs: Inputs, table: pd.DataFrame | None = None,
+                       units: list | None = None) -> Callable[[Path], None]:
     """A writer of the run's ``figures/`` folder (see the module docstring); ``table`` is
-    the planner table (forecast.csv) the maps read."""
-    return _folder_writer(lambda: run_figures(projection, indicators, inputs, table))
+    the planner table (forecast.csv) the maps and the county figures read, ``units`` the
+    codes that get a fan chart besides."""
+    return _folder_writer(lambda: run_figures(projection, indicators, inputs, table, units))
 
 
 def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
-                inputs: Inputs, table: pd.DataFrame | None = None):
+                inputs: Inputs, table: pd.DataFrame | None = None, units: list | None = None):
     """(file name, Figure) pairs of a run, drawn one at a time."""
     names = region_names(projection)
     national = inputs.nation
@@ -108,8 +114,54 @@ def run_figures(projection: xr.Dataset, indicators: dict[str, xr.DataArray],
             yield f"{name}_{year}.png", plots.demand_gap_bars(
                 gap, names, year=year, title=f"{zh}（正为缺口，负为富余）{en}",
                 unit_label=unit)
+    if table is not None and len(inputs.counties_of) == 1:
+        yield from county_gap_figures(table, year, names | dict(zip(
+            table["region_code"], table["region_name"])))
     if table is not None and len(inputs.counties_of) <= 1:
         yield from map_figures(table, year, national)
+    if table is not None:
+        yield from unit_fans(table, [str(u) for u in units or []], shown)
+
+
+def _summarised(table: pd.DataFrame, indicator: str, codes: list[str], dims: str,
+                year: int | None = None) -> xr.DataArray:
+    """The planner table's quantiles of ``indicator`` for ``codes`` as a DataArray
+    (``dims``: "region" with ``year``, or "year" for one code) with dim ``quantile``."""
+    rows = table[(table["indicator"] == indicator) & table["region_code"].isin(codes)]
+    if year is not None:
+        rows = rows[rows["year"] == year]
+    index = "region_code" if dims == "region" else "year"
+    values = rows.set_index(index)[list(QUANTILES)]
+    return xr.DataArray(values.to_numpy(float), dims=(dims, "quantile"),
+                        coords={dims: values.index.to_numpy(), "quantile": list(QUANTILES.values())})
+
+
+def county_gap_figures(table: pd.DataFrame, year: int, names: dict):
+    """``<gap>_counties_<year>.png``: one province's county-level units' gaps, sorted, with
+    intervals, from the planner table (either engine), where they have supply."""
+    units, provinces = maps.map_units(list(dict.fromkeys(table["region_code"])))
+    if provinces:
+        return
+    for name, (zh, en, unit) in GAPS.items():
+        gap = _summarised(table, name, units, "region", year).dropna("region")
+        if gap.sizes["region"]:
+            yield f"{name}_counties_{year}.png", plots.demand_gap_bars(
+                gap, names, year=year, title=f"{zh}（区县；正为缺口，负为富余）{en}, counties",
+                unit_label=unit)
+
+
+def unit_fans(table: pd.DataFrame, units: list[str], done: list[str]):
+    """``births_tfr_<code>.png`` of the ``units`` asked for (``plot_units``, checked against
+    the run's units before: :func:`forecast.runs.pipeline.run_projection`) from their
+    quantiles in the planner table."""
+    names = dict(zip(table["region_code"], table["region_name"]))
+    for code in units:
+        if code in done or code not in names:
+            continue
+        births = _summarised(table, "births", [code], "year")
+        tfr = _summarised(table, "tfr", [code], "year")
+        yield f"births_tfr_{code}.png", plots.births_tfr_fan(
+            births, tfr, region_label=plots.region_label(code, names))
 
 
 def map_figures(table: pd.DataFrame, year: int, nation: str):

@@ -208,8 +208,20 @@ def _require_columns(table, columns: tuple[str, ...], name: str) -> None:
 
 
 def _quantiles(draws: xr.DataArray, probs: tuple[float, ...]) -> xr.DataArray:
-    """Quantiles over ``draw`` (dim ``quantile``), NaN where every draw is NaN."""
+    """Quantiles over ``draw`` (dim ``quantile``), NaN where every draw is NaN; an array
+    already summarised (dim ``quantile`` holding ``probs``, e.g. the county blocks') gives
+    its own."""
+    if "quantile" in draws.dims:
+        return draws.sel(quantile=list(probs))
     return draws.quantile(list(probs), dim="draw", skipna=True)
+
+
+def _require_draws(da, dims: tuple[str, ...], name: str) -> None:
+    """:func:`_require_dims` with ``draw``, or ``quantile`` for an array already summarised
+    over its draws (:data:`forecast.core.registry.QUANTILES`)."""
+    if isinstance(da, xr.DataArray) and "quantile" in da.dims:
+        dims = tuple("quantile" if d == "draw" else d for d in dims)
+    _require_dims(da, dims, name)
 
 
 def _step_outline(values: np.ndarray, ages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +241,7 @@ def fan_chart(draws: xr.DataArray, observed: xr.DataArray | pd.Series | None = N
 
     Parameters
     ----------
-    draws : DataArray (year, draw)
+    draws : DataArray (year, draw), or (year, quantile) already summarised
         Forecast draws, in the series' units (e.g. persons per year); years whose draws are
         all NaN (e.g. the base year of calendar births) are left out.
     observed : DataArray (year) or Series indexed by year, optional
@@ -247,7 +259,7 @@ def fan_chart(draws: xr.DataArray, observed: xr.DataArray | pd.Series | None = N
     -------
     Figure
     """
-    _require_dims(draws, ("year", "draw"), "fan_chart draws")
+    _require_draws(draws, ("year", "draw"), "fan_chart draws")
     if observed is not None:
         observed = _as_year_series(observed, "fan_chart observed")
     with _style():
@@ -313,8 +325,8 @@ def births_tfr_fan(births: xr.DataArray, tfr: xr.DataArray,
     -------
     Figure with two Axes.
     """
-    _require_dims(births, ("year", "draw"), "births_tfr_fan births")
-    _require_dims(tfr, ("year", "draw"), "births_tfr_fan tfr")
+    _require_draws(births, ("year", "draw"), "births_tfr_fan births")
+    _require_draws(tfr, ("year", "draw"), "births_tfr_fan tfr")
     with _style():
         fig = _new_figure(11.0, 4.2)
         left, right = fig.subplots(1, 2)
@@ -493,7 +505,7 @@ def demand_gap_bars(gap: xr.DataArray, region_names: Mapping[str, str], *, year:
 
     Parameters
     ----------
-    gap : DataArray (region, draw)
+    gap : DataArray (region, draw), or (region, quantile) already summarised
         Need minus supply in one year, in places or seats (shortage > 0, surplus < 0).
     region_names : mapping region code -> Chinese name
         Labels read "code name"; a code without a name is shown alone.
@@ -513,8 +525,8 @@ def demand_gap_bars(gap: xr.DataArray, region_names: Mapping[str, str], *, year:
     -------
     Figure with one Axes; its height grows with the number of regions.
     """
-    _require_dims(gap, ("region", "draw"), "demand_gap_bars gap")
-    q = _quantiles(gap.transpose("region", "draw") / scale,
+    _require_draws(gap, ("region", "draw"), "demand_gap_bars gap")
+    q = _quantiles(gap / scale,
                    (BAND_95[0], BAND_80[0], 0.5, BAND_80[1], BAND_95[1]))
     order = np.argsort(-q.sel(quantile=0.5).values, kind="stable")
     q = q.isel(region=order)

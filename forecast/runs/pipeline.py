@@ -160,6 +160,12 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         table = ordered(pd.concat([table, county_table(counties, scenario.name)]),
                         list(indicators))
     check_quantile_order(table)
+    unknown = [str(u) for u in option(cfg, "plot_units") or [] if str(u) not in
+               set(table["region_code"])]
+    if unknown:
+        raise InputError(f"config, plot_units: got {', '.join(unknown)}; expected codes of "
+                         "the run's regions, prefectures or county-level units (forecast.csv's "
+                         "region_code)")
     metadata = {
         **run_header("project", _plain(cfg), overrides, started_at),
         "data": {"description": inputs.description,

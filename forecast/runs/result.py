@@ -80,7 +80,7 @@ class Result:
                                                                   self.projection))
         if self.config["plots"]:
             writers[FIGURES] = run_figures_writer(self.projection, self.indicators, self.inputs,
-                                                  self.forecast)
+                                                  self.forecast, self.config.get("plot_units"))
         return _with_run_json(writers, self.metadata, self.started)
 
     def save(self, path: str | Path) -> list[Path]:

@@ -51,6 +51,9 @@ PROJECTION_OPTIONS = Group({
     "horizon": Whole(what="a whole-number year", required=True),
     "scenario": SCENARIO_OPTIONS,
     "plots": Flag(default=True),
+    "plot_units": Where(lambda v: v is None or (isinstance(v, list) and all(
+        isinstance(c, (str, int)) and len(str(c)) == 6 for c in v)), default=[],
+        what="a list of six-digit region codes, e.g. [500101, 500103]"),
     "precision": Choice(("float64", "float32"), default="float64"),
     "compute": COMPUTE_OPTIONS,
     "sweep": SWEEP_OPTIONS,

@@ -22,8 +22,19 @@ def problem(path, column: str | None, row: int | None, got, expected: str) -> st
         where.append(f'column "{column}"')
     if row is not None:
         where.append(f"row {row}")
-    got_text = "nothing" if got is None else f'"{got}"'
+    got_text = "nothing" if got is None else f'"{_clipped(str(got))}"'
     return f"{', '.join(where)}: got {got_text}; expected {expected}."
+
+
+#: Longest value a problem line shows whole; longer ones are cut, with their length.
+SHOWN_CHARACTERS = 80
+
+
+def _clipped(text: str) -> str:
+    """``text``, or its start and length where it is longer than :data:`SHOWN_CHARACTERS`."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS]}... ({len(text):,} characters)"
 
 
 def raise_if(problems: list[str], limit: int = 20) -> None:

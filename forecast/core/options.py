@@ -177,15 +177,17 @@ class Flag(Option):
 
 @dataclass(frozen=True)
 class Text(Option):
-    """A non-empty text; ``hint`` adds an example to the message."""
+    """A non-empty text without control characters (a line break in a name would split a
+    row of the CSV files it is written to); ``hint`` adds an example to the message."""
 
     hint: str = ""
 
     def expected(self) -> str:
-        return "a non-empty text" + self.hint
+        return "a non-empty text without control characters (line breaks, tabs)" + self.hint
 
     def validate(self, value, name, problems, root) -> None:
-        if not (isinstance(value, str) and value.strip()):
+        if not (isinstance(value, str) and value.strip()
+                and not any(ord(c) < 32 or c == "\x7f" for c in value)):
             problems.add(name, value, self.expected())
 
 
@@ -206,11 +208,22 @@ class Where(Option):
 
 @dataclass(frozen=True)
 class Group(Option):
-    """A group of options (a mapping in the config), with ``rules`` that tie them together."""
+    """A group of options (a mapping in the config), with ``rules`` that tie them together.
+
+    Its keys are those of ``options``, those its rules check (a rule function's ``keys``
+    attribute) and ``rule_keys`` (keys its rules or code read, declared here); any other key
+    is unknown (:func:`check`: a typo, or an option added with ``+key=value`` that nothing
+    reads)."""
 
     options: Mapping[str, Option] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     what: str = "a group of options"
+    rule_keys: tuple[str, ...] = ()
+
+    def keys(self) -> set[str]:
+        """Every key the group may hold."""
+        return ({*self.options, *self.rule_keys}
+                | {k for rule in self.rules for k in getattr(rule, "keys", ())})
 
     def expected(self) -> str:
         return self.what
@@ -242,7 +255,7 @@ class Group(Option):
         """This group with more options and rules (a subclass's)."""
         return Group(default=self.default, required=self.required, nullable=self.nullable,
                      options={**self.options, **(options or {})}, rules=self.rules + rules,
-                     what=self.what)
+                     what=self.what, rule_keys=self.rule_keys)
 
 
 @dataclass(frozen=True)
@@ -278,10 +291,31 @@ def declared_options(target) -> Group | None:
 
 
 def check(config: Mapping, options: Group) -> list[str]:
-    """Every problem of the resolved ``config`` against ``options``, one line each."""
+    """Every problem of the resolved ``config`` against ``options``, one line each; also
+    every key no group declares (:meth:`Group.keys`)."""
     problems = Problems()
     options.validate(config, "", problems, config)
+    _unknown_keys(config, options, "", problems)
     return problems.lines
+
+
+def _unknown_keys(value, option: Option, name: str, problems: Problems) -> None:
+    """Report the keys of ``value`` that ``option`` (a group, or a target's declared group)
+    does not know; groups of targets that declare nothing are left to their code."""
+    if isinstance(option, Target) and isinstance(value, Mapping):
+        option = declared_options(value.get("_target_"))
+    if not isinstance(option, Group) or not isinstance(value, Mapping):
+        return
+    known = option.keys()
+    for key, child in value.items():
+        path = f"{name}.{key}" if name else str(key)
+        if key == "_target_":
+            continue
+        if key in option.options:
+            _unknown_keys(child, option.options[key], path, problems)
+        elif key not in known:
+            problems.add(path, child, "an option that exists: " + (name or "the top level")
+                         + " has " + ", ".join(sorted(known)))
 
 
 #: Largest seed NumPy accepts.
@@ -300,6 +334,9 @@ def explicit_seed(node: Mapping, name: str, problems: Problems, root: Mapping) -
         seed_option().check(node["random_seed"], f"{name}.random_seed", problems, root)
 
 
+explicit_seed.keys = ("random_seed",)
+
+
 def draws_of_fertility(node, name, problems, root) -> None:
     """Rule: a model's ``draws`` equal the fertility model's (the default interpolates
     ``fertility.draws``, whose own rule reports a bad value)."""
@@ -311,3 +348,6 @@ def draws_of_fertility(node, name, problems, root) -> None:
     if draws is not None and draws >= 1 and as_whole(wanted) not in (None, draws):
         problems.add(f"{name}.draws", node["draws"], f"the fertility model's draws ({wanted}); "
                      "leave it at its default ${oc.select:fertility.draws,1}")
+
+
+draws_of_fertility.keys = ("draws",)

@@ -4,8 +4,9 @@ and publishes the folder whole.
 
 Text cells of every CSV are neutralised against formula injection (OWASP, "CSV Injection"):
 a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
-with a leading single quote, so a spreadsheet shows it as text instead of running it.
-Numeric columns are written as numbers.
+with a leading single quote, so a spreadsheet shows it as text instead of running it; line
+breaks and other control characters inside a text cell become spaces, so a cell never splits
+its row (nor starts a new row with a formula). Numeric columns are written as numbers.
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ def csv_writer(table: pd.DataFrame, decimals: int | None = 1) -> Callable[[Path]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: Control characters inside a text cell (each becomes a space).
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
+
+
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``table`` whose text cells cannot start a formula: cells of non-numeric
-    columns starting with one of :data:`FORMULA_STARTS` get a leading single quote."""
+    """A copy of ``table`` whose text cells cannot start a formula nor split a row: cells
+    of non-numeric columns starting with one of :data:`FORMULA_STARTS` get a leading
+    single quote, then their control characters become spaces."""
     out = table.copy()
     for column in out.columns:
         values = out[column]
@@ -41,8 +47,12 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
             continue
         text = values.astype("string")
         risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(bool)
-        if risky.any():
-            out[column] = values.astype(object).where(~risky, "'" + text.astype(object))
+        control = text.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(bool)
+        if risky.any() or control.any():
+            quoted = ("'" + text).where(risky, text).str.replace(CONTROL_CHARACTERS, " ",
+                                                                   regex=True)
+            changed = risky | control
+            out[column] = values.astype(object).where(~changed, quoted.astype(object))
     return out
 
 

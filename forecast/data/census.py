@@ -358,6 +358,9 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
     if observed is not None:
         ds = ds.merge(observed.drop_attrs(), join="outer")
         files.append(Path(observed.attrs["source_file"]))
+        for flow in ("births", "deaths"):  # named by calibration's messages
+            ds[f"observed_{flow}"].attrs.update(observed[f"observed_{flow}"].attrs,
+                                                source_file=observed.attrs["source_file"])
         jump_off = max(until, observed_last)
         ds.attrs.update(observed_births_derived=observed.attrs["births_derived"],
                         observed_deaths_derived=observed.attrs["deaths_derived"])
@@ -417,6 +420,9 @@ def _regions_in_census(node, name, problems, root) -> None:
         elif known and text not in known:
             problems.add(f"{name}.regions", code, f"a region code of the census table "
                          f"({min(known)} ... {max(known)})")
+
+
+_regions_in_census.keys = ("regions",)
 
 
 #: The options of ``load_china_census`` and ``load_china_counties`` (``configs/data/``).

@@ -14,7 +14,7 @@ import xarray as xr
 from forecast.core.errors import InputError, problem
 from forecast.core.options import Problems, Rule, Text, Where, Whole, as_whole
 from forecast.core.paths import DATA_DIR
-from forecast.data.tables import Column, require_values
+from forecast.data.tables import Column, not_a_file, require_values
 from forecast.core.variables import SEXES, VARIABLES
 
 #: Calendar years: only catches typos and overflow (data 1950-2023).
@@ -145,8 +145,10 @@ def existing_files(*keys: str, required: bool = False) -> Rule:
             if isinstance(value, str) and value.strip():
                 path = Path(value) if Path(value).is_absolute() else folder / value
                 if not path.is_file():
-                    problems.add(option, value, f"null or an existing CSV file ({path} not "
-                                 "found; relative paths are read from the data folder)")
+                    problems.add(option, value, f"null or an existing CSV file ({path}: "
+                                 f"{not_a_file(path)}; relative paths are read from the data "
+                                 "folder)")
+    rule.keys = keys
     return rule
 
 

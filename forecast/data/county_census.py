@@ -51,6 +51,7 @@ from forecast.data.provincial_inputs import census_young_factors
 from forecast.demography.regional_levels import KAPPA_MIN, small_area_levels
 from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.core.errors import InputError, problem, raise_if
+from forecast.core.options import Text, Where
 from forecast.demography.graduation import AGES, graduate_counts
 from forecast.core.paths import DATA_DIR
 from forecast.data.tables import Column, check_age_groups, read_table
@@ -154,7 +155,14 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
 
 #: The options of ``load_china_counties`` (``configs/data/china_counties.yaml``): the
 #: census's, and the area (``province``, ``prefecture``) checked when it is read.
-load_china_counties.OPTIONS = load_china_census.OPTIONS
+#: The options of ``load_china_counties`` (``configs/data/china_counties.yaml``): those of the
+#: census loader, and the units to report (checked against the regions table when loading).
+load_china_counties.OPTIONS = load_china_census.OPTIONS.extended({
+    **{key: Where(lambda v: v is None or len(str(v)) == 6 and str(v).isdigit(),
+                  nullable=True, default=None, what="null or a 6-digit code, e.g. 500000")
+       for key in ("province", "prefecture")},
+    "county_file": Text(default=COUNTY_POPULATION),
+    "regions_file": Text(default=REGIONS)})
 
 def units_in_province(code: str, data_dir: str | Path | None = None,
                       regions_file: str = REGIONS) -> int | None:

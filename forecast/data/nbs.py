@@ -81,7 +81,8 @@ def observed_series(path: Path, region: str = "CHN", until: int | None = None) -
     Returns ``observed_births`` and ``observed_deaths`` (persons per calendar year) and
     ``observed_population_yearend`` (persons at 31 December), NaN where the file cannot give
     them; attrs ``births_derived`` and ``deaths_derived`` list the years computed from crude
-    rates. Raises InputError when no year has observed births.
+    rates. Raises InputError when no year has observed births, or a year between two
+    observed years has none.
     """
     table = select(read_observed(path), path, "region", region, "an observed-series region")
     if until is not None:
@@ -101,6 +102,17 @@ def observed_series(path: Path, region: str = "CHN", until: int | None = None) -
         raise InputError(problem(path, "indicator", None, "no usable births", (
             f"for region {region}, rows of births (persons) or of crude_birth_rate with the "
             "year-end population of that year and the year before")))
+    problems = []
+    for flow, rate in (("births", "crude_birth_rate"), ("deaths", "crude_death_rate")):
+        known = out[flow].dropna().index
+        gaps = [int(y) for y in years if len(known) and known.min() < y < known.max()
+                and np.isnan(out[flow].loc[y])]
+        problems += [problem(path, "year", None, f"no usable {flow} for {region} in {y}", (
+            f"every year from {int(known.min())} to {int(known.max())}: a row of {flow} "
+            f"(persons), or of {rate} with the year-end population of {y} and {y - 1} (a year "
+            "between observed years would silently take the previous year's calibration)"))
+            for y in gaps]
+    raise_if(problems)
     coords = {"observed_year": np.asarray(years, dtype=int)}
     return xr.Dataset({
         "observed_births": ("observed_year", out["births"].to_numpy(float),

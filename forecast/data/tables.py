@@ -9,7 +9,9 @@ All problems in a file are reported at once through :class:`forecast.core.errors
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ from forecast.core.errors import InputError, problem, raise_if
 
 #: Row number in messages = DataFrame position + this (line 1 is the header).
 FIRST_DATA_LINE = 2
+#: Longest text cell accepted (characters): names, codes, units and source notes are far
+#: shorter; a longer cell is a broken file (a lost quote, binary data).
+TEXT_MAX_CHARACTERS = 1000
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def read_table(path: Path, columns: list[Column], key: list[str],
     path = Path(path)
     if not path.is_file():
         expected = "a CSV file with columns " + ", ".join(c.name for c in columns)
-        raise InputError(problem(path, None, None, None, f"{expected} (file not found)"))
+        raise InputError(problem(path, None, None, None, f"{expected} ({not_a_file(path)})"))
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
                           skip_blank_lines=False)
@@ -106,6 +111,27 @@ def read_table(path: Path, columns: list[Column], key: list[str],
     return table
 
 
+def not_a_file(path: Path) -> str:
+    """What is at ``path`` instead of a readable file, in words: not found, a folder, a
+    broken or looping symbolic link, or the system's reason."""
+    path = Path(path)
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a symbolic link that loops back on itself"
+        if path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)!r}, which does not exist"
+        if err.errno == errno.ENOENT:
+            return "file not found"
+        return f"cannot be read: {err.strerror}"
+    if path.is_dir():
+        return "a folder, not a file"
+    if not path.is_file():
+        return "not a regular file"
+    return "a file"
+
+
 def _fmt_key(values: tuple) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -118,6 +144,10 @@ def _convert(path: Path, col: Column, text: pd.Series, rows: np.ndarray
     problems = []
     stripped = text.str.strip()
     if col.kind == "text":
+        too_long = (stripped.str.len() > TEXT_MAX_CHARACTERS).to_numpy()
+        for pos in np.flatnonzero(too_long):
+            problems.append(problem(path, col.name, rows[pos], text.iloc[pos],
+                                    f"a text of at most {TEXT_MAX_CHARACTERS:,} characters"))
         if col.allowed is not None:
             bad = ~stripped.isin(col.allowed)
             expected = "one of " + ", ".join(sorted(col.allowed))

@@ -37,11 +37,16 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.errors import problem, raise_if
 from forecast.demography.ccmpp import project
 
 #: Largest relative miss of an observed figure after calibration.
 TOLERANCE = 1e-9
 MAX_ROUNDS = 50
+#: Range of a first-round factor (observed / projected) that calibration corrects; outside
+#: it the inputs disagree (a unit off by 10 or 10,000, a figure of the wrong region), which
+#: no scaling of the rates should hide. Observed factors: 0.91-1.0 (China 2020-2023).
+PLAUSIBLE_FACTOR = (1 / 3, 3.0)
 
 
 def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray],
@@ -56,7 +61,8 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
     rates : ``asfr``, ``mx``, ``srb`` (calendar years) and ``net_migration`` (steps) of that
         region, as for :func:`forecast.demography.ccmpp.project`
     observed : ``observed_births`` and ``observed_deaths`` (observed_year), persons per year;
-        NaN where not observed
+        NaN where not observed (``observed_births.attrs["source_file"]``, where given, names
+        the file in messages)
     level_years : ``fertility`` and ``mortality``: the number of last observed years whose
         mean factor the later years keep (default 1 and 3)
 
@@ -64,7 +70,9 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
     -------
     Dataset (year, draw) over the calendar years of ``rates["asfr"]``: ``fertility`` and
     ``mortality`` factors (dimensionless), and ``births_before`` / ``deaths_before``
-    (persons per year) projected without calibration in the observed years.
+    (persons per year) projected without calibration in the observed years. Raises
+    :class:`InputError` when an observed figure is not positive or lies beyond
+    :data:`PLAUSIBLE_FACTOR` of what the inputs give.
     """
     years = rates["asfr"]["year"].values
     targets = {flow: _targets(observed[f"observed_{flow}"], years) for flow in ("births", "deaths")}
@@ -93,6 +101,9 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
                                         "mx": part["mx"] * extended("mortality", window_years)})
         projected = {flow: result[f"{flow}_calendar"].sum(("region", "sex"))
                      for flow in ("births", "deaths")}
+        if before is None:
+            _check_targets(targets, projected, observed["observed_births"].attrs.get(
+                "source_file", "the observed series"))
         before = before or projected
         worst = 0.0
         for name, flow in flows.items():
@@ -110,6 +121,28 @@ def calibration_factors(population: xr.DataArray, rates: dict[str, xr.DataArray]
         out[f"{flow}_before"] = before[flow].reindex(year=years)
     return xr.Dataset(out).assign_attrs(method="uniform factors per observed year "
                                         "(forecast.demography.calibration)")
+
+
+def _check_targets(targets: dict[str, xr.DataArray], projected: dict[str, xr.DataArray],
+                   source: str) -> None:
+    """Raise :class:`InputError` naming every observed figure calibration cannot reproduce
+    by a plausible factor (:data:`PLAUSIBLE_FACTOR`): not positive, or too far from what
+    the population and rates give (``projected``, persons per year)."""
+    lo, hi = PLAUSIBLE_FACTOR
+    problems = []
+    for flow, target in targets.items():
+        for year, value in zip(target["year"].values, target.values):
+            model = float(projected[flow].sel(year=year).median())
+            if not np.isfinite(value) or value <= 0:
+                problems.append(problem(source, flow, None, f"{value:,.0f} in {int(year)}", (
+                    f"a positive number of {flow} (the calibration scales {int(year)}'s rates "
+                    "to it)")))
+            elif not (model > 0 and lo <= value / model <= hi):
+                problems.append(problem(source, flow, None, f"{value:,.0f} in {int(year)}", (
+                    f"within a factor of {hi:g} of the {model:,.0f} {flow} that the base "
+                    f"population and the rates give for {int(year)}; the inputs disagree "
+                    "(check the units: census counts and observed figures in persons)")))
+    raise_if(problems)
 
 
 def _targets(series: xr.DataArray, years: np.ndarray) -> xr.DataArray:

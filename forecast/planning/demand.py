@@ -155,7 +155,8 @@ ENABLED = Group({
         what="a list of ages 0-5, e.g. [0, 1, 2]", required=True)}),
 })
 #: The ``demand`` config group (``configs/demand/``): standards with their sources.
-DEMAND_OPTIONS = Group({"enabled": Flag(default=False)}, rules=(_standards,))
+DEMAND_OPTIONS = Group({"enabled": Flag(default=False)}, rules=(_standards,), rule_keys=(
+    *ENABLED.options, *{path.split(".")[0] for path in STANDARDS + TAKE_UP + [STAFFING]}))
 
 
 def _standard(node: dict) -> tuple[float, int]:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.core.options import Number
+from forecast.core.options import MISSING, Number, Problems, as_number
 
 #: Alert levels from least to most severe, with their Chinese names.
 LEVELS = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
@@ -214,6 +214,120 @@ def alert_changes(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Da
     return (merged.assign(_o=order, _s=severity)
             .sort_values(["_o", "_s", "region_code", "rule"], ascending=[True, False, True, True],
                          kind="stable").drop(columns=["_o", "_s"]).reset_index(drop=True))
+
+
+def check_threshold_rules(rules, name: str, problems: Problems) -> None:
+    """Report every bad threshold rule of ``rules`` (``report.rules``: name -> indicator,
+    direction, levels, source): an unknown direction or level, a threshold that is not a
+    number (a [low, high] pair with low < high for ``outside``), or levels out of order
+    (``below``: a more severe level has a lower threshold; ``above``: a higher one;
+    ``outside``: a wider range)."""
+    if not isinstance(rules, Mapping):
+        problems.add(name, rules, "a group of rules (configs/report/default.yaml)")
+        return
+    for rule_name, rule in rules.items():
+        where = f"{name}.{rule_name}"
+        if not isinstance(rule, Mapping):
+            problems.add(where, rule, "a rule with indicator, direction, levels and source")
+            continue
+        indicator = rule.get("indicator", MISSING)
+        if not (isinstance(indicator, str) and indicator.strip()):
+            problems.add(f"{where}.indicator", indicator, "the name of an indicator")
+        direction = rule.get("direction", MISSING)
+        if direction not in DIRECTIONS:
+            problems.add(f"{where}.direction", direction, "one of " + ", ".join(DIRECTIONS))
+            continue
+        limits = _levels(rule.get("levels", MISSING), f"{where}.levels", problems,
+                         pairs=direction == "outside")
+        ordered = [(level, limits[level]) for level in LEVELS if level in limits]
+        for (weaker, a), (stronger, b) in zip(ordered, ordered[1:]):
+            if direction == "outside":
+                wrong = not (b[0] <= a[0] and b[1] >= a[1] and b != a)
+            else:
+                wrong = b >= a if direction == "below" else b <= a
+            if wrong:
+                problems.add(f"{where}.levels.{stronger}", rule["levels"][stronger],
+                             _order_expected(direction, weaker, rule["levels"][weaker]))
+
+
+def check_probability_rule(rule, name: str, problems: Problems) -> None:
+    """Report a bad ``report.births_drop``: ``ratio`` a number above 0 and at most 1,
+    ``levels`` probabilities from 0 to 1, higher for more severe levels."""
+    if not isinstance(rule, Mapping):
+        problems.add(name, rule, "a group with ratio, levels and source")
+        return
+    Number(0, 1, lo_open=True, what="a ratio above 0, at most 1").check(
+        rule.get("ratio", MISSING), f"{name}.ratio", problems, rule)
+    limits = _levels(rule.get("levels", MISSING), f"{name}.levels", problems, pairs=False,
+                     within=(0.0, 1.0))
+    _increasing(limits, rule, name, problems)
+
+
+def check_surprise_rule(rule, name: str, problems: Problems) -> None:
+    """Report a bad ``report.surprise``: ``levels`` the widths of the published intervals
+    (80 or 95), wider for more severe levels; ``indicators`` a list of names."""
+    if not isinstance(rule, Mapping):
+        problems.add(name, rule, "a group with levels, indicators and source")
+        return
+    limits = _levels(rule.get("levels", MISSING), f"{name}.levels", problems, pairs=False,
+                     allowed=(80.0, 95.0))
+    _increasing(limits, rule, name, problems)
+    indicators = rule.get("indicators", ["births"])
+    if not (isinstance(indicators, list) and indicators
+            and all(isinstance(i, str) and i for i in indicators)):
+        problems.add(f"{name}.indicators", indicators, "a list of indicators, e.g. [births, tfr]")
+
+
+def _levels(levels, name: str, problems: Problems, pairs: bool,
+            within: tuple[float, float] | None = None, allowed: tuple[float, ...] = ()
+            ) -> dict:
+    """The valid thresholds of ``levels`` (level -> number, or (low, high) with ``pairs``);
+    a problem line for each bad one."""
+    if not (isinstance(levels, Mapping) and levels):
+        problems.add(name, levels, "a mapping of alert levels (" + ", ".join(LEVELS)
+                     + ") to thresholds")
+        return {}
+    out = {}
+    for level, limit in levels.items():
+        where = f"{name}.{level}"
+        if level not in LEVELS:
+            problems.add(where, limit, f"an alert level: {', '.join(LEVELS)} (not {level!r})")
+            continue
+        if pairs:
+            pair = ([as_number(v) for v in limit] if isinstance(limit, (list, tuple))
+                    else [None])
+            if len(pair) != 2 or None in pair or not pair[0] < pair[1]:
+                problems.add(where, limit, "a range [low, high] of two numbers, low < high")
+                continue
+            out[level] = tuple(pair)
+            continue
+        number = as_number(limit)
+        if (number is None or (within and not within[0] <= number <= within[1])
+                or (allowed and number not in allowed)):
+            problems.add(where, limit, "one of " + ", ".join(f"{a:g}" for a in allowed)
+                         if allowed else f"a number from {within[0]:g} to {within[1]:g}"
+                         if within else "a number")
+            continue
+        out[level] = number
+    return out
+
+
+def _increasing(limits: dict, rule: Mapping, name: str, problems: Problems) -> None:
+    """Report levels whose threshold is not above the less severe level's."""
+    ordered = [(level, limits[level]) for level in LEVELS if level in limits]
+    for (weaker, a), (stronger, b) in zip(ordered, ordered[1:]):
+        if b <= a:
+            problems.add(f"{name}.levels.{stronger}", rule["levels"][stronger],
+                         _order_expected("above", weaker, rule["levels"][weaker]))
+
+
+def _order_expected(direction: str, weaker: str, limit) -> str:
+    """What a more severe level's threshold must be, against the less severe ``weaker``."""
+    if direction == "outside":
+        return (f"a range wider than {weaker}'s ({list(limit)}): more severe levels lie "
+                "further outside")
+    side = "below" if direction == "below" else "above"
+    return f"a threshold {side} {weaker}'s ({limit}): more severe levels lie further {side}"
 
 
 #: ``report.standing_share``: the share of regions from which a rule's alerts at one level

@@ -12,10 +12,12 @@ identical.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 import xarray as xr
@@ -38,6 +40,45 @@ def _county_draws_with_dask(node, name, problems, root) -> None:
                      "the county blocks)")
 
 
+#: Seconds to wait for a TCP connection to ``compute.address`` before the Dask client starts
+#: (whose own wait, 30 s, is for a scheduler that answers slowly, not for one that is absent).
+CONNECT_SECONDS = 3.0
+
+
+def _check_reachable(address: str) -> None:
+    """Raise :class:`InputError` at once where nothing accepts a TCP connection at a
+    ``tcp://`` or ``tls://`` scheduler ``address`` (other protocols are left to Dask)."""
+    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise InputError(f"config, compute.address: got {address!r}; expected a scheduler "
+                         "address with host and port, e.g. tcp://10.0.0.5:8786.")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise InputError(f"config, compute.address: got {address!r}; nothing accepted a "
+                         f"connection at {host}:{port} within {CONNECT_SECONDS:g} s "
+                         f"({reason}); expected the address of a running Dask scheduler.") from err
+
+
+def _address_answers(node, name, problems, root) -> None:
+    """Rule: with the Dask engine, a ``tcp://`` or ``tls://`` address accepts a connection
+    (checked before any work, within :data:`CONNECT_SECONDS`)."""
+    address = node.get("address")
+    if node.get("engine") != "dask" or not isinstance(address, str) or not address.strip():
+        return
+    try:
+        _check_reachable(address)
+    except InputError as err:
+        problems.lines.append(str(err))
+
+
 #: The ``compute`` config group (``configs/compute/``).
 COMPUTE_OPTIONS = Group({
     "engine": Choice(("memory", "dask"), default="memory"),
@@ -47,7 +88,7 @@ COMPUTE_OPTIONS = Group({
     "address": Text(hint=" such as tcp://10.0.0.5:8786, or null for a LocalCluster",
                     nullable=True, default=None),
     "workers": Whole(1, default=2),
-}, rules=(_county_draws_with_dask,))
+}, rules=(_county_draws_with_dask, _address_answers))
 
 
 @dataclass(frozen=True)
@@ -261,6 +302,7 @@ def _client(compute: Compute):
     from distributed import Client, LocalCluster
 
     if compute.address:
+        _check_reachable(compute.address)
         try:
             client = Client(compute.address, timeout=30)
         except OSError as err:

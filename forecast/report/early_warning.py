@@ -31,7 +31,8 @@ import xarray as xr
 
 from forecast.report import maps, plots
 from forecast.core.errors import InputError
-from forecast.core.run_files import FORECAST_CSV, INDICATOR_DRAWS_NC, PROJECTION_NC, RUN_JSON
+from forecast.core.run_files import (FORECAST_CSV, INDICATOR_DRAWS_NC, PROJECTION_NC, RUN_JSON,
+                                     is_run_metadata)
 from forecast.planning.warning import (ALERT_COLUMNS, LEVELS, alert_changes, probability_alerts,
                                        regions_by_level, sorted_alerts, STANDING_SHARE,
                                        standing_conditions,
@@ -66,24 +67,57 @@ class Report:
     key_figures: pd.DataFrame | None = None
 
 
-def read_forecast(folder: Path, shown_as: str | None = None) -> dict:
+#: Columns of a forecast table the report reads.
+FORECAST_TABLE_COLUMNS = ("region_code", "region_name", "year", "indicator", "median",
+                          "lower_80", "upper_80", "lower_95", "upper_95")
+
+
+def read_forecast(folder: Path, shown_as: str | None = None,
+                  option: str = "report.forecast_dir", whole: bool = True) -> dict:
     """A forecast run folder: its planner table, run metadata, projection (quantiles) and
     key draws (None where the run did not keep them); ``shown_as`` names the folder in the
-    report (default: its last two path parts)."""
+    report (default: its last two path parts). ``whole=False`` reads the table and the
+    metadata only (what a previous forecast is read for). A folder that is not a complete,
+    readable forecast run raises :class:`InputError` naming ``option`` and the file."""
     folder = Path(folder)
-    needed = [FORECAST_CSV, RUN_JSON, PROJECTION_NC]
+    needed = [FORECAST_CSV, RUN_JSON] + ([PROJECTION_NC] if whole else [])
     missing = [n for n in needed if not (folder / n).is_file()]
     if missing:
-        raise InputError(f"config, report.forecast_dir: got {str(folder)!r}; it lacks "
+        raise InputError(f"config, {option}: got {str(folder)!r}; it lacks "
                          f"{', '.join(missing)}; expected the folder of a forecast run.")
-    table = pd.read_csv(folder / FORECAST_CSV, dtype={"region_code": str},
-                        encoding="utf-8-sig", keep_default_na=False, na_values=[""])
-    meta = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
+
+    def read(name: str, reader):
+        try:
+            return reader(folder / name)
+        except (OSError, ValueError, KeyError, pd.errors.ParserError) as err:
+            raise InputError(f"config, {option}: got {str(folder)!r}; its {name} cannot be "
+                             f"read ({type(err).__name__}: {str(err)[:200]}); expected the "
+                             "complete files of a forecast run.") from err
+
+    table = read(FORECAST_CSV, _forecast_table)
+    meta = read(RUN_JSON, _run_metadata)
     draws = folder / INDICATOR_DRAWS_NC
     return {"folder": str(folder), "shown_as": shown_as or f"{folder.parent.name}/{folder.name}",
             "table": table, "meta": meta,
-            "projection": xr.load_dataset(folder / PROJECTION_NC),
-            "draws": xr.load_dataset(draws) if draws.is_file() else None}
+            "projection": read(PROJECTION_NC, xr.load_dataset) if whole else None,
+            "draws": (read(INDICATOR_DRAWS_NC, xr.load_dataset)
+                      if whole and draws.is_file() else None)}
+
+
+def _forecast_table(path: Path) -> pd.DataFrame:
+    table = pd.read_csv(path, dtype={"region_code": str}, encoding="utf-8-sig",
+                        keep_default_na=False, na_values=[""])
+    lacking = [c for c in FORECAST_TABLE_COLUMNS if c not in table.columns]
+    if lacking:
+        raise ValueError(f"no column {', '.join(lacking)}")
+    return table
+
+
+def _run_metadata(path: Path) -> dict:
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if not is_run_metadata(meta):
+        raise ValueError("not the run.json of a forecast run")
+    return meta
 
 
 def report_year(forecast: dict, year: int | None, today_year: int) -> int:

@@ -1,7 +1,7 @@
 """Command line: ``forecast [hydra overrides]`` (also ``python -m forecast``).
 
 Exit status: 0 when the run wrote its files; 2 for bad input or configuration (the message
-names the file or option); 3 when the files could not be written; 128 + the signal number
+names the file or option; also an override Hydra cannot apply or parse); 3 when the files could not be written; 128 + the signal number
 when the run was interrupted (130 for Ctrl-C, 143 for SIGTERM). On any failure nothing is
 written, and folders the run created for itself are removed.
 
@@ -25,6 +25,7 @@ from omegaconf import DictConfig
 import forecast.core.quiet  # noqa: F401  (first: silences third-party import notices)
 from forecast.core.errors import InputError, OutputError
 from forecast.core.paths import CONFIG_DIR
+from forecast.runs.command import run_command
 from forecast.runs.exit_status import cause, exit_for, fail_input, stop_signals_interrupt
 from forecast.runs.pipeline import run
 from forecast.runs.run_folder import check_run_folder
@@ -58,8 +59,14 @@ class SweepMemberError(RuntimeError):
     """A member of a sweep failed (Hydra stops the sweep with it)."""
 
 
+def main() -> None:
+    """The command ``forecast``: the Hydra application, its configuration errors exit 2
+    (:mod:`forecast.runs.command`)."""
+    run_command(forecast_app)
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def main(cfg: DictConfig) -> None:
+def forecast_app(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir).absolute()
     overrides = list(hydra_cfg.overrides.task)

@@ -22,12 +22,19 @@ from omegaconf import DictConfig
 
 import forecast.core.quiet  # noqa: F401  (first: silences third-party import notices)
 from forecast.core.paths import CONFIG_DIR
+from forecast.runs.command import run_command
 from forecast.runs.exit_status import exit_for, stop_signals_interrupt
 from forecast.runs.report_run import make_report
 
 
+def main() -> None:
+    """The command ``forecast-report``: the Hydra application, its configuration errors
+    exit 2 (:mod:`forecast.runs.command`)."""
+    run_command(report_app)
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="report")
-def main(cfg: DictConfig) -> None:
+def report_app(cfg: DictConfig) -> None:
     with stop_signals_interrupt():
         try:
             make_report(cfg, overrides=list(HydraConfig.get().overrides.task))

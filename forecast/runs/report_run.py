@@ -19,14 +19,17 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from forecast.core.errors import InputError
-from forecast.core.options import Choice, Group, Number, Where, check
+from forecast.core.options import (MISSING, Choice, Group, Number, Problems, Text, Where,
+                                   Whole, check)
 from forecast.core.paths import DATA_DIR
 from forecast.core.run_files import (ALERTS_CSV, ALERTS_JSON, FIGURES, FORECAST_CSV,
                                      FORECAST_FOLDER, PACKAGE, REPORT_HTML, RUN_JSON, VERSION,
                                      run_header)
 from forecast.core.writers import csv_writer, json_writer
 from forecast.data.observed_figures import read_observed
-from forecast.planning.warning import ALERT_COLUMNS, LEVELS, STANDING_SHARE
+from forecast.planning.warning import (ALERT_COLUMNS, LEVELS, STANDING_SHARE,
+                                       check_probability_rule, check_surprise_rule,
+                                       check_threshold_rules)
 from forecast.report.early_warning import build_report, read_forecast, report_year
 from forecast.report.early_warning_html import localized_messages, png_bytes, render
 from forecast.runs.pipeline import run as run_forecast
@@ -37,15 +40,31 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".forecast-report.lock"
 
-#: The report's own options (``report`` in ``configs/report.yaml``; its rules are read by
-#: :mod:`forecast.planning.warning`).
+def _alert_rules(node, name: str, problems: Problems, root) -> None:
+    """Rule: the alert rules' thresholds are numbers in the order of their levels
+    (:mod:`forecast.planning.warning`)."""
+    check_threshold_rules(node.get("rules", MISSING), f"{name}.rules", problems)
+    check_probability_rule(node.get("births_drop", MISSING), f"{name}.births_drop", problems)
+    check_surprise_rule(node.get("surprise", MISSING), f"{name}.surprise", problems)
+
+
+_alert_rules.keys = ("rules", "births_drop", "surprise")
+
+#: The report's own options (``report`` in ``configs/report.yaml``, its alert rules in
+#: ``configs/report/``).
 REPORT_OPTIONS = Group({
-    "lang": Choice(("zh", "en"), required=True),
+    "forecast_dir": Text(nullable=True, default=None, hint=" (a forecast run folder)"),
+    "observed_dir": Text(nullable=True, default=None),
+    "previous_forecast": Text(nullable=True, default="auto",
+                              hint=" (a forecast run folder, or auto)"),
+    "out_root": Text(required=True),
     "period": Where(lambda p: bool(str(p).strip()) and "/" not in str(p), required=True,
                     what="a folder name such as 2026-12"),
+    "year": Whole(what="null or a whole-number year", nullable=True, default=None),
+    "lang": Choice(("zh", "en"), required=True),
     "lock_wait_seconds": Number(0, required=True, what="a number of seconds >= 0"),
     "standing_share": STANDING_SHARE,
-})
+}, rules=(_alert_rules,))
 
 
 def make_report(cfg: DictConfig, overrides: list[str] | None = None) -> Path | None:
@@ -80,7 +99,7 @@ def _report_writers(cfg: DictConfig, forecast_dir: Path, root: Path,
     log.info("Observed figures: %d rows from %s", len(observed),
              observed_dir if observed_dir is not None else "none")
     previous_dir = _previous_forecast(node.previous_forecast, root, str(node.period))
-    previous = read_forecast(previous_dir) if previous_dir is not None else None
+    previous = _read_previous(node.previous_forecast, previous_dir)
     year = report_year(forecast_run, node.year, date.today().year)
     rules = OmegaConf.to_container(cfg.report, resolve=True)
     report = build_report(forecast_run, observed, rules, year, previous,
@@ -149,9 +168,36 @@ def _previous_alerts(option, root: Path, period: str, previous_dir: Path | None
         folder = previous_dir.parent if previous_dir is not None else None
     if folder is None or not (folder / ALERTS_CSV).is_file():
         return None
-    alerts = pd.read_csv(folder / ALERTS_CSV, dtype={"region_code": str},
-                         encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    try:
+        alerts = pd.read_csv(folder / ALERTS_CSV, dtype={"region_code": str},
+                             encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+        lacking = [c for c in ("region_code", "region_name", "rule", "indicator", "level")
+                   if c not in alerts.columns]
+        if lacking:
+            raise ValueError(f"no column {', '.join(lacking)}")
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        log.warning("Previous report's %s skipped, no list of changes this time: cannot be "
+                    "read (%s: %s)", folder / ALERTS_CSV, type(err).__name__, str(err)[:200])
+        return None
     return folder.name, alerts
+
+
+def _read_previous(option, folder: Path | None) -> dict | None:
+    """The previous forecast's table and metadata. One that cannot be read is skipped with a
+    WARNING naming it under "auto" (a broken folder of last month must not stop every later
+    report); a folder the user named stops the run (exit status 2)."""
+    if folder is None:
+        log.info("Previous forecast: none (report.previous_forecast = %s)", option)
+        return None
+    try:
+        previous = read_forecast(folder, option="report.previous_forecast", whole=False)
+    except InputError as err:
+        if str(option) != "auto":
+            raise
+        log.warning("Previous forecast skipped, no surprise checks this time: %s", err)
+        return None
+    log.info("Previous forecast: %s", folder)
+    return previous
 
 
 def _previous_forecast(option, root: Path, period: str) -> Path | None:

@@ -11,7 +11,8 @@ as it was.
 
 The run folder may be absent, empty, or hold a previous run of this package (a ``run.json``
 written by ``forecast`` and only the files a run writes); anything else is refused, so a run
-can never delete a user's files. Leftover staging folders of runs that were killed (their
+can never delete a user's files. A run folder given as a symbolic link is replaced at the
+folder the link points to; the link stays. Leftover staging folders of runs that were killed (their
 process no longer exists) are removed when the next run starts in the same parent folder.
 """
 
@@ -60,6 +61,14 @@ def check_run_folder(out_dir: Path, option: str = "hydra.run.dir") -> None:
                          "the folder of a previous run (which the new run replaces whole).")
 
 
+def run_folder_path(out_dir: Path) -> Path:
+    """The folder a run replaces: ``out_dir`` made absolute; where it is a symbolic link
+    (``latest`` -> a previous run), the folder it points to, so the link stays and leads to
+    the new run."""
+    out_dir = Path(out_dir).absolute()
+    return out_dir.resolve() if out_dir.is_symlink() else out_dir
+
+
 def _is_forecast_run(run_json: Path) -> bool:
     try:
         return is_run_metadata(json.loads(run_json.read_text(encoding="utf-8")))
@@ -77,7 +86,7 @@ class RunFolder:
     """
 
     def __init__(self, out_dir: Path, needed_bytes: int = 0, option: str = "hydra.run.dir"):
-        self.out_dir = Path(out_dir).absolute()
+        self.out_dir = run_folder_path(out_dir)
         self.needed_bytes = int(needed_bytes)
         self.option = option
         self.staging: Path | None = None
@@ -119,9 +128,13 @@ class RunFolder:
         for name, write in writers.items():
             try:
                 write(self.staging / name)
-            except OSError as err:
-                raise OutputError(f"{self.out_dir / name}: could not write ({err.strerror or err}); "
-                                  "nothing was written, the run folder is as it was.") from err
+            except (OSError, RuntimeError) as err:
+                # the netCDF library reports a full disk as RuntimeError("NetCDF: HDF error")
+                free = shutil.disk_usage(self.staging).free
+                cause = getattr(err, "strerror", None) or str(err) or type(err).__name__
+                raise OutputError(f"{self.out_dir / name}: could not write ({cause}; "
+                                  f"{free / 2**20:,.0f} MiB free on its disk); nothing was "
+                                  "written, the run folder is as it was.") from err
         check_run_folder(self.out_dir, self.option)  # unchanged while the run computed?
         _replace_folder(self.staging, self.out_dir)
         return [self.out_dir / name for name in writers]

@@ -105,6 +105,8 @@ def _models(node: Mapping, name: str, problems: Problems, root: Mapping) -> None
                 declared.validate(values, where, problems, root)
 
 
+_models.keys = ("models", "overrides")
+
 #: ``backtest``: the rolling-origin backtest of an experiment (configs/experiment/).
 BACKTEST_OPTIONS = Group({
     "first_origin": Whole(what="a whole-number year", required=True),
@@ -123,7 +125,7 @@ BACKTEST_OPTIONS = Group({
 }, rules=(_first_before_last, _models), required=True)
 
 #: The top level of a backtest run (``data``, ``mortality`` and ``migration`` are used by
-#: ``backtest.against: nbs``).
+#: ``backtest.against: nbs``; the projection's other options may be present, unread).
 BACKTEST_RUN_OPTIONS = Group({
     "task": Choice(TASKS),
     "seed": seed_option(required=True),
@@ -131,7 +133,8 @@ BACKTEST_RUN_OPTIONS = Group({
     "data": Target(),
     "mortality": Target(),
     "migration": Target(),
-})
+}, rule_keys=tuple(k for k in PROJECTION_OPTIONS.options if k not in ("data", "mortality",
+                                                                     "migration")))
 
 
 def option(conf: Mapping, name: str):

@@ -45,9 +45,38 @@ def test_rules_see_the_whole_config():
         if node["end"] <= root["start"]:
             problems.add(f"{name}.end", node["end"], "a year after start")
 
-    options = Group({"g": Group({"end": Whole()}, rules=(after,))})
+    options = Group({"g": Group({"end": Whole()}, rules=(after,))}, rule_keys=("start",))
     assert check({"start": 2020, "g": {"end": 2019}}, options) == [
         "config, g.end: got 2019; expected a year after start."]
+
+
+def test_unknown_keys_are_refused_at_every_level():
+    def uses_mode(node, name, problems, root):
+        pass
+
+    uses_mode.keys = ("mode",)
+    options = Group({"g": Group({"end": Whole()}, rules=(uses_mode,)), "h": Whole()},
+                    rule_keys=("start",))
+    config = {"start": 1, "h": 2, "hx": 3, "g": {"end": 4, "mode": "a", "ends": 5}}
+    assert check(config, options) == [
+        "config, hx: got 3; expected an option that exists: the top level has g, h, start.",
+        "config, g.ends: got 5; expected an option that exists: g has end, mode."]
+
+
+def test_every_shipped_configuration_has_only_known_keys():
+    """Each option of every config group (and the experiments) composes to a configuration
+    with no unknown key: a declared option missing from the code would refuse the shipped
+    configs themselves."""
+    from forecast.runs.config_check import config_problems
+    from forecast.runs.config_groups import compose_config, group_options
+
+    variants = [[]] + [[f"{group}={choice}"] for group in (
+        "fertility", "mortality", "migration", "demand", "scenario", "compute", "data",
+        "experiment") for choice in group_options(group)]
+    variants.append(["data=china_counties", "data.province=500000"])
+    unknown = [(v, line) for v in variants for line in config_problems(compose_config(v))
+               if "an option that exists" in line]
+    assert not unknown
 
 
 def test_a_target_brings_the_options_its_code_declares():

@@ -202,3 +202,56 @@ def test_the_page_in_a_headless_browser(reports, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("FORECAST_KEEP_SCREENSHOT"):
         Path(os.environ["FORECAST_KEEP_SCREENSHOT"]).write_bytes(shot.read_bytes())
+
+
+@pytest.mark.parametrize("damage", ["garbage forecast.csv", "broken run.json",
+                                    "truncated netCDF files"])
+def test_a_damaged_previous_report_does_not_stop_the_next_one(tmp_path, reports, damage,
+                                                               caplog):
+    """Last month's folder damaged (a cron job would otherwise fail every month until
+    someone repairs it): under "auto" an unreadable previous forecast is skipped with a
+    WARNING naming it; its netCDF files are not read at all (only its table is compared)."""
+    import logging
+    import shutil
+
+    from forecast.runs import api
+
+    root, _, _ = reports
+    out_root = tmp_path / "reports"
+    previous = out_root / "2026-10" / "forecast"
+    shutil.copytree(root / "2026-11", out_root / "2026-10")
+    if damage == "garbage forecast.csv":
+        (previous / "forecast.csv").write_bytes(b"\x00\x01 not a table\n")
+    elif damage == "broken run.json":
+        (previous / "run.json").write_text("{broken", encoding="utf-8")
+    else:
+        for name in ("projection.nc", "indicator_draws.nc"):
+            data = (previous / name).read_bytes()
+            (previous / name).write_bytes(data[:len(data) // 3])
+    with caplog.at_level(logging.INFO):
+        folder = api.make_report([*FAST, f"report.out_root={out_root}", "report.period=2026-12",
+                                  f"report.forecast_dir={root / '2026-11' / 'forecast'}"])
+    assert folder == out_root / "2026-12" and (folder / "report.html").is_file()
+    summary = json.loads((folder / "alerts.json").read_text(encoding="utf-8"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if damage == "truncated netCDF files":
+        assert summary["previous_forecast"].startswith("2026-10/forecast") and not warnings
+    else:
+        assert summary["previous_forecast"] is None
+        assert len(warnings) == 1 and str(previous) in warnings[0]
+        assert "report.previous_forecast" in warnings[0]
+
+
+def test_a_previous_forecast_named_by_the_user_that_cannot_be_read_stops_the_run(tmp_path,
+                                                                                 reports):
+    from forecast.core.errors import InputError
+    from forecast.runs import api
+
+    root, _, _ = reports
+    for given in (tmp_path / "nonexistent", root / "2026-11"):  # the report, not its forecast
+        with pytest.raises(InputError) as info:
+            api.make_report([*FAST, f"report.out_root={tmp_path / 'out'}",
+                             "report.period=2026-12", f"report.previous_forecast={given}",
+                             f"report.forecast_dir={root / '2026-11' / 'forecast'}"])
+        assert str(info.value).startswith(f"config, report.previous_forecast: got '{given}'")
+    assert not (tmp_path / "out" / "2026-12").exists()

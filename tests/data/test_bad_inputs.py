@@ -132,6 +132,46 @@ def test_missing_file(data_dir, name, load):
     assert "not found" in line
 
 
+@pytest.mark.parametrize("kind", ["folder", "looping link", "broken link"])
+def test_a_folder_or_a_bad_link_given_as_a_file_is_named_as_such(data_dir, kind):
+    path = data_dir / CENSUS
+    path.unlink()
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "looping link":
+        path.symlink_to(path)
+    else:
+        path.symlink_to(data_dir / "nowhere.csv")
+    line = problem_line(raises_input_error(load_census, data_dir), CENSUS)
+    assert {"folder": "a folder, not a file",
+            "looping link": "a symbolic link that loops back on itself",
+            "broken link": "a symbolic link to"}[kind] in line
+    assert "not found" not in line or kind == "broken link"
+
+
+def test_a_name_too_long_for_any_region_is_refused_and_shown_short(data_dir):
+    """A province name of 140,000 characters (a lost quote or binary data): exit status 2
+    naming file, column and row, and the message shows the start of the value only."""
+    row = set_cell(data_dir / CENSUS, CENSUS_ROW, "province", "广" * 140_000)
+    message = raises_input_error(load_census, data_dir)
+    line = problem_line(message, CENSUS, column="province", row=row)
+    assert "at most 1,000 characters" in line and "(140,000 characters)" in line
+    assert len(message) < 5_000
+
+
+def test_a_year_missing_inside_the_national_observed_series_is_refused(data_dir):
+    """Every row of 2021 removed: 2021 must not silently reuse 2020's calibration."""
+    from forecast.data.nbs import OBSERVED_FILE
+
+    rows = read_rows(data_dir / OBSERVED_FILE)
+    delete_lines(data_dir / OBSERVED_FILE, lines_of(rows, region="CHN", year="2021"))
+    message = raises_input_error(load_census, data_dir)
+    births = problem_line(message, OBSERVED_FILE, column="year",
+                          got="no usable births for CHN in 2021")
+    assert "every year from" in births
+    problem_line(message, OBSERVED_FILE, column="year", got="no usable deaths for CHN in 2021")
+
+
 # --------------------------------------------------------------------------- 2. missing column
 
 @pytest.mark.parametrize("name, column", [

@@ -84,6 +84,50 @@ def test_each_draw_is_calibrated_to_the_observed_years():
                                (start + flows.isel(region=0).sel(year=STEPS)).values, rtol=1e-12)
 
 
+def test_an_observed_figure_no_plausible_factor_reproduces_is_named():
+    """Observed births of 0, or many times what the population and rates give (counts in
+    the wrong unit): an InputError naming the figure and the year, instead of a calibration
+    that does not converge. A figure within the plausible range is still reproduced."""
+    from forecast.demography.calibration import PLAUSIBLE_FACTOR
+
+    pop, rates = _synthetic()
+    source = "data/observed.csv"
+    given = project(pop, **rates)["births_calendar"].sum("sex").isel(region=0, draw=0)
+    model = {y: float(given.sel(year=y)) for y in (2020, 2021)}
+    for births, bad_year, words in (
+            ({2020: model[2020], 2021: 0.0}, 2021, "a positive number of births"),
+            ({2020: model[2020] * 10_000, 2021: model[2021]}, 2020, "within a factor of 3")):
+        observed = _observed(births, {})
+        observed["observed_births"].attrs["source_file"] = source
+        with pytest.raises(InputError) as info:
+            calibration_factors(pop, rates, observed)
+        line = str(info.value)
+        assert line.startswith(f'{source}, column "births"') and str(bad_year) in line
+        assert words in line and len(line.splitlines()) == 1
+    inside = {2020: model[2020] * PLAUSIBLE_FACTOR[1] * 0.95}
+    factors = calibration_factors(pop, rates, _observed(inside, {}))
+    assert float(factors["fertility"].sel(year=2020).squeeze()) == pytest.approx(
+        PLAUSIBLE_FACTOR[1] * 0.95, rel=1e-6)
+
+
+def test_census_counts_in_the_wrong_unit_stop_the_run_naming_the_observed_file(data_dir):
+    """The census table divided by 10,000 (counts in 10k persons): the run stops with the
+    observed deaths it cannot reproduce, naming their file, before anything is written."""
+    from forecast.data.census import CENSUS_POPULATION
+    from forecast.data.nbs import OBSERVED_FILE
+    from forecast.runs import api
+
+    table = pd.read_csv(data_dir / CENSUS_POPULATION, dtype=str, keep_default_na=False)
+    table["value"] = (table["value"].astype(float) / 10_000).map(repr)
+    table.to_csv(data_dir / CENSUS_POPULATION, index=False)
+    with pytest.raises(InputError) as info:
+        api.project([f"data.data_dir={data_dir}", "fertility=constant", "demand=none",
+                     "plots=false"])
+    line = str(info.value).splitlines()[0]
+    assert line.startswith(f'{data_dir / OBSERVED_FILE}, column "deaths"')
+    assert "check the units" in line
+
+
 @pytest.fixture(scope="module")
 def census():
     return load_china_census(regions=["440000"])

@@ -81,6 +81,46 @@ def test_a_failed_write_leaves_the_previous_run(tmp_path, monkeypatch, exchange)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+def test_a_netcdf_file_that_cannot_be_written_is_an_output_error(tmp_path, monkeypatch):
+    """The netCDF library reports a full disk as RuntimeError("NetCDF: HDF error"), not an
+    OSError: the run must still end as 'could not write' (exit status 3), the file named."""
+    import xarray as xr
+
+    from forecast.core.writers import netcdf_writer
+
+    out = tmp_path / "run"
+    with RunFolder(out) as folder:
+        folder.publish(_run_files("old"))
+
+    def hdf_error(self, *args, **kwargs):
+        raise RuntimeError("NetCDF: HDF error")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", hdf_error)
+    with pytest.raises(OutputError, match=r"projection\.nc: could not write \(NetCDF: HDF "
+                                          r"error; [\d,]+ MiB free"):
+        with RunFolder(out) as folder:
+            folder.publish({**_run_files("new"),
+                            "projection.nc": netcdf_writer(xr.Dataset({"x": ("a", [1.0])}))})
+    assert _tags(out) == {"old"}
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_run_folder_given_as_a_symbolic_link_is_replaced_at_its_target(tmp_path):
+    """``hydra.run.dir=links/latest`` -> runs/1: the new run replaces runs/1, the link
+    stays a link to it, and nothing is left behind beside the link or the target."""
+    target, links = tmp_path / "runs" / "1", tmp_path / "links"
+    with RunFolder(target) as folder:
+        folder.publish(_run_files("old"))
+    links.mkdir()
+    (links / "latest").symlink_to(target)
+    with RunFolder(links / "latest") as folder:
+        folder.publish(_run_files("new"))
+    assert (links / "latest").is_symlink() and (links / "latest").resolve() == target
+    assert _tags(target) == {"new"}
+    assert [p.name for p in links.iterdir()] == ["latest"]
+    assert [p.name for p in target.parent.iterdir()] == ["1"]
+
+
 def test_an_error_while_computing_writes_nothing(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(ZeroDivisionError):

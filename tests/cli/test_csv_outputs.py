@@ -16,6 +16,7 @@ import pytest
 from forecast.data import CENSUS_POPULATION, DATA_DIR
 from forecast.core.writers import FORMULA_STARTS
 from tests.cli.shared_runs import ENVIRONMENT, shared_run
+from tests.cli.test_run import default_run  # noqa: F401 (the shared run of the default job)
 from tests.core.test_writers import INJECTIONS
 
 pytestmark = pytest.mark.cli  # starts the command line in a subprocess
@@ -75,26 +76,17 @@ def _is_number(cell: str) -> bool:
     return re.fullmatch(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?", cell) is not None
 
 
-@shared_run
-def default_config_run(folder):
-    """The default configuration as a user runs it; only the draws handed to the projection
-    are fewer (the MCMC runs with its default settings, whose diagnostics are checked)."""
-    out = folder / "run"
-    return out, _forecast(out, "fertility.draws=100", "fertility.progressbar=false")
-
-
-def test_the_default_run_logs_no_warnings(default_config_run):
-    _, done = default_config_run
-    flagged = [line for line in done.stderr.splitlines()
+def test_the_default_run_logs_no_warnings(default_run):
+    log = (default_run.parent / "stderr.log").read_text(encoding="utf-8")
+    flagged = [line for line in log.splitlines()
                if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Warning:", line)]
     assert not flagged, "the default run logged:\n" + "\n".join(flagged)
-    assert "TFR model: R-hat max" in done.stderr  # the diagnostics were computed and logged
+    assert "TFR model: R-hat max" in log  # the diagnostics were computed and logged
 
 
 @pytest.mark.parametrize("name", ["forecast.csv", "demand.csv"])
-def test_every_csv_row_names_its_region(default_config_run, name):
-    out, _ = default_config_run
-    table = pd.read_csv(out / name, dtype={"region_code": str, "region_name": str},
+def test_every_csv_row_names_its_region(default_run, name):
+    table = pd.read_csv(default_run / name, dtype={"region_code": str, "region_name": str},
                         keep_default_na=False, encoding="utf-8-sig")
     assert len(table) > 0
     blank = table[table["region_name"].str.strip() == ""]

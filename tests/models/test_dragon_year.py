@@ -85,7 +85,7 @@ BEFORE_VARIABLES = ["ar", "ar_mean", "ar_sd", "drift", "drift_mean", "drift_sd",
 #: Draws recorded on another machine are not reproduced bit for bit (the numerical kernels
 #: chosen for the CPU round differently, and a chain amplifies the difference), so the
 #: model switched off is compared with itself under other options, not with recorded draws.
-OFF_SETTINGS = {"draws": 20, "samples": 40, "tune": 40, "chains": 1, "cores": 1,
+OFF_SETTINGS = {"draws": 10, "samples": 10, "tune": 10, "chains": 1, "cores": 1,
                 "progressbar": False, "random_seed": 7}
 
 

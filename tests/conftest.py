@@ -3,14 +3,26 @@ session's shared command-line runs, made in the background (tests/cli/shared_run
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from forecast.core.paths import DATA_DIR
-from forecast.testing import make_population, make_rates
-from tests.cli.shared_runs import SharedRuns, needed_runs
+#: The posteriors the tests' fits cache (forecast/core/cache.py) go to a folder of this
+#: session, never to the user's cache, and are gone after it; set before the shared runs
+#: take their environment (tests/cli/shared_runs.py).
+CACHE_HOME = tempfile.mkdtemp(prefix="forecast-tests-cache-")
+os.environ["XDG_CACHE_HOME"] = CACHE_HOME
+
+from forecast.core.paths import DATA_DIR  # noqa: E402
+from forecast.testing import make_population, make_rates  # noqa: E402
+from tests.cli.shared_runs import SharedRuns, needed_runs  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(CACHE_HOME, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -86,7 +86,7 @@ BEFORE_VARIABLES = ["ar", "ar_mean", "ar_sd", "drift", "drift_mean", "drift_sd",
 #: chosen for the CPU round differently, and a chain amplifies the difference), so the
 #: model switched off is compared with itself under other options, not with recorded draws.
 OFF_SETTINGS = {"draws": 10, "samples": 10, "tune": 10, "chains": 1, "cores": 1,
-                "progressbar": False, "random_seed": 7}
+                "progressbar": False, "random_seed": 7, "cache": False}
 
 
 def _fit_off(**options):

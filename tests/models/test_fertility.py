@@ -31,12 +31,13 @@ def japan():
     return load_wpp("JPN", 2015, until=2019)
 
 
-def _model(option, draws=40):
+def _model(option, draws=40, *more):
     overrides = [f"fertility={option}"]
     if option != "constant":
         overrides.append(f"fertility.draws={draws}")
     if option == "bayes":
         overrides += SHORT_MCMC
+    overrides += more
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = compose(config_name="config", overrides=overrides)
     return instantiate(cfg.fertility)
@@ -47,10 +48,17 @@ CONTRACT_YEARS = np.arange(2015, 2026)
 
 
 @pytest.fixture(scope="module")
-def bayes_rates(japan):
-    """One fit of the Bayesian model (short MCMC), shared by the contract and the seed
-    tests."""
-    return _model("bayes").rates(japan, CONTRACT_YEARS)
+def bayes_cache(tmp_path_factory):
+    """The posterior cache of :func:`bayes_rates` (a folder of its own: its fit samples)."""
+    return tmp_path_factory.mktemp("posteriors")
+
+
+@pytest.fixture(scope="module")
+def bayes_rates(japan, bayes_cache):
+    """One fit of the Bayesian model (short MCMC), shared by the contract, the seed and the
+    cache tests."""
+    return _model("bayes", 40, f"fertility.cache_dir={bayes_cache}").rates(japan,
+                                                                           CONTRACT_YEARS)
 
 
 @pytest.mark.parametrize("option", FERTILITY_OPTIONS)
@@ -73,8 +81,8 @@ def test_every_fertility_model_keeps_the_contract(option, japan, request):
 
 
 def test_bayes_same_seed_same_draws(japan, bayes_rates):
-    """A second fit with the same seed gives the same rates, draw for draw."""
-    second = _model("bayes").rates(japan, CONTRACT_YEARS)
+    """A second sampling with the same seed gives the same rates, draw for draw."""
+    second = _model("bayes", 40, "fertility.cache=false").rates(japan, CONTRACT_YEARS)
     xr.testing.assert_equal(bayes_rates["asfr"], second["asfr"])
     xr.testing.assert_equal(bayes_rates["srb"], second["srb"])
     assert float(second["asfr"].sum("age").min()) > 0
@@ -267,3 +275,28 @@ def test_bayes_recovers_known_parameters():
     failed = {k: round(values[k], 2) for k, m in margins.items() if not m >= 0}
     assert not failed, f"posterior disagrees with the simulated data: {failed}"
     assert model.diagnostics["rhat_max"] < 1.05
+
+
+def test_the_posterior_is_reused_for_the_same_inputs_and_sampled_after_a_change(
+        japan, bayes_rates, bayes_cache, monkeypatch):
+    """A rerun with the same model, data and settings reads the posterior the shared fit
+    stored (the sampler is not called) and gives the same rates, draw for draw; a changed
+    observation, or ``cache=false``, samples anew."""
+    import pymc
+
+    assert len(list(bayes_cache.glob("tfr-posterior-*.nc"))) == 1
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled again")
+
+    monkeypatch.setattr(pymc, "sample", no_sampling)
+    cache = f"fertility.cache_dir={bayes_cache}"
+    again = _model("bayes", 40, cache).rates(japan, CONTRACT_YEARS)
+    xr.testing.assert_equal(again["asfr"], bayes_rates["asfr"])
+    arrays = japan.arrays.copy(deep=True)
+    arrays["tfr_pool"].loc[{"pool_region": "JPN", "year": 2019}] *= 1.001
+    changed = japan.replace(arrays=arrays)
+    with pytest.raises(AssertionError, match="sampled again"):
+        _model("bayes", 40, cache).rates(changed, CONTRACT_YEARS)
+    with pytest.raises(AssertionError, match="sampled again"):
+        _model("bayes", 40, cache, "fertility.cache=false").rates(japan, CONTRACT_YEARS)

@@ -94,9 +94,13 @@ hierarchical models, *Statistical Science* 22(1).
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
+import inspect
 import logging
 import time
+from pathlib import Path
 
 import forecast.core.quiet  # noqa: F401  (before arviz and pymc: silences their import notices)
 
@@ -105,8 +109,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from forecast.core.cache import cached, content_key
+from forecast.core.cache import default_folder as default_cache_folder
 from forecast.core.errors import Interrupted
-from forecast.core.options import Choice, Flag, Number, Where, Whole
+from forecast.core.options import Choice, Flag, Number, Text, Where, Whole
 from forecast.core.registry import INTERVALS
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.fertility.workers import chain_context
@@ -172,6 +178,10 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     long_run : ``"drift"`` (default): each population's drift, damped by ``drift_damping``;
         ``"pooled_level"``: a pull towards a long-run level fitted on the whole pool
         (:func:`pooled_pull`, bayesTFR's Phase III idea) instead of the drift
+    cache : reuse the posterior of an earlier fit of the same model to the same data with
+        the same settings (:meth:`cache_key`; :mod:`forecast.core.cache`), identical to
+        sampling it again; False samples anew
+    cache_dir : the cache's folder (default ``~/.cache/forecast``)
     """
 
     default_priors = {
@@ -205,6 +215,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
                         what="null or a mapping of parameter -> [distribution, {arguments}]"),
+        "cache": Flag(),
+        "cache_dir": Text(nullable=True, hint=" (a folder), or null for ~/.cache/forecast"),
     }, rules=(_nutpie_installed,))
 
     def __init__(self, draws: int = 1000, samples: int = 2000, tune: int = 1000,
@@ -213,8 +225,11 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  progressbar: bool = True, priors: dict | None = None,
                  dragon_year: bool | str = "auto", calendar_regions: list[str] | None = None,
                  drift_damping: float = 1.0, long_run: str = "drift",
-                 momentum_lags: int = 1, **kwargs):
+                 momentum_lags: int = 1, cache: bool = True, cache_dir: str | None = None,
+                 **kwargs):
         super().__init__(draws=draws, **kwargs)
+        self.cache = bool(cache)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_folder()
         self.samples = int(samples)
         self.tune, self.chains, self.cores = int(tune), int(chains), int(cores)
         self.target_accept = float(target_accept)
@@ -362,26 +377,66 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         more = {"error_cells": errors} if errors.any() else {}
         model = self.build(np.log(window.values), regions, *years, **more)
         per_chain = max(self.samples, -(-self.draws // self.chains))
-        start = time.perf_counter()
-        log.info("Sampling the TFR model: %d populations, %d-%d, %d chains x (%d tune + %d "
-                 "draws)%s", len(regions), int(window["year"].min()), int(window["year"].max()),
-                 self.chains, self.tune, per_chain,
-                 ", with the dragon-year term" if self.dragon_year else "")
-        with model:
-            idata = pm.sample(draws=per_chain, tune=self.tune, chains=self.chains,
-                              cores=self.cores, target_accept=self.target_accept,
-                              random_seed=self.random_seed, progressbar=self.progressbar,
-                              nuts_sampler=self.nuts_sampler, compute_convergence_checks=False,
-                              **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
-        check_complete(idata, self.chains, per_chain)
+
+        def sample() -> az.InferenceData:
+            start = time.perf_counter()
+            log.info("Sampling the TFR model: %d populations, %d-%d, %d chains x (%d tune + "
+                     "%d draws)%s", len(regions), int(window["year"].min()),
+                     int(window["year"].max()), self.chains, self.tune, per_chain,
+                     ", with the dragon-year term" if self.dragon_year else "")
+            with model:
+                sampled = pm.sample(
+                    draws=per_chain, tune=self.tune, chains=self.chains, cores=self.cores,
+                    target_accept=self.target_accept, random_seed=self.random_seed,
+                    progressbar=self.progressbar, nuts_sampler=self.nuts_sampler,
+                    compute_convergence_checks=False,
+                    **({"mp_ctx": chain_context()} if self.nuts_sampler == "pymc" else {}))
+            check_complete(sampled, self.chains, per_chain)
+            sampled.posterior.attrs["sampling_seconds"] = time.perf_counter() - start
+            return sampled
+
+        if self.cache:
+            key = self.cache_key(window, errors, per_chain)
+            idata, path, hit = cached(self.cache_dir, "tfr-posterior", key, sample,
+                                      save=lambda data, to: data.to_netcdf(str(to)),
+                                      load=_load_posterior)
+            log.info("TFR posterior %s %s (fertility.cache=false samples anew)",
+                     "reused: the same model, data and settings were sampled before, in" if hit
+                     else "kept for a rerun with the same model, data and settings in", path)
+        else:
+            idata = sample()
         names = (HYPER + PER_REGION + (DRAGON if self.dragon_year else [])
                  + (["error_sd"] if errors.any() else [])
                  + (["ar2_mean", "ar2_sd", "ar2"] if self.momentum_lags == 2 else []))
-        self.diagnostics = convergence(idata, time.perf_counter() - start, names)
+        self.diagnostics = convergence(idata, float(idata.posterior.attrs["sampling_seconds"]),
+                                       names)
+        if self.cache:
+            self.diagnostics["posterior_cache"] = {"reused": hit, "file": str(path)}
         if self.dragon_year:
             self.diagnostics["dragon_effect"] = dragon_summary(idata)
         self.idata = idata
         return idata
+
+    def cache_key(self, window: xr.DataArray, errors: np.ndarray, per_chain: int) -> str:
+        """SHA-256 of what the posterior depends on: the training window (values, regions,
+        years, measurement-error cells), every sampler and model setting, the model's source
+        code and the versions of the sampling libraries."""
+        return content_key({
+            "model": type(self).__qualname__,
+            "source": hashlib.sha256(Path(inspect.getsourcefile(type(self))).read_bytes()
+                                     ).hexdigest(),
+            "values": np.asarray(window.values, dtype=float),
+            "regions": [str(r) for r in window["pool_region"].values],
+            "years": np.asarray(window["year"].values, dtype=int), "errors": errors,
+            "settings": {"per_chain": per_chain, "tune": self.tune, "chains": self.chains,
+                         "cores": self.cores, "target_accept": self.target_accept,
+                         "nuts_sampler": self.nuts_sampler, "seed": self.random_seed,
+                         "priors": {k: [v[0], dict(v[1])] for k, v in self.priors.items()},
+                         "dragon_year": self.dragon_year,
+                         "calendar_regions": self.calendar_regions,
+                         "momentum_lags": self.momentum_lags},
+            "versions": {name: importlib.metadata.version(name)
+                         for name in ("pymc", "pytensor", "numpy", "arviz")}})
 
     # ------------------------------------------------------------------ forecast
     def forecast_tfr(self, pool: xr.DataArray, years: np.ndarray, targets: list[str]
@@ -452,6 +507,14 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
                             attrs={"units": "children per woman"})
+
+
+def _load_posterior(path: Path) -> az.InferenceData:
+    """A cached posterior, read whole into memory (the file may be replaced later)."""
+    with az.rc_context(rc={"data.load": "eager"}):
+        idata = az.from_netcdf(str(path))
+    idata.posterior.attrs["sampling_seconds"] = float(idata.posterior.attrs["sampling_seconds"])
+    return idata
 
 
 def error_cells(pool: xr.DataArray) -> np.ndarray:

@@ -45,7 +45,8 @@ def _sampling_run(tmp_path: Path) -> tuple[subprocess.Popen, Path, list[str]]:
     """Start a run and return once its chains are sampling in worker processes."""
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "forecast", f"hydra.run.dir={out}",
-                             *LONG_FIT], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                             *LONG_FIT], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env=ENVIRONMENT)
     lines = []
     for line in proc.stderr:
         lines.append(line)
@@ -75,22 +76,39 @@ pytestmark = [pytest.mark.cli,  # starts the command line in a subprocess
                                  reason="needs /proc to find worker processes")]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_run_fails_writes_nothing_and_stops_its_workers(tmp_path, signum):
-    proc, out, _ = _sampling_run(tmp_path)
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signum, err
-    assert "nothing was written" in err
-    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
-    assert _gone(f"hydra.run.dir={out}"), "worker processes outlived the run"
+@shared_run
+def stopped_runs(folder):
+    """Three runs stopped while their chains sample in worker processes, each in a folder of
+    its own: by SIGINT, by SIGTERM, and killed (SIGKILL). Name -> what the tests check."""
+    results = {}
+    for name in ("SIGINT", "SIGTERM", "SIGKILL"):
+        case = folder / name
+        case.mkdir()
+        proc, out, _ = _sampling_run(case)
+        err = ""
+        if name == "SIGKILL":
+            proc.kill()
+            proc.wait()
+        else:
+            proc.send_signal(getattr(signal, name))
+            _, err = proc.communicate(timeout=60)
+        results[name] = {"returncode": proc.returncode, "stderr": err, "out": out,
+                         "left": sorted(p.name for p in case.iterdir()),
+                         "workers_gone": _gone(f"hydra.run.dir={out}")}
+    return results
 
 
-def test_workers_die_with_a_killed_run(tmp_path):
-    proc, out, _ = _sampling_run(tmp_path)
-    proc.kill()
-    proc.wait()
-    assert _gone(f"hydra.run.dir={out}"), "worker processes outlived the killed run"
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_fails_writes_nothing_and_stops_its_workers(stopped_runs, name):
+    run = stopped_runs[name]
+    assert run["returncode"] == 128 + getattr(signal, name), run["stderr"]
+    assert "nothing was written" in run["stderr"]
+    assert not run["out"].exists() and run["left"] == []
+    assert run["workers_gone"], "worker processes outlived the run"
+
+
+def test_workers_die_with_a_killed_run(stopped_runs):
+    assert stopped_runs["SIGKILL"]["workers_gone"], "worker processes outlived the killed run"
 
 
 @shared_run
@@ -120,7 +138,7 @@ def test_a_failed_run_keeps_the_users_empty_folder_and_removes_its_own(tmp_path)
     mine = tmp_path / "mine"
     mine.mkdir()
     done = _cli(f"hydra.run.dir={mine}", "horizon=2019", cwd=tmp_path)
-    assert done.returncode == 2 and "horizon" in done.stderr
+    assert done.returncode == 2 and "horizon" in done.stderr and "2020" in done.stderr
     assert mine.is_dir() and not any(mine.iterdir())
     # the default folder outputs/<date>/<time>/ is created by the run: all of it goes
     done = _cli("horizon=2019", cwd=tmp_path)

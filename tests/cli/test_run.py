@@ -194,15 +194,6 @@ def test_wpp_region_backtest_from_any_origin(wpp_japan_backtest_runs):
     assert births.loc[2020] > 1.05 * full_births.loc[2020]
 
 
-def test_a_horizon_before_the_base_year_stops_the_run_and_writes_nothing(tmp_path):
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "forecast", f"hydra.run.dir={out}", "horizon=2019"]
-    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2
-    assert "horizon" in done.stderr and "2020" in done.stderr
-    assert not out.exists() or not any(out.iterdir())
-
-
 def test_a_subset_of_provinces_gets_the_same_numbers_as_the_full_run(provinces_subset_runs):
     """Provinces are always projected together (births raked to the nation); asking for two
     of them only filters the table. The two runs are independent processes with the same

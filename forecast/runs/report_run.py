@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".forecast-report.lock"
 
+
 def _alert_rules(node, name: str, problems: Problems, root) -> None:
     """Rule: the alert rules' thresholds are numbers in the order of their levels
     (:mod:`forecast.planning.warning`)."""

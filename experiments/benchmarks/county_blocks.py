@@ -1,4 +1,5 @@
-"""Benchmark of the county engine (forecast.regions.county_blocks, county_kernel, county_engine):
+"""Benchmark of the county engine (forecast.regions.county_blocks and county_engine, the
+compiled step of forecast.demography.compiled_step):
 the compiled block step against the memory bandwidth, scaling in regions x draws, the full
 county run (2,988 units x 1,000 draws, 2020 -> 2035) in memory and on a Dask LocalCluster.
 Every finding is a ratio measured within one run on one machine.

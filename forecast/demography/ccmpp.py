@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.demography import compiled_step
 from forecast.demography.graduation import MAX_AGE
 from forecast.demography.lifetable import survivorship_arrays
 from forecast.core.variables import SEXES, annotate, check
@@ -50,7 +51,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
             net_migration_rate: xr.DataArray | None = None,
             migration_total: xr.DataArray | None = None,
             keep_migration_of: list[str] | None = None,
-            dtype: str = "float64", exchange: xr.DataArray | None = None) -> xr.Dataset:
+            dtype: str = "float64", exchange: xr.DataArray | None = None,
+            reference: bool = False) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -89,6 +91,9 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         Floating-point type of the arrays and results: float32 halves the memory; its
         populations, births and deaths differ from float64's by about 1e-6 relative
         (``tests/demography/test_ccmpp.py``; configs/config.yaml ``precision``).
+    reference : bool
+        Step with :func:`reference_step` (whole-array NumPy, the readable reference the tests
+        hold the compiled step to) instead of :mod:`forecast.demography.compiled_step`.
 
     Returns
     -------
@@ -141,19 +146,29 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     pops[0] = P
     calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
+    if not reference:
+        F64, MX64 = (np.ascontiguousarray(x, dtype=float) for x in (F, MX))
+        work = compiled_step.buffers(P.shape)
     for i in range(n):
-        sx, sb = (a.astype(dt, copy=False) for a in _survivorship(0.5 * (MX[i] + MX[i + 1])))
-        mig = _migrants(P, MIG[i], None if RATE is None else RATE[i],
+        sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
+        mig = _migrants(pops[i], MIG[i], None if RATE is None else RATE[i],
                         None if MTOTAL is None else MTOTAL[i])
         if EXCHANGE is not None:  # without a year dim: the same in every step
             mig = mig + EXCHANGE[i if len(EXCHANGE) > 1 else 0]
         if kept:
             kept_migration[i] = np.broadcast_to(mig, P.shape)[kept]
-        P, step_flows, births_next = _step(P, sx, sb, mig, calendar["births"][i], F[i + 1],
-                                           SRB[i + 1], None if TOTAL is None else TOTAL[i + 1])
-        pops[i + 1] = P
+        total_next = None if TOTAL is None else TOTAL[i + 1]
+        if reference:
+            sx, sb = (a.astype(dt, copy=False) for a in (sx, sb))
+            pops[i + 1], step_flows, births_next, deaths_next = reference_step(
+                pops[i], sx, sb, mig, calendar["births"][i], F[i + 1], SRB[i + 1],
+                total_next, MX[i + 1])
+        else:
+            step_flows, births_next, deaths_next = _compiled(
+                pops[i], pops[i + 1], sx, sb, mig, calendar["births"][i], F64[i + 1],
+                SRB[i + 1], total_next, MX64[i + 1], work)
         calendar["births"][i + 1] = births_next
-        calendar["deaths"][i + 1] = (MX[i + 1] * P).sum(-1)
+        calendar["deaths"][i + 1] = deaths_next
         for k, v in step_flows.items():
             flows[k][i] = v
 
@@ -231,9 +246,10 @@ def births_by_sex(births, srb, births_total):
     return by_sex
 
 
-def _step(P, sx, sb, mig, births_now, f_next, srb_next, total_next):
-    """One annual step on arrays (region, draw, sex, age): P(t+1), the step's flows and the
-    births of calendar year t+1 (region, draw, sex)."""
+def reference_step(P, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_next):
+    """One annual step on arrays (region, draw, sex, age) in whole-array NumPy: P(t+1), the
+    step's flows and the births and deaths of calendar year t+1 (region, draw, sex). The
+    readable reference of :func:`forecast.demography.compiled_step.advance`."""
     half = mig / 2.0
     enter = P + half
     clamped_start = np.clip(-enter, 0.0, None)
@@ -261,7 +277,31 @@ def _step(P, sx, sb, mig, births_now, f_next, srb_next, total_next):
         "net_migration": np.broadcast_to(mig, nxt.shape).sum(-1) + clamped,
         "migration_clamped": clamped,
     }
-    return nxt, flows, births_next
+    return nxt, flows, births_next, (mx_next * nxt).sum(-1)
+
+
+_NO_RATE = np.zeros((1, len(SEXES), MAX_AGE + 1))
+_NO_FACTOR = np.ones((1, 1))
+
+
+def _compiled(P, nxt, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_next, work):
+    """:func:`reference_step` with the compiled step, writing P(t+1) into ``nxt``; ``work``:
+    the buffers of :func:`forecast.demography.compiled_step.buffers`."""
+    counts = np.ascontiguousarray(np.broadcast_to(mig, P.shape), dtype=float)
+    compiled_step.step(P, nxt, counts, _NO_RATE, np.ascontiguousarray(sx, dtype=float), f_next,
+                       _NO_FACTOR, mx_next, work)
+    births_next = births_by_sex(work["raw_births"], srb_next, total_next)
+    age0, clamped0 = compiled_step.complete_age0(nxt, births_now, births_next, sb,
+                                                 work["half0"])
+    by_sex = 0.5 * (births_now + births_next)
+    clamped = work["clamped"] + clamped0
+    flows = {
+        "births": by_sex,
+        "deaths": work["died"] + by_sex * (1.0 - sb),
+        "net_migration": work["migrated"] + clamped,
+        "migration_clamped": clamped,
+    }
+    return flows, births_next, work["deaths_next"] + mx_next[..., 0] * age0
 
 
 def _draw_coord(*arrays) -> np.ndarray:

@@ -3,8 +3,8 @@
 The same projection as :func:`forecast.regions.county_projection.project_counties` (each county's
 rates are its province's, its fertility scaled by the county's level; births raked to the province's
 draw by draw; the province's net migrants by sex and age shared by population), but a block of
-counties x draws is carried forward one year at a time by a compiled step
-(:mod:`forecast.regions.county_kernel`): only the current and next year's population are held, and
+counties x draws is carried forward one year at a time by the compiled step
+(:mod:`forecast.demography.compiled_step`): only the current and next year's population are held, and
 each year the planner indicators of :data:`forecast.core.registry.INDICATORS` are
 taken from it, draw by draw (:func:`project_block`). A block holds whole provinces' counties
 (raking ties a province's counties together) and any subset of draws (draws are
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecast.demography import compiled_step
 from forecast.demography.ccmpp import _survivorship, births_by_sex
-from forecast.regions.county_kernel import advance, sum_over_regions
+from forecast.regions.county_exchange import exchange_counts
 from forecast.core.registry import INDICATORS, QUANTILES
 from forecast.core.variables import SEXES
 
@@ -63,8 +64,10 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     Returns float64 (county, indicator, year, draw): indicators in the order of
     :data:`NAMES` and their units in :data:`forecast.core.registry.INDICATORS`; ``net_migration``
     and ``population_yearend`` are NaN in the horizon year (no step follows it). The step is
-    :func:`forecast.regions.county_kernel.advance`; the age-0 cohort, which needs the raked births,
-    is completed here on the (county, draw, sex) arrays.
+    :func:`forecast.demography.compiled_step.advance` (the province's net migrants shared by
+    population, the migration between the counties as fixed counts); the age-0 cohort, which
+    needs the raked births, is completed by
+    :func:`forecast.demography.compiled_step.complete_age0`.
     """
     steps, draws = migration_total.shape[0], births_total.shape[1]
     counties, sexes, ages = population.shape
@@ -77,24 +80,15 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
         factor = factor[None, :, None]
     factor = np.ascontiguousarray(np.broadcast_to(factor, (steps + 1, counties, draws)))
     mtotal = np.ascontiguousarray(migration_total, dtype=float)
-    if exchange is None:
-        moving, spread = np.zeros((counties, draws)), np.zeros((counties, sexes, ages))
-    else:
-        moving = np.broadcast_to(exchange["flows"], (counties, draws))
-        spread = exchange["spread"]
-    share_of = (np.zeros((counties, sexes, ages)) if exchange is None else exchange["share"])
-    moving, spread, share_of = (np.ascontiguousarray(x, dtype=float)
-                                for x in (moving, spread, share_of))
-    taken = np.ascontiguousarray(np.einsum("cd,csa->dsa", moving, spread))
+    counts = (np.zeros((counties, 1, sexes, ages)) if exchange is None
+              else np.ascontiguousarray(exchange_counts(exchange)))
     if out is None:
         out = np.empty((counties, len(NAMES), steps + 1, draws))
     out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
     out[:, _AT["tfr"]] = factor.transpose(1, 0, 2) * asfr.sum(-1)[None]
-    psum, psum_next = np.empty((draws, sexes, ages)), np.empty((draws, sexes, ages))
-    flows = {k: np.empty((counties, draws, sexes)) for k in (
-        "half0", "died", "migrated", "clamped", "deaths_next", "alive")}
-    raw = np.empty((counties, draws))
-    young = np.zeros((counties, draws, sexes, 6))
+    psum = np.empty((draws, sexes, ages))
+    work = compiled_step.buffers(P.shape, young=6)
+    young = work["young"]
 
     births = births_by_sex(factor[0] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
                            srb[0], births_total[0])
@@ -102,29 +96,26 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     population = P.sum((2, 3))
     young[:] = P[..., :6]
     _record(out[:, :, 0], births, population, young)
-    sum_over_regions(P, psum)
+    compiled_step.sum_over_regions(P, psum)
     for i in range(steps):
         sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
-        advance(P, nxt, psum, mtotal[i], moving, spread, share_of, taken, sx[0], asfr[i + 1],
-                factor[i + 1], mx[i + 1],
-                flows["half0"], flows["died"], flows["migrated"], flows["clamped"], raw,
-                flows["deaths_next"], flows["alive"], young, psum_next)
-        births_next = births_by_sex(raw, srb[i + 1], births_total[i + 1])
-        age0 = 0.5 * (births + births_next) * sb[0][None] + flows["half0"]
-        clamped0 = np.maximum(-age0, 0.0)
-        age0 += clamped0
-        nxt[..., 0] = age0
+        rate = mtotal[i] / np.maximum(psum, 1e-300)  # the province's migrants by population
+        compiled_step.step(P, nxt, counts, rate, sx, asfr[i + 1][None], factor[i + 1],
+                           mx[i + 1][None], work)
+        births_next = births_by_sex(work["raw_births"], srb[i + 1], births_total[i + 1])
+        age0, clamped0 = compiled_step.complete_age0(nxt, births, births_next, sb,
+                                                     work["half0"])
         young[..., 0] = age0
-        psum_next[..., 0] = age0.sum(0)
-        net = (flows["migrated"] + flows["clamped"] + clamped0).sum(-1)
+        work["psum_next"][..., 0] = age0.sum(0)
+        psum, work["psum_next"] = work["psum_next"], psum
+        net = (work["migrated"] + work["clamped"] + clamped0).sum(-1)
         out[:, _AT["net_migration"], i] = net
         out[:, _AT["population_yearend"], i] = population + 0.5 * (
             (births - deaths).sum(-1) + net)
-        deaths = flows["deaths_next"] + mx[i + 1][None, :, :, 0] * age0
-        population = (flows["alive"] + age0).sum(-1)
+        deaths = work["deaths_next"] + mx[i + 1][None, :, :, 0] * age0
+        population = (work["alive"] + age0).sum(-1)
         births = births_next
         P, nxt = nxt, P
-        psum, psum_next = psum_next, psum
         _record(out[:, :, i + 1], births, population, young)
     return out
 

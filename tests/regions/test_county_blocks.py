@@ -4,11 +4,15 @@ draw, in float32 within a stated tolerance, and identical on a Dask cluster."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
+from forecast.demography.ccmpp import project
+from forecast.regions import county_projection
 from forecast.regions.county_engine import Compute, county_summaries, province_draws, province_part
 from forecast.regions.county_blocks import NAMES
 from forecast.planning.indicators import QUANTILES, planner_indicators
@@ -112,3 +116,16 @@ def test_an_existing_cluster_is_used_by_its_address(setting):
             engine="dask", block_mib=0.1, address=cluster.scheduler_address))
         assert cluster.scheduler.task_prefixes  # the graph ran on that cluster
     np.testing.assert_array_equal(remote.values, memory.values)
+
+
+def test_counties_kept_draw_by_draw_equal_the_reference_step(setting, monkeypatch):
+    """The compiled step of the counties' projection (every draw kept) equals the
+    whole-array NumPy reference step to 1e-12."""
+    inputs, rates, province, full, seed = setting
+    monkeypatch.setattr(county_projection, "project", partial(project, reference=True))
+    reference = county_projection.project_counties(province, rates, inputs, seed=seed)
+    for name in ("population", "births_calendar", "deaths_calendar", "net_migration"):
+        expected = reference[name]
+        got = full[name].sel(region=expected["region"].values, year=expected["year"].values)
+        np.testing.assert_allclose(got.transpose(*expected.dims), expected, rtol=1e-12,
+                                   atol=1e-9, err_msg=name)

@@ -316,6 +316,8 @@ def _draw_coord(*arrays) -> np.ndarray:
 def _aligned(da: xr.DataArray, dims: tuple[str, ...], coords: dict, steps) -> np.ndarray:
     """Values of ``da`` ordered as ``dims``, size-1 axes where ``da`` lacks a dim (broadcasts)."""
     sel = {d: (steps if d == "year" else coords[d]) for d in dims if d in da.dims}
+    sel = {d: v for d, v in sel.items()  # labels already in order need no (copying) selection
+           if d not in da.indexes or not np.array_equal(da.indexes[d].values, v)}
     try:
         da = da.sel(sel)
     except KeyError as err:
@@ -323,4 +325,4 @@ def _aligned(da: xr.DataArray, dims: tuple[str, ...], coords: dict, steps) -> np
     missing = [d for d in dims if d not in da.dims]
     if missing:
         da = da.expand_dims(missing)
-    return da.transpose(*dims).values.astype(float)
+    return da.transpose(*dims).values.astype(float, copy=False)

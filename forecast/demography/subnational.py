@@ -82,7 +82,12 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     others = [r for r in population["region"].values if r != nation]
 
     def pick(da, keep):
-        return da.sel(region=keep) if "region" in da.dims else da
+        if "region" not in da.dims:
+            return da
+        at = da.get_index("region").get_indexer(keep)
+        if len(at) and np.all(at >= 0) and np.all(np.diff(at) == 1):  # a run of regions: a view, no copy
+            return da.isel(region=slice(int(at[0]), int(at[-1]) + 1))
+        return da.sel(region=keep)
 
     national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()},
                        dtype=dtype)

@@ -47,5 +47,11 @@ def calendar_rates(calendar: xr.DataArray, years: np.ndarray, hold_after: int | 
     years = np.asarray(years)
     if years[0] < observed.min():
         raise ValueError(f"rates start in {int(observed.min())}, after the first year {years[0]}")
-    held = calendar.sel(year=np.minimum(years, last)).assign_coords(year=years)
+    wanted = np.minimum(years, last)
+    at = calendar.get_index("year").get_indexer(wanted)
+    if len(at) and np.all(at >= 0) and np.all(np.diff(at) == 1):  # a run of the years: a view, no copy
+        held = calendar.isel(year=slice(int(at[0]), int(at[-1]) + 1))
+    else:
+        held = calendar.sel(year=wanted)
+    held = held.assign_coords(year=years)
     return held.assign_attrs(calendar.attrs, time="calendar year")

@@ -11,11 +11,11 @@ independent forecasts.
 
 from __future__ import annotations
 
-import warnings
 
 import pandas as pd
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import QUANTILES
 from forecast.planning.indicators import region_names
 
@@ -70,8 +70,6 @@ def comparison_table(members: dict[str, xr.Dataset], reference: str | None) -> p
 
 def _quantiles(da: xr.DataArray) -> pd.DataFrame:
     """Median and 80 %/95 % bounds over ``draw`` (region, year rows; QUANTILES columns)."""
-    with warnings.catch_warnings():  # years before a standard applies are all-NaN
-        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-        q = da.quantile(list(QUANTILES.values()), dim="draw")
+    q = quantiles_of(da, list(QUANTILES.values()))  # years before a standard: NaN
     q = q.assign_coords(quantile=list(QUANTILES)).drop_vars("region_name", errors="ignore")
     return q.to_dataset("quantile").to_dataframe()[list(QUANTILES)]

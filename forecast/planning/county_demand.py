@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles
 from forecast.core.registry import INDICATORS, QUANTILES
 from forecast.planning.demand import demand_indicators
 
@@ -62,8 +63,7 @@ class CountyDemand:
                 if values.ndim == 2:  # a probability: no draws
                     out[chunk, i] = values[..., None]
                 else:
-                    out[chunk, i] = np.moveaxis(np.quantile(
-                        values, list(QUANTILES.values()), axis=-1), 0, -1)
+                    out[chunk, i] = quantiles(values, list(QUANTILES.values()))
         return out
 
     def _indicators(self, draws: np.ndarray, units: list[str],

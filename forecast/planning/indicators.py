@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import INDICATORS, QUANTILES  # noqa: F401  (re-exported)
 
 COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit", *QUANTILES]
@@ -51,9 +52,7 @@ def summary_table(indicators: dict[str, xr.DataArray], scenario: str,
         da = da.drop_vars("region_name", errors="ignore")
         if "draw" not in da.dims:
             da = da.expand_dims(draw=[0])
-        with warnings.catch_warnings():  # undefined years are all-NaN by design
-            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-            q = da.quantile(list(QUANTILES.values()), dim="draw", method="linear")
+        q = quantiles_of(da, list(QUANTILES.values()))  # undefined years stay NaN
         summaries[name] = q.assign_attrs(units=da.attrs["units"])
     return quantile_table(summaries, scenario, region_names)
 
@@ -138,8 +137,9 @@ def wide_table(indicators: dict[str, xr.DataArray], region_names: dict[str, str]
             columns[name] = da.median("draw")
             if name in bounds:
                 low, high = QUANTILES["lower_80"], QUANTILES["upper_80"]
-                columns[f"{name}_lower_80"] = da.quantile(low, dim="draw").drop_vars("quantile")
-                columns[f"{name}_upper_80"] = da.quantile(high, dim="draw").drop_vars("quantile")
+                bounds_80 = quantiles_of(da, [low, high])
+                columns[f"{name}_lower_80"] = bounds_80.isel(quantile=0, drop=True)
+                columns[f"{name}_upper_80"] = bounds_80.isel(quantile=1, drop=True)
     frame = xr.Dataset(columns).to_dataframe().reset_index()
     frame = frame.dropna(how="all", subset=list(columns))
     frame = frame.rename(columns={"region": "region_code"})

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles
 from forecast.core.registry import INTERVALS
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.data import load_wpp
@@ -51,7 +52,7 @@ def crps_ensemble(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
 def score(draws: np.ndarray, observed: np.ndarray) -> dict[str, np.ndarray]:
     """Median, interval bounds, APE, CRPS and coverage flags of draws (..., n) against (...)."""
     observed = np.asarray(observed, dtype=float)
-    q = np.quantile(draws, [0.5, *LEVELS["80"], *LEVELS["95"]], axis=-1)
+    q = np.moveaxis(quantiles(draws, [0.5, *LEVELS["80"], *LEVELS["95"]]), -1, 0)
     out = {"median": q[0], "lower_80": q[1], "upper_80": q[2], "lower_95": q[3],
            "upper_95": q[4]}
     out["ape"] = np.abs(q[0] - observed) / observed

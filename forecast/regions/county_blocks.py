@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.demography import compiled_step
+from forecast.core import draw_quantiles
 from forecast.demography.ccmpp import _survivorship, births_by_sex
 from forecast.regions.county_exchange import exchange_counts
 from forecast.core.registry import INDICATORS, QUANTILES
@@ -149,9 +150,9 @@ def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[s
 
 def quantiles(draws: np.ndarray) -> np.ndarray:
     """The quantiles of :data:`forecast.core.registry.QUANTILES` over the last axis (draw),
-    linear interpolation (``numpy.quantile``, as the provincial tables); (..., quantile),
-    NaN where undefined."""
-    return np.moveaxis(np.quantile(draws, list(QUANTILES.values()), axis=-1), 0, -1)
+    as every table takes them (:func:`forecast.core.draw_quantiles.quantiles`); (...,
+    quantile), NaN where undefined."""
+    return draw_quantiles.quantiles(draws, list(QUANTILES.values()))
 
 
 def summarise_province(draws: np.ndarray, members: np.ndarray, prefectures: list[str],

@@ -233,11 +233,17 @@ def _block_args(part: dict, block: slice) -> tuple:
             part["dtype"], exchange)
 
 
-def province_draws(part: dict) -> np.ndarray:
+def _draws_shape(part: dict) -> tuple[int, ...]:
+    """Shape of a province's indicator draws: (county, indicator, year, draw)."""
+    return (len(part["counties"]), len(NAMES)) + part["arrays"]["births_total"].shape[:2]
+
+
+def province_draws(part: dict, space: np.ndarray | None = None) -> np.ndarray:
     """One province's indicator draws (county, indicator, year, draw), block by block in
-    this process."""
-    years_draws = part["arrays"]["births_total"].shape[:2]
-    draws = np.empty((len(part["counties"]), len(NAMES)) + years_draws)
+    this process; held in ``space`` (a flat float64 array at least that large) when given."""
+    shape = _draws_shape(part)
+    draws = (np.empty(shape) if space is None
+             else space[:int(np.prod(shape))].reshape(shape))
     for block in part["blocks"]:
         project_block(*_block_args(part, block), out=draws[..., block])
     return draws
@@ -245,13 +251,19 @@ def province_draws(part: dict) -> np.ndarray:
 
 def _in_memory(parts: list[dict], started: float, extra=None) -> list[np.ndarray]:
     """Every province's summary; a province's quantiles are taken in a second thread
-    while the next province is projected (both release the GIL)."""
+    while the next province is projected (both release the GIL). The indicator draws of
+    two provinces are held at a time, in two arrays allocated once and reused (fresh
+    memory costs more than the work done in it)."""
+    size = max(int(np.prod(_draws_shape(part))) for part in parts)
+    spaces = [np.empty(size) for _ in range(2)]
     with ThreadPoolExecutor(max_workers=1) as quantiles:
         pending = []
         for i, part in enumerate(parts, 1):
-            pending.append(quantiles.submit(summarise_province, province_draws(part),
-                                            part["members"], part["prefectures"],
-                                            part["counties"], extra))
+            if i > 2:
+                pending[i - 3].result()  # its draws' space is this province's
+            draws = province_draws(part, spaces[i % 2])
+            pending.append(quantiles.submit(summarise_province, draws, part["members"],
+                                            part["prefectures"], part["counties"], extra))
             log.info("  province %s (%d/%d, %d counties) projected at %.1f s", part["code"],
                      i, len(parts), len(part["counties"]), time.perf_counter() - started)
         return [p.result() for p in pending]

@@ -20,6 +20,7 @@ from typing import Callable
 import pandas as pd
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import QUANTILES_80
 from forecast.report import plots
 from forecast.data.wpp import wpp_variants as read_wpp_variants
@@ -35,7 +36,7 @@ IDLE_SHARE = 0.25
 
 def summarise(draws: xr.DataArray) -> pd.DataFrame:
     """Median and 80 % interval over ``draw`` as columns (one row per remaining cell)."""
-    q = draws.quantile(list(SUMMARY.values()), dim="draw").assign_coords(quantile=list(SUMMARY))
+    q = quantiles_of(draws, list(SUMMARY.values())).assign_coords(quantile=list(SUMMARY))
     q = q.drop_vars("region_name", errors="ignore")
     return q.to_dataset("quantile").to_dataframe()[list(SUMMARY)]
 

@@ -23,6 +23,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 import forecast.core.quiet  # noqa: F401  (first: silences third-party import notices)
+from forecast.core.allocator import keep_freed_memory
 from forecast.core.errors import InputError, OutputError
 from forecast.core.paths import CONFIG_DIR
 from forecast.runs.command import run_command
@@ -62,6 +63,7 @@ class SweepMemberError(RuntimeError):
 def main() -> None:
     """The command ``forecast``: the Hydra application, its configuration errors exit 2
     (:mod:`forecast.runs.command`)."""
+    keep_freed_memory()
     run_command(forecast_app)
 
 

@@ -9,7 +9,6 @@ posterior as objects (:class:`Result`), or a backtest's scores (:class:`Backtest
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 import xarray as xr
 
+from forecast.core.draw_quantiles import dataset_quantiles
 from forecast.core.inputs import Inputs
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FIGURES,
@@ -144,7 +144,5 @@ def over_draws(projection: xr.Dataset) -> xr.Dataset:
     bounds, as in forecast.csv) instead of every draw."""
     if projection.sizes["draw"] == 1:
         return projection
-    with warnings.catch_warnings():  # flows are NaN in the last year by design
-        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-        q = projection.quantile(list(QUANTILES.values()), dim="draw", keep_attrs=True)
+    q = dataset_quantiles(projection, list(QUANTILES.values()))  # NaN flows stay NaN
     return q.assign_coords(quantile_name=("quantile", list(QUANTILES)))

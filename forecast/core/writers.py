@@ -45,14 +45,19 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
-        text = values.astype("string")
+        # each distinct text once (a long table repeats a few thousand names and codes)
+        codes, distinct = pd.factorize(values)
+        text = pd.Series(distinct, dtype=object).astype("string")
         risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(bool)
         control = text.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(bool)
-        if risky.any() or control.any():
+        changed = risky | control
+        if changed.any():
             quoted = ("'" + text).where(risky, text).str.replace(CONTROL_CHARACTERS, " ",
                                                                    regex=True)
-            changed = risky | control
-            out[column] = values.astype(object).where(~changed, quoted.astype(object))
+            rows = (codes >= 0) & changed[np.maximum(codes, 0)]  # code -1: a missing value
+            cells = values.astype(object).to_numpy(copy=True)
+            cells[rows] = quoted.astype(object).to_numpy()[codes[rows]]
+            out[column] = pd.Series(cells, index=values.index, dtype=object)
     return out
 
 

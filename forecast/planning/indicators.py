@@ -15,6 +15,7 @@ import xarray as xr
 
 from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import INDICATORS, QUANTILES  # noqa: F401  (re-exported)
+from forecast.demography.indicator_counts import YOUNG_AGES, count_indicators
 
 COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit", *QUANTILES]
 
@@ -23,16 +24,11 @@ def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
     """The indicators of :data:`INDICATORS` as DataArrays (region, year, draw)."""
     by_age = projection["population"].sum("sex")
     births = projection["births_calendar"].dropna("year", how="all")
-    out = {"births": births.sum("sex"),
-           "population": by_age.sum("age")}
+    out = count_indicators(births.sum("sex"), by_age.sum("age"),
+                           [by_age.sel(age=a, drop=True) for a in YOUNG_AGES])
     out["tfr"] = projection["tfr"].sel(year=births["year"])
-    out["crude_birth_rate"] = 1000.0 * out["births"] / out["population"]
     out["population_yearend"] = projection["population_yearend"]
     out["net_migration"] = projection["net_migration"].sum("sex", skipna=False)
-    for a in range(6):
-        out[f"population_age_{a}"] = by_age.sel(age=a, drop=True)
-    out["population_0_2"] = by_age.sel(age=[0, 1, 2]).sum("age")
-    out["population_3_5"] = by_age.sel(age=[3, 4, 5]).sum("age")
     return {k: out[k].transpose("region", "year", "draw").assign_attrs(units=INDICATORS[k][0])
             for k in INDICATORS}
 

@@ -25,6 +25,7 @@ import numpy as np
 from forecast.demography import compiled_step
 from forecast.core import draw_quantiles
 from forecast.demography.ccmpp import _survivorship, births_by_sex
+from forecast.demography.indicator_counts import YOUNG_AGES, count_indicators
 from forecast.regions.county_exchange import exchange_counts
 from forecast.core.registry import INDICATORS, QUANTILES
 from forecast.core.variables import SEXES
@@ -126,13 +127,19 @@ def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: 
     """Write one year's indicators (county, indicator, draw) other than the TFR and the
     step's flows: births (county, draw, sex), population (county, draw) and ages 0-5
     (county, draw, sex, 6)."""
-    ages = slice(_AT["population_age_0"], _AT["population_age_5"] + 1)
-    out[:, ages] = (young[:, :, 0] + young[:, :, 1]).transpose(0, 2, 1)
-    out[:, _AT["births"]] = births[..., 0] + births[..., 1]
-    out[:, _AT["population"]] = population
-    out[:, _AT["crude_birth_rate"]] = 1000.0 * out[:, _AT["births"]] / population
-    out[:, _AT["population_0_2"]] = out[:, ages][:, :3].sum(1)
-    out[:, _AT["population_3_5"]] = out[:, ages][:, 3:].sum(1)
+    both = young[:, :, 0] + young[:, :, 1]  # (county, draw, age 0-5)
+    counts = count_indicators(births[..., 0] + births[..., 1], population,
+                              [both[..., a] for a in YOUNG_AGES])
+    for name, values in counts.items():
+        out[:, _AT[name]] = values
+
+
+def member_sums(values: np.ndarray, members: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Sums (group, ...) of ``values`` (unit, ...) over the units whose group code in
+    ``members`` (unit,) is each of ``groups``: a prefecture's counts from its counties', in
+    every draw (NaN where a member's value is NaN)."""
+    return np.stack([values[members == code].sum(0) for code in groups]
+                    or [values[:0].sum(0)])[:len(groups)]
 
 
 def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[str]
@@ -140,8 +147,7 @@ def prefecture_draws(draws: np.ndarray, members: np.ndarray, prefectures: list[s
     """Indicator draws (prefecture, indicator, year, draw) as sums of the counties' (county,
     indicator, year, draw) whose prefecture code is in ``members`` (county,): counts summed
     draw by draw, the crude birth rate recomputed from them, the TFR undefined (NaN)."""
-    out = np.stack([draws[members == code].sum(0) for code in prefectures]
-                   or [draws[:0].sum(0)])[:len(prefectures)]
+    out = member_sums(draws, members, prefectures)
     out[:, _AT["tfr"]] = np.nan
     out[:, _AT["crude_birth_rate"]] = (1000.0 * out[:, _AT["births"]]
                                        / out[:, _AT["population"]])

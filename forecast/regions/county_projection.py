@@ -9,6 +9,7 @@ import xarray as xr
 
 from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
+from forecast.regions.county_blocks import member_sums
 from forecast.regions.county_exchange import county_exchange_draws, exchange_counts
 from forecast.regions.county_levels import county_factor_draws
 
@@ -62,12 +63,17 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
 def prefecture_sums(counties: xr.Dataset, inputs: Inputs) -> xr.Dataset:
     """The prefectures of ``inputs.prefectures`` as sums of their counties (counts;
     their ``tfr`` is left undefined)."""
-    members = inputs["county_prefecture"].rename(county="region")
-    parts = []
-    for code, name in inputs.prefectures.items():
-        chosen = members["region"].values[members.values == code]
-        total = counties.sel(region=chosen).drop_vars("region_name").sum("region", skipna=False)
-        total["tfr"] = xr.full_like(total["tfr"], float("nan"))  # a rate: not a sum
-        parts.append(total.expand_dims(region=[code]).assign_coords(
-            region_name=("region", [name])))
-    return xr.concat(parts, dim="region")
+    members = inputs["county_prefecture"].rename(county="region").sel(
+        region=counties["region"].values).values
+    codes = list(inputs.prefectures)
+
+    def summed(da: xr.DataArray) -> xr.DataArray:
+        da = da.transpose("region", ...)
+        coords = {k: v for k, v in da.coords.items() if "region" not in v.dims}
+        return xr.DataArray(member_sums(da.values, members, codes), dims=da.dims,
+                            coords={**coords, "region": codes}, attrs=da.attrs)
+
+    sums = xr.Dataset({k: summed(v) if "region" in v.dims else v
+                       for k, v in counties.data_vars.items()}, attrs=counties.attrs)
+    sums["tfr"] = xr.full_like(sums["tfr"], float("nan"))  # a rate: not a sum
+    return sums.assign_coords(region_name=("region", list(inputs.prefectures.values())))

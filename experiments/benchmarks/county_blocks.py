@@ -92,7 +92,7 @@ def synthetic_part(counties: int, draws: int, seed: int = 1, dtype: str = "float
     migration = rng.normal(0.0, 20.0, (STEPS, draws, SEXES, AGES))
     arrays = {"population": population, "factor": rng.uniform(0.7, 1.3, counties),
               "asfr": asfr, "mx": mx, "srb": np.full((years, 1), 1.1),
-              "births_total": births, "migration_total": migration}
+              "births_total": births, "migration_total": migration, "exchange": None}
     members = np.array([f"p{i // 10}" for i in range(counties)])
     return {"code": "synthetic", "counties": [f"c{i}" for i in range(counties)],
             "arrays": arrays, "members": members, "prefectures": list(dict.fromkeys(members)),

@@ -84,41 +84,46 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
             dm = 0 if mx_next.shape[1] == 1 else np.int64(d)
             births = 0.0
             for s in range(S):
+                # the rows of this region, draw and sex (one index per age in the loop)
+                p_row, n_row = P[r, d, s], nxt[r, d, s]
+                c_row, q_row = counts[r, dc, s], rate[dr, s]
+                s_row, m_row, f_row = sx[rs, ds, s], mx_next[rm, dm, s], f_next[rf, df]
+                sum_row = psum_next[d, s]
                 # age 0: its survivors enter age 1; its own next value needs the births
-                mig = counts[r, dc, s, 0] + rate[dr, s, 0] * P[r, d, s, 0]
+                mig = c_row[0] + q_row[0] * p_row[0]
                 moved = mig
                 half = 0.5 * mig
                 half0[r, d, s] = half
-                enter = P[r, d, s, 0] + half
+                enter = p_row[0] + half
                 cut = max(-enter, 0.0)
                 enter = max(enter, 0.0)
-                prev = enter * sx[rs, ds, s, 0]
+                prev = enter * s_row[0]
                 lost = enter - prev
                 deaths = 0.0
                 total = 0.0
                 fertile = 0.0
                 # one pass: every sum has one addition per age, so none waits on another
                 for a in range(1, A):
-                    mig = counts[r, dc, s, a] + rate[dr, s, a] * P[r, d, s, a]
+                    mig = c_row[a] + q_row[a] * p_row[a]
                     moved += mig
                     half = 0.5 * mig
-                    enter = P[r, d, s, a] + half
+                    enter = p_row[a] + half
                     kept = max(enter, 0.0)
-                    surv = kept * sx[rs, ds, s, a]
+                    surv = kept * s_row[a]
                     lost += kept - surv
                     value = prev + half
                     if a == A - 1:  # the open age group keeps its own survivors
                         value += surv
                     cut += max(-enter, 0.0) + max(-value, 0.0)
                     value = max(value, 0.0)
-                    nxt[r, d, s, a] = value
-                    deaths += mx_next[rm, dm, s, a] * value
+                    n_row[a] = value
+                    deaths += m_row[a] * value
                     total += value
-                    fertile += f_next[rf, df, a] * value
-                    psum_next[d, s, a] += value
+                    fertile += f_row[a] * value
+                    sum_row[a] += value
                     prev = surv
                 for a in range(1, K):
-                    young[r, d, s, a] = nxt[r, d, s, a]
+                    young[r, d, s, a] = n_row[a]
                 if s == _FEMALE:
                     births += fertile
                 died[r, d, s] = lost

@@ -147,7 +147,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
     if not reference:
-        F64, MX64 = (np.ascontiguousarray(x, dtype=float) for x in (F, MX))
+        F64, MX64 = (np.require(x, dtype=float, requirements=("C", "W")) for x in (F, MX))
         work = compiled_step.buffers(P.shape)
     for i in range(n):
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
@@ -287,8 +287,7 @@ _NO_FACTOR = np.ones((1, 1))
 def _compiled(P, nxt, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_next, work):
     """:func:`reference_step` with the compiled step, writing P(t+1) into ``nxt``; ``work``:
     the buffers of :func:`forecast.demography.compiled_step.buffers`."""
-    counts = np.ascontiguousarray(np.broadcast_to(mig, P.shape), dtype=float)
-    compiled_step.step(P, nxt, counts, _NO_RATE, np.ascontiguousarray(sx, dtype=float), f_next,
+    compiled_step.step(P, nxt, np.broadcast_to(mig, P.shape), _NO_RATE, sx, f_next,
                        _NO_FACTOR, mx_next, work)
     births_next = births_by_sex(work["raw_births"], srb_next, total_next)
     age0, clamped0 = compiled_step.complete_age0(nxt, births_now, births_next, sb,

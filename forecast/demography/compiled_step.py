@@ -162,7 +162,12 @@ def buffers(shape: tuple[int, ...], young: int = 0) -> dict[str, np.ndarray]:
 def step(P: np.ndarray, nxt: np.ndarray, counts: np.ndarray, rate: np.ndarray,
          sx: np.ndarray, f_next: np.ndarray, factor: np.ndarray, mx_next: np.ndarray,
          out: dict[str, np.ndarray]) -> None:
-    """:func:`advance` with the outputs of :func:`buffers` (``out``)."""
-    advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, out["half0"], out["died"],
-            out["migrated"], out["clamped"], out["raw_births"], out["deaths_next"],
-            out["alive"], out["young"], out["psum_next"])
+    """:func:`advance` with the outputs of :func:`buffers` (``out``). The inputs are handed
+    over as writable C-ordered float64 arrays (copied where they are not), so that the step
+    is compiled once per type of the population (float64, float32), not once per kind of
+    array it is given (a read-only view, a strided one)."""
+    plain = [np.require(x, dtype=np.float64, requirements=("C", "W"))
+             for x in (counts, rate, sx, f_next, factor, mx_next)]
+    advance(P, *plain, nxt, out["half0"], out["died"], out["migrated"], out["clamped"],
+            out["raw_births"], out["deaths_next"], out["alive"], out["young"],
+            out["psum_next"])

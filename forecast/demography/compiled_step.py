@@ -18,12 +18,15 @@ emigration would take below zero are set to zero with the emigration not applied
 Draws run in parallel threads, each draw over all its regions. Sums run in a fixed order (no
 ``fastmath``), so that results are bit-identical between runs and processes
 (experiments/benchmarks/README.md: reordering made the step 1.4 times as fast, but its
-vectorised sums then depended on how the arrays happened to be aligned in memory). Numba's
-default threading layer does not allow two threads to run these loops at once: a program
-calls them from one thread at a time.
+vectorised sums then depended on how the arrays happened to be aligned in memory). Where
+Numba runs its threads with its own work queue (no OpenMP or TBB on the machine), two
+threads of a program may not run these loops at once: :func:`step` and :func:`region_sums`
+take a lock, so that projections started from several threads run one step at a time.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numba
 import numpy as np
@@ -31,6 +34,8 @@ import numpy as np
 from forecast.core.variables import SEXES
 
 _FEMALE = SEXES.index("female")
+#: Held while a compiled loop runs (module docstring).
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @numba.njit(parallel=True, cache=True)
@@ -168,6 +173,13 @@ def step(P: np.ndarray, nxt: np.ndarray, counts: np.ndarray, rate: np.ndarray,
     array it is given (a read-only view, a strided one)."""
     plain = [np.require(x, dtype=np.float64, requirements=("C", "W"))
              for x in (counts, rate, sx, f_next, factor, mx_next)]
-    advance(P, *plain, nxt, out["half0"], out["died"], out["migrated"], out["clamped"],
-            out["raw_births"], out["deaths_next"], out["alive"], out["young"],
-            out["psum_next"])
+    with _ONE_AT_A_TIME:
+        advance(P, *plain, nxt, out["half0"], out["died"], out["migrated"], out["clamped"],
+                out["raw_births"], out["deaths_next"], out["alive"], out["young"],
+                out["psum_next"])
+
+
+def region_sums(P: np.ndarray, out: np.ndarray) -> None:
+    """:func:`sum_over_regions` of P (region, draw, sex, age) into ``out`` (draw, sex, age)."""
+    with _ONE_AT_A_TIME:
+        sum_over_regions(P, out)

@@ -98,7 +98,7 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     population = P.sum((2, 3))
     young[:] = P[..., :6]
     _record(out[:, :, 0], births, population, young)
-    compiled_step.sum_over_regions(P, psum)
+    compiled_step.region_sums(P, psum)
     for i in range(steps):
         sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
         rate = mtotal[i] / np.maximum(psum, 1e-300)  # the province's migrants by population

@@ -4,6 +4,8 @@ regions, clamping; and bit-identical results from run to run."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -84,3 +86,22 @@ def test_compiled_results_are_bit_identical_from_run_to_run():
     first, second = (project(population, **inputs) for _ in range(2))
     for name, values in first.data_vars.items():
         np.testing.assert_array_equal(second[name].values, values.values, err_msg=name)
+
+
+def test_projections_from_several_threads_give_the_numbers_of_one_thread():
+    """The compiled loops run one at a time (a lock): projections started from three
+    threads at once give the numbers they give one after another."""
+    inputs = [_inputs(seed, True) for seed in (1, 2, 3)]
+    alone = [project(population, **rates) for population, rates in inputs]
+    together: dict[int, xr.Dataset] = {}
+
+    def run(k):
+        together[k] = project(inputs[k][0], **inputs[k][1])
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k, expected in enumerate(alone):
+        xr.testing.assert_identical(together[k], expected)

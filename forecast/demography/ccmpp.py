@@ -290,9 +290,8 @@ def _compiled(P, nxt, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_
     compiled_step.step(P, nxt, np.broadcast_to(mig, P.shape), _NO_RATE, sx, f_next,
                        _NO_FACTOR, mx_next, work)
     births_next = births_by_sex(work["raw_births"], srb_next, total_next)
-    age0, clamped0 = compiled_step.complete_age0(nxt, births_now, births_next, sb,
-                                                 work["half0"])
     by_sex = 0.5 * (births_now + births_next)
+    age0, clamped0 = compiled_step.complete_age0(nxt, by_sex, sb, work["half0"])
     clamped = work["clamped"] + clamped0
     flows = {
         "births": by_sex,

@@ -139,13 +139,13 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
             raw_births[r, d] = factor[rk, dk] * births
 
 
-def complete_age0(nxt: np.ndarray, births_now: np.ndarray, births_next: np.ndarray,
-                  sb: np.ndarray, half0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def complete_age0(nxt: np.ndarray, step_births: np.ndarray, sb: np.ndarray,
+                  half0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Write age 0 of ``nxt`` (region, draw, sex, age): the step's births (the mean of
     calendar years t and t+1, (region, draw, sex), persons) times their survival ``sb``,
     plus half the migrants aged 0, clamped at zero. Returns age 0 and the emigration not
     applied (region, draw, sex), persons."""
-    age0 = 0.5 * (births_now + births_next) * sb + half0
+    age0 = step_births * sb + half0
     clamped0 = np.maximum(-age0, 0.0)
     age0 += clamped0
     nxt[..., 0] = age0

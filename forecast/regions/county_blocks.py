@@ -105,7 +105,7 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
         compiled_step.step(P, nxt, counts, rate, sx, asfr[i + 1][None], factor[i + 1],
                            mx[i + 1][None], work)
         births_next = births_by_sex(work["raw_births"], srb[i + 1], births_total[i + 1])
-        age0, clamped0 = compiled_step.complete_age0(nxt, births, births_next, sb,
+        age0, clamped0 = compiled_step.complete_age0(nxt, 0.5 * (births + births_next), sb,
                                                      work["half0"])
         young[..., 0] = age0
         work["psum_next"][..., 0] = age0.sum(0)

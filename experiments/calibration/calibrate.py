@@ -5,17 +5,20 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
   (``experiments/tfr_backtest/results/backtest_scores.csv``, written by
   ``forecast +experiment=tfr_backtest``; the Bayesian model the default run uses).
 - Provinces: the provinces' fertility factors (births relative to the nation's, indirectly
-  standardised) from origins 2009-2018, horizons 1-5, by the method before this change
-  (``scale_ar1``), the state-space model (``state_space``) and the naive rule
+  standardised) from origins 2009-2018, horizons 1-5, by the method before the state-space
+  model (``scale_ar1``), the state-space model with its default dynamics (``state_space``,
+  the local level) and with the AR(1) towards the nation (``state_space_ar1``) and the
+  naive rule
   (:mod:`forecast.projection.regional_backtest`); and the census-2020 age-0 factor forecast
   from the series up to 2019; the provinces' net migration rates (steps 2016-2021) from
-  origins 2015-2020, horizons 1-3.
+  origins 2015-2020, horizons 1-3. Whether the provinces' levels revert to the nation's
+  (:func:`reversion_evidence`).
 - Prefectures: their population growth 2010-2020 against their province's, predicted out of
   sample (the fit of growth on census migrant stocks without the prefecture's province,
   :mod:`forecast.data.county_migration`), against the method before (no differential).
 
 Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
-(about a minute). Writes ``results/*.csv`` and ``figures/pit.png``.
+(about 15 seconds). Writes ``results/*.csv``, ``results/*.json`` and ``figures/pit.png``.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from scipy import stats  # noqa: E402
+from scipy import optimize, stats  # noqa: E402
 
 from forecast.core.paths import DATA_DIR  # noqa: E402
 from forecast.data import load_china_census  # noqa: E402
 from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
                                             prefecture_fit, read_growth, read_stocks)
+from forecast.demography import regional_levels  # noqa: E402
 from forecast.projection import regional_backtest as rb  # noqa: E402
 
 HERE = Path(__file__).parent
@@ -46,9 +50,13 @@ ORIGINS = list(range(2009, 2019))
 HORIZON = 5
 DRAWS = 4000
 SEED = 20240601
+#: ρ of the profile likelihood in :func:`reversion_evidence`, and the years of a change.
+PROFILE_RHO = (0.95, 0.97, 0.98, 0.99, 0.995, 1.0)
+CHANGE_YEARS = 5
 LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
+          "state_space_ar1": "provinces, state-space, AR(1) towards the nation",
           "prefectures, stock_fit": "prefectures, 2010-2020 growth (held-out provinces)",
-          "state_space": "provinces, state-space (fitted to the provinces)",
+          "state_space": "provinces, state-space, local level (the default)",
           "naive": "provinces, naive rule (last year held)"}
 
 
@@ -77,6 +85,37 @@ def provincial_scores(inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     extended.loc[{"year": 2020}] = census
     census_check = rb.rolling_origin(extended, [2019], 1, DRAWS, SEED)
     return scores, census_check
+
+
+def reversion_evidence(inputs) -> dict:
+    """Do the provinces' log factors revert to the nation's level? The profile
+    log-likelihood of ρ with a diffuse start (σ, τ maximised at each ρ; comparable across
+    ρ), and the cross-provincial least-squares slope of the 5-year change of the published
+    log factor on its level at each start year (an AR(1) implies about ρ^5 - 1; a level that
+    does not revert, 0)."""
+    series = inputs["fertility_factor_history"].rename(factor_year="year").dropna(
+        "region", how="all").transpose("region", "year")
+    y = np.log(series.values)
+    profile = {}
+    for rho in PROFILE_RHO:
+        def cost(log_sd, rho=rho):
+            sigma, tau = np.exp(log_sd)
+            return -regional_levels.kalman_filter(y, rho, sigma, tau, diffuse=True)[0].sum()
+        profile[rho] = -optimize.minimize(cost, np.log([0.04, 0.03]), method="Nelder-Mead",
+                                          options={"xatol": 1e-8, "fatol": 1e-10}).fun
+    best = max(profile.values())
+    slopes = {}
+    for start in series["year"].values[:-CHANGE_YEARS]:
+        level = np.log(series.sel(year=start).values)
+        change = np.log(series.sel(year=start + CHANGE_YEARS).values) - level
+        seen = np.isfinite(level) & np.isfinite(change)
+        slopes[int(start)] = float(np.polyfit(level[seen], change[seen], 1)[0])
+    return {"profile_loglik": {str(r): round(v, 3) for r, v in profile.items()},
+            "likelihood_ratio_rho_1": round(2 * (best - profile[1.0]), 3),
+            "five_year_change_slope": {k: round(v, 4) for k, v in slopes.items()},
+            "mean_slope": round(float(np.mean(list(slopes.values()))), 4),
+            "ar1_implied_slope": {str(r): round(r ** CHANGE_YEARS - 1, 4)
+                                  for r in PROFILE_RHO}}
 
 
 def migration_scores(inputs) -> pd.DataFrame:
@@ -190,12 +229,15 @@ def main() -> int:
     pit_figure(shares, FIGURES / "pit.png")
     (RESULTS / "dynamics.json").write_text(json.dumps(inputs.provincial_dynamics, indent=1),
                                            encoding="utf-8")
+    reversion = reversion_evidence(inputs)
+    (RESULTS / "reversion.json").write_text(json.dumps(reversion, indent=1), encoding="utf-8")
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(summary.to_string(index=False))
         print(rb.summarise(census_check, ("method",)).to_string(index=False))
         print(migration_summary.to_string(index=False))
         print(prefecture_summary.to_string(index=False))
         print(shares)
+        print(json.dumps(reversion))
     return 0
 
 

@@ -333,7 +333,6 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
         for name in ("fertility_level_mean", "fertility_level_sd",
                      "fertility_level_census_weight", "fertility_dynamics_theta",
                      "fertility_dynamics_theta_cov", "fertility_dynamics_estimate",
-                     "fertility_dynamics_tail_df", "fertility_dynamics_tail_scale",
                      "fertility_factor_history", "census_fertility_factor"):
             if name in history:
                 ds[name] = history[name]

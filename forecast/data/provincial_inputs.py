@@ -12,7 +12,9 @@ factor of the 12 months before it
 - ``state_space`` (default): the series and the census combined by the state-space model of
   :mod:`forecast.demography.regional_levels`, its dynamics fitted to the 31 provinces; the
   inputs then carry the fit (``fertility_level_mean``/``_sd``, ``fertility_dynamics_*``)
-  from which the probabilistic models draw each province's path;
+  from which the probabilistic models draw each province's path; ``provincial.dynamics``
+  chooses the model's dynamics (:data:`forecast.demography.regional_levels.MODELS`: the
+  local level model by default, or the AR(1) towards the nation);
 - ``series_mean``: the mean factor of the last ``factor_years`` observed years (or their
   trend), as before the census was used; paths then follow the Scale-AR(1) defaults.
 
@@ -37,6 +39,7 @@ from forecast.demography.subnational import child_woman_ratio_factor
 #: The options of ``data.provincial`` (``configs/data/china_census.yaml``).
 PROVINCIAL_OPTIONS = Group({
     "level": Choice(("state_space", "series_mean")),
+    "dynamics": Choice(regional_levels.MODELS),
     "factor_years": Whole(1, 15),
     "factor_trend": Flag(),
     "migration_from": Whole(what="a whole-number year")}, nullable=True)
@@ -72,8 +75,8 @@ def provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
     """The provinces' history and levels: (Dataset or None, factor (region, the nation 1),
     files read). The Dataset holds the migration series, and with ``level=state_space`` the
     level fit; attrs ``report`` is one record per province for run.json."""
-    settings = {"level": "state_space", "factor_years": 3, "factor_trend": False,
-                "migration_from": 2011, **settings}
+    settings = {"level": "state_space", "dynamics": regional_levels.MODELS[0],
+                "factor_years": 3, "factor_trend": False, "migration_from": 2011, **settings}
     table = None
     if path is not None:
         table = province_series(path, provinces, until).rename(observed_year="year")
@@ -107,7 +110,8 @@ def provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
         history["fertility_factor_history"]["year"] <= census_year).dropna("year", how="all")
     out = xr.Dataset()
     if settings["level"] == "state_space":
-        out, level, method = _state_space_level(series, census, census_year)
+        out, level, method = _state_space_level(series, census, census_year,
+                                                settings["dynamics"])
         # the births of the years without published rates, and so the migration residuals
         # of those years, at the level the projection starts from
         history = history_with(level)
@@ -132,11 +136,11 @@ def provincial_inputs(population: xr.DataArray, census_population: xr.DataArray,
     return out, factor, [path]
 
 
-def _state_space_level(series: xr.DataArray, census: dict[str, xr.DataArray], year: int
-                       ) -> tuple[xr.Dataset, xr.DataArray, xr.DataArray]:
-    """The fit of :mod:`forecast.demography.regional_levels`: its arrays, the median factor
-    of ``year`` (region) and how each was found."""
-    dynamics = regional_levels.fit_dynamics(series)
+def _state_space_level(series: xr.DataArray, census: dict[str, xr.DataArray], year: int,
+                       model: str) -> tuple[xr.Dataset, xr.DataArray, xr.DataArray]:
+    """The fit of :mod:`forecast.demography.regional_levels` with the dynamics ``model``:
+    its arrays, the median factor of ``year`` (region) and how each was found."""
+    dynamics = regional_levels.fit_dynamics(series, model)
     errors = regional_levels.census_errors(census["0"], census["1-4"], series, dynamics,
                                            CENSUS_LAGS, SERIES_YEARS_OF_AGES_1_4)
     start = regional_levels.level_at(series, dynamics, year, census["0"], errors["kappa"],
@@ -151,14 +155,14 @@ def _state_space_level(series: xr.DataArray, census: dict[str, xr.DataArray], ye
             units="1", description="weight of the census value in the level"),
         "fertility_dynamics_estimate": dynamics["estimate"].assign_attrs(
             units="1 (rho), log factor per year (sigma, tau)",
-            description="AR(1) of the log factors fitted to the provinces' series"),
-        "fertility_dynamics_theta": dynamics["theta"],
-        "fertility_dynamics_theta_cov": dynamics["theta_cov"],
-        "fertility_dynamics_tail_df": dynamics["tail_df"].assign_attrs(
-            units="1", description="degrees of freedom of the shocks' Student-t"),
-        "fertility_dynamics_tail_scale": dynamics["tail_scale"].assign_attrs(
-            units="1", description="scale of the shocks' Student-t (1 = the Gaussian sd)"),
-    }).assign_attrs(census_errors=errors)
+            description=f"{model} dynamics of the log factors fitted to the provinces' "
+            "series"),
+        "fertility_dynamics_theta": dynamics["theta"].assign_attrs(
+            units="logit rho / rho_max, log sigma, log tau",
+            description="the fitted parameters on the fitting scale"),
+        "fertility_dynamics_theta_cov": dynamics["theta_cov"].assign_attrs(
+            units="fitting scale squared", description="their sampling covariance"),
+    }).assign_attrs(census_errors=errors, dynamics_fit=dict(dynamics.attrs))
     has_series = series.notnull().any("year")
     method = xr.where(has_series, "published births and the census age-0 count "
                       "(state-space model)", "census age-0 count")
@@ -188,15 +192,19 @@ def _dynamics_report(fit: xr.Dataset) -> dict:
     """run.json's account of the fitted dynamics and the census's weight."""
     estimate = fit["fertility_dynamics_estimate"]
     se = np.sqrt(np.diag(fit["fertility_dynamics_theta_cov"].values))
-    return {"model": "log factor = AR(1) towards the nation + transitory noise, Student-t "
-                     "shocks; census 2020 age 0 as an observation of the 2020 level",
+    model = fit.attrs["dynamics_fit"]["model"]
+    level = {"local_level": "a level that does not revert (random walk)",
+             "ar1": "AR(1) towards the nation"}[model]
+    return {"model": f"log factor = {level} + transitory noise, Gaussian shocks; census "
+                     "2020 age 0 as an observation of the 2020 level",
+            "dynamics": model,
             **{str(p): round(float(estimate.sel(parameter=p)), 5)
                for p in estimate["parameter"].values},
-            "se_on_fitting_scale": dict(zip(map(str, estimate["parameter"].values),
-                                            np.round(se, 4).tolist())),
+            "se_on_fitting_scale": dict(zip(map(str, fit["fertility_dynamics_theta"]["free"]
+                                                .values), np.round(se, 4).tolist())),
+            "standardised_error_sd": round(fit.attrs["dynamics_fit"]
+                                           ["standardised_error_sd"], 4),
             **{k: round(v, 5) for k, v in fit.attrs["census_errors"].items()},
-            "tail_df": round(float(fit["fertility_dynamics_tail_df"]), 3),
-            "tail_scale": round(float(fit["fertility_dynamics_tail_scale"]), 4),
             "start_sd": round(float(fit["fertility_level_sd"].mean()), 5),
             "census_weight": round(float(fit["fertility_level_census_weight"].mean()), 4)}
 

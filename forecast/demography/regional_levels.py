@@ -1,20 +1,32 @@
 """Regional fertility levels as a state-space model fitted to China's own provinces.
 
 The log fertility factor of region r (its fertility relative to the nation's by indirect
-standardisation, :mod:`forecast.demography.provincial_history`) is a latent AR(1) towards the
-nation's level, observed with transitory noise in the published series:
+standardisation, :mod:`forecast.demography.provincial_history`) is a latent level observed
+with transitory noise in the published series:
 
 .. math::
 
     x_{r,t} = \\rho\\, x_{r,t-1} + \\eta_{r,t}, \\quad \\eta \\sim N(0, \\sigma^2); \\qquad
     y_{r,t} = x_{r,t} + \\varepsilon_{r,t}, \\quad \\varepsilon \\sim N(0, \\tau^2)
 
-(ρ, σ, τ) are pooled over the regions and estimated by maximum likelihood with a Kalman filter
-(Durbin & Koopman 2012, *Time Series Analysis by State Space Methods*, ch. 4-7); their
-uncertainty is the inverse Hessian of the log-likelihood on the scale (logit ρ, log σ,
-log τ), sampled once per draw. τ is year-to-year movement of the published rate that does not
-persist (sampling noise of the survey, one-year timing), and published rates will carry it
-too, so the draws add it to every forecast year.
+Two dynamics (:data:`MODELS`, option ``data.provincial.dynamics``):
+
+- ``local_level`` (default): ρ = 1, the local level model (Durbin & Koopman 2012, *Time
+  Series Analysis by State Space Methods*, ch. 2): a level that does not revert, started
+  diffuse (nothing is assumed about the regions' spread before the first observation).
+  The provinces' series do not tell ρ apart from 1 once the start is not assumed stationary
+  (profile likelihood over 2005-2019: ρ = 0.99 against 1, a likelihood-ratio statistic of
+  1.5), their 5-year changes show no pull towards the nation, and the rolling-origin check
+  holds its intervals at every horizon (``experiments/calibration``);
+- ``ar1``: ρ fitted in [0, 0.999], the AR(1) reverting to the nation's level, started at its
+  stationary law N(0, σ²/(1-ρ²)).
+
+The free parameters are pooled over the regions and estimated by maximum likelihood with a
+Kalman filter (ch. 4-7) under boundary-avoiding priors on σ and τ; their uncertainty is the
+inverse Hessian of the log posterior on the fitting scale (logit ρ, log σ, log τ), sampled
+once per draw. τ is year-to-year movement of the published rate that does not persist
+(sampling noise of the survey, one-year timing), and published rates will carry it too, so
+the draws add it to every forecast year.
 
 The census of 1 November 2020 is the freshest evidence: its age-0 count records each region's
 births of the 12 months before it (:func:`census_birth_factors`). It enters as an observation
@@ -25,8 +37,9 @@ are measured on the data:
 
 - κ² from the census's internal consistency: its ages 1-4 record the births of 2016-19; the
   variance of log(age-0 factor / ages 1-4 factor) less the variance of the true change of the
-  level over those 2.5 years under the fitted AR(1) is 2κ² (floored at :data:`KAPPA_MIN`). A
-  bias shared by both counts (children living apart from their mothers) cannot be seen there.
+  level over those 2.5 years under the fitted dynamics is 2κ² (floored at :data:`KAPPA_MIN`).
+  A bias shared by both counts (children living apart from their mothers) cannot be seen
+  there.
 - β² from the series against the census over the same years: the variance of log(ages 1-4
   factor / the series' mean factor of 2016-19) is κ² + β² + τ²/4.
 
@@ -38,19 +51,24 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import optimize, stats
+from scipy import optimize
 
 #: Smallest standard deviation of the census value's error, log scale: the census's own
 #: consistency cannot rule out errors shared by its young ages below this.
 KAPPA_MIN = 0.02
-#: Bounds of ρ in the fit (the AR(1) is stationary towards the nation's level).
+#: The dynamics of the log factors (module docstring), the first the default.
+MODELS = ("local_level", "ar1")
+#: Bounds of ρ in the ``ar1`` fit (the AR(1) is stationary towards the nation's level).
 RHO_RANGE = (0.0, 0.999)
 PARAMETERS = ("rho", "sigma", "tau")
+#: The parameters each model fits (the others are fixed: ρ = 1 for the local level).
+FREE = {"local_level": ("sigma", "tau"), "ar1": PARAMETERS}
 #: Rate of the Gamma(2, rate) priors of σ and τ (log factor per year): mode 1 / rate = 0.5,
 #: far above any province's movement, so that the data decide.
 SD_PRIOR_RATE = 2.0
-#: Degrees of freedom of the shocks' Student-t: at least 2.5 (a finite variance).
-TAIL_DF_RANGE = (2.5, 200.0)
+#: Variance of a non-reverting level before its first observation (log scale): diffuse
+#: against any province's spread (a standard deviation of 100 against 0.25).
+DIFFUSE_VAR = 1e4
 
 
 def census_birth_factors(children: xr.DataArray, women: xr.DataArray, asfr: xr.DataArray,
@@ -81,21 +99,35 @@ def census_birth_factors(children: xr.DataArray, women: xr.DataArray, asfr: xr.D
         units="1", description="census young children over expected births, relative")
 
 
+def start_variance(stationary: np.ndarray, rho: np.ndarray, sigma: np.ndarray
+                   ) -> np.ndarray:
+    """Variance of the level before the first observation: the AR(1)'s stationary
+    σ²/(1-ρ²) where ``stationary`` (and ρ < 1), else :data:`DIFFUSE_VAR`."""
+    rho, sigma = np.asarray(rho, dtype=float), np.asarray(sigma, dtype=float)
+    return np.where(stationary, sigma ** 2 / np.where(stationary, 1.0 - rho ** 2, 1.0),
+                    DIFFUSE_VAR)
+
+
 def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.ndarray,
-                  innovations: bool = False) -> tuple[np.ndarray, ...]:
-    """Filter the AR(1)-plus-noise model over time, vectorised over series.
+                  innovations: bool = False, diffuse: bool = False
+                  ) -> tuple[np.ndarray, ...]:
+    """Filter the model over time, vectorised over series.
 
     ``y`` is (..., time) with NaN where not observed; ``rho``, ``sigma``, ``tau`` broadcast
-    against ``y[..., 0]``. The state starts at its stationary law N(0, σ²/(1-ρ²)). Returns
-    the log-likelihood of each series (...), and the filtered mean and variance of the state
-    at the last time (...); with ``innovations`` also the standardised one-step prediction
-    errors (..., time), NaN where not observed and at each series' first observation."""
+    against ``y[..., 0]``. The state starts around 0 at its stationary law where ρ < 1,
+    diffuse where ρ = 1 or with ``diffuse`` (:func:`start_variance`); from a diffuse start a
+    series' first observation only sets its level and adds nothing to the likelihood (the
+    diffuse log-likelihood, comparable across ρ). Returns the log-likelihood of each series
+    (...), and the filtered mean and variance of the state at the last time (...); with
+    ``innovations`` also the standardised one-step prediction errors (..., time), NaN where
+    not observed and at each series' first observation."""
     y = np.asarray(y, dtype=float)
     shape = y.shape[:-1]
     rho, sigma, tau = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in
                        (rho, sigma, tau))
     mean = np.zeros(shape)
-    var = sigma ** 2 / (1.0 - rho ** 2)
+    counted_first = (rho < 1.0) & (not diffuse)
+    var = start_variance(counted_first, rho, sigma)
     loglik = np.zeros(shape)
     standardised = np.full(y.shape, np.nan)
     started = np.zeros(shape, dtype=bool)
@@ -106,8 +138,8 @@ def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.nda
         seen = np.isfinite(obs)
         total = var + tau ** 2
         innovation = np.where(seen, obs - mean, 0.0)
-        loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * total) + innovation ** 2 / total),
-                           0.0)
+        loglik += np.where(seen & (started | counted_first),
+                           -0.5 * (np.log(2 * np.pi * total) + innovation ** 2 / total), 0.0)
         standardised[..., t] = np.where(seen & started, innovation / np.sqrt(total), np.nan)
         started |= seen
         gain = np.where(seen, var / total, 0.0)
@@ -115,26 +147,32 @@ def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.nda
     return (loglik, mean, var, standardised) if innovations else (loglik, mean, var)
 
 
-def _unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ρ, σ, τ) from (logit ρ / ρ_max, log σ, log τ), along the first axis."""
+def unpack(theta: np.ndarray, free: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """(ρ, σ, τ) from the fitting scale: ``theta`` holds the ``free`` parameters along its
+    first axis, ρ as logit(ρ / ρ_max), σ and τ as logs; ρ is 1 where it is not free."""
     theta = np.asarray(theta, dtype=float)
-    rho = RHO_RANGE[1] / (1.0 + np.exp(-theta[0]))
-    return rho, np.exp(theta[1]), np.exp(theta[2])
+    at = {name: theta[i] for i, name in enumerate(free)}
+    sigma, tau = np.exp(at["sigma"]), np.exp(at["tau"])
+    rho = (RHO_RANGE[1] / (1.0 + np.exp(-at["rho"])) if "rho" in at
+           else np.ones_like(sigma))
+    return rho, sigma, tau
 
 
-def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
-    """(ρ, σ, τ) of the log factors ``history`` (region, year; NaN where not observed),
-    pooled over the regions: the posterior mode under boundary-avoiding Gamma(2,
-    :data:`SD_PRIOR_RATE`) priors on σ and τ (Chung et al. 2013; nearly flat over the
-    plausible range, zero at zero: a short series cannot put a variance at 0), with the
-    covariance on the fitting scale, and the tails of the standardised one-step errors.
+def fit_dynamics(history: xr.DataArray, model: str = MODELS[0]) -> xr.Dataset:
+    """The ``model``'s parameters (:data:`MODELS`) for the log factors ``history`` (region,
+    year; NaN where not observed), pooled over the regions: the posterior mode under
+    boundary-avoiding Gamma(2, :data:`SD_PRIOR_RATE`) priors on σ and τ (Chung et al. 2013;
+    nearly flat over the plausible range, zero at zero: a short series cannot put a variance
+    at 0), with the covariance on the fitting scale.
 
-    Returns a Dataset: ``estimate`` (parameter: rho, sigma, tau), ``theta`` and
-    ``theta_cov`` (parameter[, parameter2]) on the scale (logit ρ/ρ_max, log σ, log τ);
-    ``tail_df`` and ``tail_scale``, the Student-t fitted to the standardised one-step
-    prediction errors (degrees of freedom in :data:`TAIL_DF_RANGE`; scale 1 and many
-    degrees of freedom for Gaussian errors); attrs ``log_posterior``, ``regions``,
-    ``observations``."""
+    Returns a Dataset: ``estimate`` (parameter: rho, sigma, tau); ``theta`` and
+    ``theta_cov`` (free[, free2]: the fitted parameters, :data:`FREE`) on the scale (logit
+    ρ/ρ_max, log σ, log τ); attrs ``model``, ``log_posterior``, ``regions``,
+    ``observations`` and ``standardised_error_sd`` (of the one-step prediction errors: about
+    1 when the model's variances fit)."""
+    if model not in MODELS:
+        raise ValueError(f"unknown dynamics {model!r}; expected one of {', '.join(MODELS)}")
+    free = FREE[model]
     y = np.log(history.transpose("region", "year").values)
     y = y[np.isfinite(y).sum(1) >= 2]
     if len(y) < 3:
@@ -142,13 +180,12 @@ def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
                          "need three at least")
 
     def cost(theta):
-        rho, sigma, tau = _unpack(theta)
+        rho, sigma, tau = unpack(theta, free)
         prior = sum(np.log(sd) - SD_PRIOR_RATE * sd for sd in (sigma, tau))
         return -kalman_filter(y, rho, sigma, tau)[0].sum() - prior
 
-    diffs = np.diff(y, axis=1)
-    start = np.array([2.0, np.log(np.nanstd(diffs) / 2 + 1e-4), np.log(np.nanstd(diffs) / 2
-                                                                       + 1e-4)])
+    spread = np.log(np.nanstd(np.diff(y, axis=1)) / 2 + 1e-4)
+    start = np.array(([2.0] if "rho" in free else []) + [spread, spread])
     best = optimize.minimize(cost, start, method="Nelder-Mead",
                              options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
     best = optimize.minimize(cost, best.x, method="BFGS")
@@ -157,19 +194,16 @@ def fit_dynamics(history: xr.DataArray) -> xr.Dataset:
     eigen = np.linalg.eigvalsh((cov + cov.T) / 2)
     if not np.all(eigen > 0):
         cov = np.diag(np.abs(np.diag(cov)))
-    params = _unpack(theta)
+    params = unpack(theta, free)
     standardised = kalman_filter(y, *params, innovations=True)[3]
-    tail_df, _, tail_scale = stats.t.fit(standardised[np.isfinite(standardised)], floc=0.0)
-    tail_df = float(np.clip(tail_df, *TAIL_DF_RANGE))
-    coords = {"parameter": list(PARAMETERS)}
     return xr.Dataset(
         {"estimate": ("parameter", np.array([float(p) for p in params])),
-         "theta": ("parameter", theta),
-         "theta_cov": (("parameter", "parameter2"), (cov + cov.T) / 2),
-         "tail_df": tail_df, "tail_scale": float(tail_scale)},
-        coords={**coords, "parameter2": list(PARAMETERS)},
-        attrs={"log_posterior": float(-best.fun), "regions": int(len(y)),
-               "observations": int(np.isfinite(y).sum())})
+         "theta": ("free", theta),
+         "theta_cov": (("free", "free2"), (cov + cov.T) / 2)},
+        coords={"parameter": list(PARAMETERS), "free": list(free), "free2": list(free)},
+        attrs={"model": model, "log_posterior": float(-best.fun), "regions": int(len(y)),
+               "observations": int(np.isfinite(y).sum()),
+               "standardised_error_sd": float(np.nanstd(standardised))})
 
 
 def _hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
@@ -185,12 +219,16 @@ def _hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
 
 
 def change_variance(rho: float, sigma: float, lags: np.ndarray) -> float:
-    """Variance of x_{t+k} - mean of x at earlier ``lags`` (years before t+k) for the
-    stationary AR(1): the expected spread of a level against an average of earlier ones."""
+    """Variance of x_{t+k} - mean of x at earlier ``lags`` (years before t+k) for the AR(1):
+    σ²/(1-ρ²) · mean_ij (1 - ρ^l_i - ρ^l_j + ρ^|l_i-l_j|), the expected spread of a level
+    against an average of earlier ones; its limit σ² · mean_ij min(l_i, l_j) for ρ = 1 (the
+    random walk's increments)."""
     lags = np.asarray(lags, dtype=float)
-    gamma = lambda k: sigma ** 2 / (1 - rho ** 2) * rho ** np.abs(k)  # noqa: E731
-    return float(gamma(0) - 2 * gamma(lags).mean()
-                 + gamma(lags[:, None] - lags[None, :]).mean())
+    a, b = lags[:, None], lags[None, :]
+    if rho >= 1.0:
+        return float(sigma ** 2 * np.minimum(a, b).mean())
+    return float(sigma ** 2 / (1 - rho ** 2)
+                 * (1 - rho ** a - rho ** b + rho ** np.abs(a - b)).mean())
 
 
 def census_errors(age0: xr.DataArray, ages1_4: xr.DataArray, series: xr.DataArray,
@@ -217,23 +255,24 @@ def level_at(history: xr.DataArray, dynamics: xr.Dataset, year: int,
     """The log level of each region in ``year`` (>= the last observed year): the series
     filtered and predicted forward, then updated with the ``census`` value of that year
     (region; NaN or absent for none) of error sd ``kappa``, the prediction carrying an extra
-    bias sd ``beta``. A region without history takes the census value alone (or the nation's
-    level 0 with the stationary variance).
+    bias sd ``beta``. A region without history takes the census value alone (or, under the
+    AR(1), the nation's level 0 with the stationary variance; under the local level model
+    such a region has no level and is refused).
 
     Returns a Dataset (region): ``mean`` and ``sd`` (log scale), ``census_weight``."""
     rho, sigma, tau = (float(dynamics["estimate"].sel(parameter=p)) for p in PARAMETERS)
     history = history.transpose("region", "year")
     years = history["year"].values
     y = np.log(history.values)
-    _, mean, var = kalman_filter(y, rho, sigma, tau)
-    last = np.array([years[np.isfinite(row)].max() if np.isfinite(row).any() else years[0] - 1
-                     for row in y])
-    steps = np.maximum(int(year) - last, 0)
+    _, mean, var = kalman_filter(y, rho, sigma, tau)  # the state in the series' last year
+    steps = max(int(year) - int(years[-1]), 0)
     mean = mean * rho ** steps
-    var = var * rho ** (2 * steps) + sigma ** 2 * (1 - rho ** (2 * steps)) / (1 - rho ** 2)
+    var = var * rho ** (2 * steps) + sigma ** 2 * (
+        steps if rho >= 1.0 else (1 - rho ** (2 * steps)) / (1 - rho ** 2))
     has_history = np.isfinite(y).any(1)
     var = np.where(has_history, var + beta ** 2, var)
     weight = np.zeros(len(mean))
+    seen = np.zeros(len(mean), dtype=bool)
     if census is not None:
         c = np.log(census.reindex(region=history["region"].values).values)
         seen = np.isfinite(c)
@@ -241,6 +280,11 @@ def level_at(history: xr.DataArray, dynamics: xr.Dataset, year: int,
         mean = np.where(seen, mean + weight * (np.where(seen, c, 0.0) - mean), mean)
         var = var * (1.0 - weight)
     region = history["region"].values
+    unknown = ~has_history & ~seen
+    if rho >= 1.0 and unknown.any():
+        raise ValueError(f"regions {', '.join(map(str, region[unknown]))} have neither a "
+                         "published factor nor a census value: a non-reverting level has "
+                         "no default (use the ar1 dynamics, or give them data)")
     return xr.Dataset({"mean": ("region", mean), "sd": ("region", np.sqrt(var)),
                        "census_weight": ("region", weight)}, coords={"region": region})
 
@@ -249,33 +293,28 @@ def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years:
                 draws: int, rng: np.random.Generator, parameter_uncertainty: bool = True
                 ) -> xr.DataArray:
     """Draws of the fertility factor (region, year, draw), dimensionless: exp of the level
-    started from N(``start.mean``, ``start.sd``²) in ``start_year``, moved by the AR(1) with
-    (ρ, σ, τ) drawn per draw from the fit's sampling distribution, plus the transitory noise
-    τ in every year after ``start_year``; both shocks Student-t with the fit's ``tail_df``
-    and ``tail_scale`` (China's provinces move by rare large jumps: Shandong 2014-17,
-    Xinjiang 2018-19). ``years`` are calendar years >= ``start_year``."""
+    started from N(``start.mean``, ``start.sd``²) in ``start_year``, moved by the fitted
+    dynamics with their parameters (``dynamics.theta`` over its ``free`` parameters, the
+    others fixed: :func:`unpack`) drawn per draw from the fit's sampling distribution
+    (``theta_cov``), plus the transitory noise τ in every year after ``start_year``; the
+    shocks Gaussian, as fitted. ``years`` are calendar years >= ``start_year``."""
     years = np.asarray(years)
     n_steps = int(years.max()) - int(start_year)
     regions = start["region"].values
     theta = dynamics["theta"].values
+    free = tuple(str(name) for name in dynamics["free"].values)
     if parameter_uncertainty:
         theta = rng.multivariate_normal(theta, dynamics["theta_cov"].values, size=draws).T
     else:
         theta = np.repeat(theta[:, None], draws, axis=1)
-    rho, sigma, tau = _unpack(theta)  # each (draw)
-    df, scale = float(dynamics["tail_df"]), float(dynamics["tail_scale"])
+    rho, sigma, tau = unpack(theta, free)  # each (draw)
     size = (len(regions), draws)
-
-    def shock():
-        """Student-t shocks of the fitted tails: scale x Z x sqrt(df / chi2_df)."""
-        return scale * rng.standard_normal(size) * np.sqrt(df / rng.chisquare(df, size))
-
     level = start["mean"].values[:, None] + start["sd"].values[:, None] * rng.standard_normal(size)
     paths = np.empty((len(regions), n_steps + 1, draws))
     paths[:, 0] = level
     for k in range(n_steps):
-        level = rho * level + sigma * shock()
-        paths[:, k + 1] = level + tau * shock()
+        level = rho * level + sigma * rng.standard_normal(size)
+        paths[:, k + 1] = level + tau * rng.standard_normal(size)
     out = xr.DataArray(np.exp(paths), dims=("region", "year", "draw"),
                        coords={"region": regions,
                                "year": np.arange(int(start_year), int(start_year) + n_steps + 1),

@@ -10,8 +10,10 @@ uncertainty alone (the national part has its own backtest, :mod:`forecast.projec
 
 Methods (:data:`METHODS`):
 
-- ``state_space`` — the model of :mod:`forecast.demography.regional_levels` refitted at every
-  origin: filtered level with its error, fitted (ρ, σ, τ) with their uncertainty;
+- ``state_space`` — the model of :mod:`forecast.demography.regional_levels` with its
+  default dynamics (the local level model), refitted at every origin: filtered level with
+  its error, fitted (σ, τ) with their uncertainty;
+- ``state_space_ar1`` — the same with the AR(1) towards the nation (ρ fitted too);
 - ``scale_ar1`` — the level before it: the mean factor of the last three years, exact, moved
   by the Scale-AR(1) with bayesTFR's annual defaults (ρ 0.98445, σ 0.02086);
 - ``naive`` — the last published factor held (the province's rate moving with the nation's):
@@ -42,11 +44,13 @@ PIT_BINS = ("0_2.5", "2.5_10", "10_50", "50_90", "90_97.5", "97.5_100")
 PIT_EXPECTED = (2.5, 7.5, 40.0, 40.0, 7.5, 2.5)
 
 
-def _state_space(series: xr.DataArray, origin: int, years: np.ndarray, draws: int,
+def _state_space(model: str) -> Callable:
+    def forecast(series: xr.DataArray, origin: int, years: np.ndarray, draws: int,
                  rng: np.random.Generator) -> xr.DataArray:
-    dynamics = regional_levels.fit_dynamics(series)
-    start = regional_levels.level_at(series, dynamics, origin)
-    return regional_levels.level_paths(start, dynamics, origin, years, draws, rng)
+        dynamics = regional_levels.fit_dynamics(series, model)
+        start = regional_levels.level_at(series, dynamics, origin)
+        return regional_levels.level_paths(start, dynamics, origin, years, draws, rng)
+    return forecast
 
 
 def _scale_ar1(series: xr.DataArray, origin: int, years: np.ndarray, draws: int,
@@ -67,8 +71,9 @@ def _naive(series: xr.DataArray, origin: int, years: np.ndarray, draws: int,
 
 #: name -> f(series up to the origin (region, year), origin, years, draws, rng) -> draws of
 #: the factors (region, year, draw).
-METHODS: dict[str, Callable] = {"state_space": _state_space, "scale_ar1": _scale_ar1,
-                                "naive": _naive}
+METHODS: dict[str, Callable] = {
+    "state_space": _state_space(regional_levels.MODELS[0]), "state_space_ar1": _state_space("ar1"),
+    "scale_ar1": _scale_ar1, "naive": _naive}
 
 
 def rolling_origin(series: xr.DataArray, origins: list[int], horizon: int, draws: int,

@@ -2,8 +2,8 @@
 
 Each county starts from its census level with its own error (``county_fertility_factor``
 and ``county_fertility_sd`` of :func:`forecast.data.county_census.county_levels`) and moves
-as the provinces' levels do relative to the nation: the AR(1) with Student-t shocks fitted
-to the provinces' series (``fertility_dynamics_*`` of the census inputs,
+as the provinces' levels do relative to the nation: the dynamics fitted to the provinces'
+series (``fertility_dynamics_*`` of the census inputs,
 :func:`forecast.demography.regional_levels.level_paths`), with its parameter uncertainty.
 No county publishes births, so their own dynamics cannot be fitted; the provinces' are the
 evidence there is. The counties' births are raked to their province's in every draw, so these
@@ -20,7 +20,7 @@ from forecast.demography.regional_levels import level_paths
 
 #: Stream of ``np.random.default_rng([seed, RNG_STREAM, province code])``.
 RNG_STREAM = 6
-DYNAMICS = ("theta", "theta_cov", "tail_df", "tail_scale")
+DYNAMICS = ("theta", "theta_cov")
 
 
 def county_factor_draws(inputs: Inputs, province: str, years: np.ndarray, draws: int,

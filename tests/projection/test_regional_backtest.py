@@ -29,14 +29,18 @@ def test_summary_by_hand():
     assert out.loc[2, "mape_percent"] == pytest.approx(20.0)
 
 
-def test_the_fitted_model_is_calibrated_on_its_own_data():
-    """Provinces simulated from the model: from 4 origins the state-space forecasts one and
-    two years ahead cover about 80 % and 95 %, within Z binomial standard errors of the
-    forecasts made (regions move independently); the point forecast beats the naive rule
-    on average (the AR(1) pulls towards the nation and filters the noise)."""
-    series, _ = _simulate(21, regions=40, years=16)
-    scores = rb.rolling_origin(series, [2014, 2015, 2016, 2017], 2, 400, seed=3)
-    state = scores[scores["method"] == "state_space"]
+@pytest.mark.parametrize("method, rho", [("state_space", 1.0), ("state_space_ar1", 0.95)])
+def test_the_fitted_model_is_calibrated_on_its_own_data(method, rho):
+    """Provinces simulated from the model (a random walk for the local level, an AR(1) for
+    the AR(1)): from 4 origins its forecasts one and two years ahead cover about 80 % and
+    95 %, within Z binomial standard errors of the forecasts made (regions move
+    independently); the point forecast beats the naive rule on average (the filter removes
+    the noise; the AR(1) also pulls towards the nation)."""
+    series, _ = _simulate(21, regions=40, years=16, rho=rho)
+    methods = {name: rb.METHODS[name] for name in (method, "naive")}
+    scores = rb.rolling_origin(series, [2014, 2015, 2016, 2017], 2, 400, seed=3,
+                               methods=methods)
+    state = scores[scores["method"] == method]
     n = len(state)
     for level, p in (("in_80", 0.8), ("in_95", 0.95)):
         share = state[level].mean()

@@ -154,7 +154,7 @@ class TfrTrajectoryFertility:
             start = xr.Dataset({"mean": fit["fertility_level_mean"].sel(region=provinces),
                                 "sd": fit["fertility_level_sd"].sel(region=provinces)})
             dynamics = xr.Dataset({name: fit[f"fertility_dynamics_{name}"] for name in
-                                   ("theta", "theta_cov", "tail_df", "tail_scale")})
+                                   ("theta", "theta_cov")})
             paths = level_paths(start.drop_vars("region_name", errors="ignore"), dynamics,
                                 base, years, self.draws, rng)
             nation = xr.ones_like(paths.isel(region=0)).expand_dims(region=[national])

@@ -11,7 +11,8 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
   naive rule
   (:mod:`forecast.projection.regional_backtest`); and the census-2020 age-0 factor forecast
   from the series up to 2019; the provinces' net migration rates (steps 2016-2021) from
-  origins 2015-2020, horizons 1-3. Whether the provinces' levels revert to the nation's
+  origins 2015-2020, horizons 1-3, by the reverting level (the default) and the AR(1)
+  around the recent mean (:data:`forecast.projection.regional_backtest.MIGRATION_METHODS`). Whether the provinces' levels revert to the nation's
   (:func:`reversion_evidence`).
 - Prefectures: their population growth 2010-2020 against their province's, predicted out of
   sample (the fit of growth on census migrant stocks without the prefecture's province,
@@ -57,6 +58,10 @@ LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
           "state_space_ar1": "provinces, state-space, AR(1) towards the nation",
           "prefectures, stock_fit": "prefectures, 2010-2020 growth (held-out provinces)",
           "state_space": "provinces, state-space, local level (the default)",
+          "provinces, net migration rate, reverting_level":
+              "provinces, net migration rate, reverting level (the default)",
+          "provinces, net migration rate, recent_mean_ar1":
+              "provinces, net migration rate, AR(1) around the 5-year mean",
           "naive": "provinces, naive rule (last year held)"}
 
 
@@ -222,7 +227,8 @@ def main() -> int:
                                                  - prefectures["median"]).abs())
         .groupby("method")["e"].mean().round(2).to_numpy()).drop(columns="mape_percent")
     prefecture_summary.to_csv(RESULTS / "prefecture_summary.csv", index=False)
-    every = pd.concat([scores, migration.assign(method="provinces, net migration rate"),
+    every = pd.concat([scores, migration.assign(method="provinces, net migration rate, "
+                                                + migration["method"]),
                        prefectures])
     shares = rb.pit_shares(every[every["pit_bin"].notna()])
     shares.to_csv(RESULTS / "pit.csv")

@@ -103,11 +103,17 @@ def population_holdout() -> pd.DataFrame:
     (the default run, whose history covers the steps to mid-2022)."""
     published = load_china_census()["observed_province_population_yearend"]
     rows = []
-    variants = (("held out", "provincial trend (default)", ProvincialTrendMigration()),
-                ("held out", "provincial trend, last 3 steps", ProvincialTrendMigration(years=3)),
-                ("held out", "provincial trend, decay over 5 steps",
-                 ProvincialTrendMigration(decay_years=5)),
-                ("held out", "half the provincial trend", ProvincialTrendMigration(scale=0.5)),
+    recent = {"dynamics": "recent_mean"}
+    variants = (("held out", "provincial trend, reverting level (default)",
+                 ProvincialTrendMigration()),
+                ("held out", "provincial trend, mean of 5 steps",
+                 ProvincialTrendMigration(**recent)),
+                ("held out", "provincial trend, mean of 3 steps",
+                 ProvincialTrendMigration(years=3, **recent)),
+                ("held out", "provincial trend, mean of 5 steps, decay over 5 steps",
+                 ProvincialTrendMigration(decay_years=5, **recent)),
+                ("held out", "half the provincial trend, mean of 5 steps",
+                 ProvincialTrendMigration(scale=0.5, **recent)),
                 ("held out", "WPP national, shared by population", WppMigration()),
                 ("held out", "zero", ZeroMigration()),
                 ("all data", "provincial trend (default)", ProvincialTrendMigration()))

@@ -186,27 +186,34 @@ def fit_dynamics(history: xr.DataArray, model: str = MODELS[0]) -> xr.Dataset:
 
     spread = np.log(np.nanstd(np.diff(y, axis=1)) / 2 + 1e-4)
     start = np.array(([2.0] if "rho" in free else []) + [spread, spread])
-    best = optimize.minimize(cost, start, method="Nelder-Mead",
-                             options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
-    best = optimize.minimize(cost, best.x, method="BFGS")
-    theta = best.x
-    cov = np.linalg.pinv(_hessian(cost, theta))
-    eigen = np.linalg.eigvalsh((cov + cov.T) / 2)
-    if not np.all(eigen > 0):
-        cov = np.diag(np.abs(np.diag(cov)))
+    theta, cov, minimum = minimise(cost, start)
     params = unpack(theta, free)
     standardised = kalman_filter(y, *params, innovations=True)[3]
     return xr.Dataset(
         {"estimate": ("parameter", np.array([float(p) for p in params])),
          "theta": ("free", theta),
-         "theta_cov": (("free", "free2"), (cov + cov.T) / 2)},
+         "theta_cov": (("free", "free2"), cov)},
         coords={"parameter": list(PARAMETERS), "free": list(free), "free2": list(free)},
-        attrs={"model": model, "log_posterior": float(-best.fun), "regions": int(len(y)),
+        attrs={"model": model, "log_posterior": -minimum, "regions": int(len(y)),
                "observations": int(np.isfinite(y).sum()),
                "standardised_error_sd": float(np.nanstd(standardised))})
 
 
-def _hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
+def minimise(cost, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The minimum of ``cost`` (a negative log-likelihood or log posterior) from ``start``
+    (Nelder-Mead, then BFGS), the inverse of its numerical Hessian there (symmetric; its
+    diagonal alone where it is not positive definite) and the cost's value."""
+    best = optimize.minimize(cost, np.asarray(start, dtype=float), method="Nelder-Mead",
+                             options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
+    best = optimize.minimize(cost, best.x, method="BFGS")
+    cov = np.linalg.pinv(numerical_hessian(cost, best.x))
+    cov = (cov + cov.T) / 2
+    if not np.all(np.linalg.eigvalsh(cov) > 0):
+        cov = np.diag(np.abs(np.diag(cov)))
+    return best.x, cov, float(best.fun)
+
+
+def numerical_hessian(f, x: np.ndarray, step: float = 1e-3) -> np.ndarray:
     """Central-difference Hessian of ``f`` at ``x``."""
     n = len(x)
     out = np.empty((n, n))

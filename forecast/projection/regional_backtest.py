@@ -19,9 +19,11 @@ Methods (:data:`METHODS`):
 - ``naive`` — the last published factor held (the province's rate moving with the nation's):
   a point forecast, its CRPS is its absolute error.
 
-Net migration rates (:func:`migration_rolling_origin`): the mean of the last five observed
-rates with the AR(1) draws of :func:`forecast.models.migration.net_migrants.rate_paths`,
-refitted at every origin, scored on the rate itself (per 1,000 per step).
+Net migration rates (:func:`migration_rolling_origin`, :data:`MIGRATION_METHODS`): the local
+reverting level of :mod:`forecast.models.migration.rate_levels` (``reverting_level``, the
+default migration's), and the mean of the last five observed rates with the AR(1) draws of
+:func:`forecast.models.migration.net_migrants.rate_paths` (``recent_mean_ar1``), refitted at
+every origin, scored on the rate itself (per 1,000 per step).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from forecast.demography import regional_levels
 from forecast.demography.provincial_history import level_factor
 from forecast.demography.subnational import ANNUAL_RHO, ANNUAL_SIGMA, scale_factor_paths
 from forecast.models.migration.net_migrants import fit_rate_deviations, rate_paths
+from forecast.models.migration.rate_levels import fit_rate_levels, level_rate_paths
 from forecast.projection.evaluate import score
 
 #: Bins of the probability integral transform read off the published quantiles (2.5, 10,
@@ -121,33 +124,49 @@ def rolling_origin(series: xr.DataArray, origins: list[int], horizon: int, draws
     return pd.DataFrame(rows)
 
 
+def _rate_reverting_level(seen: xr.DataArray, horizon: int, draws: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    return level_rate_paths(fit_rate_levels(seen), horizon, draws, rng)
+
+
+def _rate_recent_mean_ar1(seen: xr.DataArray, horizon: int, draws: int,
+                          rng: np.random.Generator, years: int = 5) -> np.ndarray:
+    level = seen.isel(year=slice(-years, None)).mean("year").values
+    return level[:, None, None] + rate_paths(fit_rate_deviations(seen, years), horizon,
+                                             draws, years, rng)
+
+
+#: name -> f(rates up to the origin (region, year), horizon, draws, rng) -> draws of the
+#: rates (region, step, draw), per person per step.
+MIGRATION_METHODS: dict[str, Callable] = {"reverting_level": _rate_reverting_level,
+                                          "recent_mean_ar1": _rate_recent_mean_ar1}
+
+
 def migration_rolling_origin(rates: xr.DataArray, origins: list[int], horizon: int,
-                             draws: int, seed: int, years: int = 5) -> pd.DataFrame:
+                             draws: int, seed: int,
+                             methods: dict[str, Callable] | None = None) -> pd.DataFrame:
     """Score draws of the regions' net migration rates from every origin.
 
     ``rates`` is (region, year = step), per person per step. Rows as
-    :func:`rolling_origin` (method ``ar1_around_recent_mean``), with the rates, bounds and
+    :func:`rolling_origin` (methods :data:`MIGRATION_METHODS`), with the rates, bounds and
     ``crps`` per 1,000 per step and no ``ape`` (a rate near zero has no relative error)."""
     rows = []
     for origin in origins:
         seen = rates.sel(year=slice(None, origin))
         steps = np.arange(origin + 1, origin + horizon + 1)
         target = rates.reindex(year=steps).transpose("region", "year").values * 1000
-        level = seen.isel(year=slice(-years, None)).mean("year").values
-        rng = np.random.default_rng([seed, origin])
-        paths = rate_paths(fit_rate_deviations(seen, years), horizon, draws, years, rng)
-        values = (level[:, None, None] + paths) * 1000
-        scores = score(values, target)
-        for i, region in enumerate(rates["region"].values):
-            for j, step in enumerate(steps):
-                if not np.isfinite(target[i, j]):
-                    continue
-                row = {k: v[i, j] for k, v in scores.items() if k not in ("ape",
-                                                                         "crps_relative")}
-                rows.append({"method": "ar1_around_recent_mean", "region": str(region),
-                             "origin": origin, "h": j + 1, "year": int(step),
-                             "observed": target[i, j], **row, "ape": np.nan,
-                             "pit_bin": pit_bin(row, target[i, j])})
+        for name, method in (methods or MIGRATION_METHODS).items():
+            rng = np.random.default_rng([seed, origin])
+            scores = score(method(seen, horizon, draws, rng) * 1000, target)
+            for i, region in enumerate(rates["region"].values):
+                for j, step in enumerate(steps):
+                    if not np.isfinite(target[i, j]):
+                        continue
+                    row = {k: v[i, j] for k, v in scores.items() if k not in ("ape",
+                                                                             "crps_relative")}
+                    rows.append({"method": name, "region": str(region), "origin": origin,
+                                 "h": j + 1, "year": int(step), "observed": target[i, j],
+                                 **row, "ape": np.nan, "pit_bin": pit_bin(row, target[i, j])})
     return pd.DataFrame(rows)
 
 

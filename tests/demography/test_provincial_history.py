@@ -170,7 +170,8 @@ def _trend_model(**overrides):
 
 def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_inputs):
     steps = np.arange(2020, 2035)
-    out = _trend_model(exchange_years=None).rates(census_inputs, steps)
+    out = _trend_model(exchange_years=None, dynamics="recent_mean").rates(census_inputs,
+                                                                          steps)
     counts, rates = out["net_migration"], out["net_migration_rate"]
     observed = census_inputs["province_net_migration"]
     last = int(observed["migration_step"].max())
@@ -193,6 +194,29 @@ def test_trend_migration_keeps_observed_steps_then_applies_recent_rates(census_i
                                rtol=1e-9)
     assert float(rates.sel(region="330000", year=2030).sum()) > 0
     assert float(rates.sel(region="230000", year=2030).sum()) < 0
+
+
+def test_trend_migration_by_default_reverts_from_the_last_level(census_inputs):
+    """The default dynamics: each province's total rate k steps after the last observed one
+    is its fitted level there times ρ^k (rate_levels), which lies near its last observed
+    rate; Zhejiang still gains and Jilin still loses in the first forecast step."""
+    steps = np.arange(2020, 2035)
+    model = _trend_model(exchange_years=None)
+    rates = model.rates(census_inputs, steps)["net_migration_rate"]
+    observed = census_inputs["province_net_migration_rate"].sel(region=list(PROVINCES))
+    last = int(observed["migration_step"].max())
+    population = census_inputs["population"].sel(region=list(PROVINCES))
+    fit = model.fit
+    for step in (last + 1, 2030):
+        implied = (rates.sel(year=step, region=list(PROVINCES)) * population).sum(("sex", "age"))
+        np.testing.assert_allclose(implied / population.sum(("sex", "age")),
+                                   fit["level"] * fit["rho"] ** (step - last), rtol=1e-9)
+    np.testing.assert_allclose(fit["level"], observed.sel(migration_step=last),
+                               atol=2 * fit["level_sd"].max() + 1e-12)
+    assert float(rates.sel(region="330000", year=last + 1).sum()) > 0
+    assert float(rates.sel(region="220000", year=last + 1).sum()) < 0
+    assert model.diagnostics["rate_reverting_level"]["rho"] == pytest.approx(fit["rho"],
+                                                                             abs=1e-4)
 
 
 def test_stock_exchange_moves_people_between_ages_and_regions_only():

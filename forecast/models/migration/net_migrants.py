@@ -22,7 +22,13 @@ from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
 from forecast.demography.regional_levels import change_variance
 from forecast.demography.timing import step_rates
+from forecast.models.migration.rate_levels import fit_rate_levels, level_rate_paths
 from forecast.core.variables import SEXES
+
+
+#: How the provinces' rates continue after the observed steps (:class:`ProvincialTrendMigration`),
+#: the first the default.
+DYNAMICS = ("reverting_level", "recent_mean")
 
 
 def net_migrants(flows: xr.DataArray) -> xr.Dataset:
@@ -143,8 +149,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
 
     Steps the provinces' published series cover (``province_net_migration`` of the census
     inputs: demographic balance residuals, :mod:`forecast.demography.provincial_history`) keep their
-    estimate, as counts. Later steps apply each province's mean net migration rate of its last
-    ``years`` observed steps to its projected population, with the age pattern of
+    estimate, as counts. Later steps apply each province's net migration rate to its projected
+    population: with ``dynamics="reverting_level"`` (default) the level its observed rates had
+    reached in the last observed step, reverting to zero
+    (:mod:`forecast.models.migration.rate_levels`: an AR(1) fitted to the provinces' own
+    rates, each on its own scale), with ``dynamics="recent_mean"`` the mean rate of its last
+    ``years`` observed steps; with the age pattern of
     :meth:`_age_weights` (Rogers-Castro times the base-year population, so the age-specific
     rates are the Rogers-Castro schedule scaled to the province's rate): the flows follow
     the province's own population, so a shrinking province sends fewer emigrants and no
@@ -162,10 +172,12 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
     every step and draw (:func:`forecast.demography.ccmpp.project`, ``migration_total``), since
     migration between provinces nets to zero at every age.
 
-    With ``uncertainty`` each draw moves each province's rate around its recent mean by an
-    AR(1) (:func:`rate_paths`) fitted to the provinces' own observed rates: the ``draws``
-    differ from the forecast's first step on, and the projection still reconciles every
-    step and draw to the national total.
+    With ``uncertainty`` each draw moves each province's rate: from its level by the fitted
+    AR(1), with the level's error, the parameters' and the province's scale's
+    uncertainty (:func:`forecast.models.migration.rate_levels.level_rate_paths`), or, with
+    ``recent_mean``, around its recent mean by an AR(1) (:func:`rate_paths`); both are fitted
+    to the provinces' own observed rates. The ``draws`` differ from the forecast's first step
+    on, and the projection still reconciles every step and draw to the national total.
 
     Returns a Dataset: ``net_migration`` (counts, persons per step) and
     ``net_migration_rate`` (per person per step), both (region, sex, age, year[, draw]).
@@ -178,6 +190,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
                                  what="null or a number of years > 1"),
         "decay_years": Whole(1, nullable=True, what="null or a whole number of steps >= 1"),
         "uncertainty": Flag(),
+        "dynamics": Choice(DYNAMICS),
     }, rules=(explicit_seed, draws_of_fertility))  # draws: checked by the rule
 
     #: Stream of ``np.random.default_rng([random_seed, RNG_STREAM])`` (1-4: the other models).
@@ -185,9 +198,13 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
 
     def __init__(self, years: int = 5, decay_years: int | None = None, scale: float = 1.0,
                  exchange_years: float | None = 7.0, national: str = "zero",
-                 uncertainty: bool = True, draws: int = 1, random_seed: int = 20240601,
-                 **age_pattern):
+                 uncertainty: bool = True, dynamics: str = DYNAMICS[0], draws: int = 1,
+                 random_seed: int = 20240601, **age_pattern):
         super().__init__(**age_pattern)
+        if dynamics not in DYNAMICS:
+            raise InputError(f"config, migration.dynamics: got {dynamics!r}; expected one of "
+                             f"{', '.join(DYNAMICS)}.")
+        self.dynamics = dynamics
         self.uncertainty, self.draws = bool(uncertainty), int(draws)
         self.random_seed = int(random_seed)
         self.fit: dict = {}
@@ -217,7 +234,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         population = inputs["population"].sel(region=provinces).drop_vars("region_name",
                                                                            errors="ignore")
         multiplier = np.where(known, 0.0, self.scale * decay)
-        level, unit = self._recent_rates(inputs, provinces, population)
+        level, unit = self._recent_rates(inputs, provinces, population, steps - last)
         if self.uncertainty and self.draws > 1:
             level = self._rate_draws(inputs, provinces, level, steps, known)
         future = (level * unit).fillna(0.0) * by_step(multiplier)
@@ -248,13 +265,24 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         weight = self._age_weights(inputs, totals["region"].values)
         return (totals * weight).transpose("region", "sex", "age", "year")
 
-    def _recent_rates(self, inputs: Inputs, provinces: list[str],
-                      population: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
-        """Each province's mean net migration rate of its last ``years`` observed steps
-        (region), per person per step, and the rates by sex and age of a total rate of 1
+    def _recent_rates(self, inputs: Inputs, provinces: list[str], population: xr.DataArray,
+                      after: np.ndarray) -> tuple[xr.DataArray, xr.DataArray]:
+        """Each province's net migration rate after its observed steps, per person per step:
+        its fitted level in the last observed step reverting at the fitted ρ (region, year;
+        ``reverting_level``: ``after`` are the steps' distances from the last observed one,
+        and the fit is kept in ``self.fit``), or its mean rate of the last ``years`` observed
+        steps (region; ``recent_mean``); and the rates by sex and age of a total rate of 1
         (region, sex, age) with the age pattern of :meth:`_age_weights`."""
-        rate = (self._observed_rates(inputs, provinces).isel(year=slice(-self.years, None))
-                .mean("year"))
+        observed = self._observed_rates(inputs, provinces)
+        if self.dynamics == "reverting_level":
+            self.fit = fit_rate_levels(observed)
+            rate = xr.DataArray(self.fit["level"][:, None]
+                                * self.fit["rho"] ** np.maximum(after, 0)[None, :],
+                                dims=("region", "year"),
+                                coords={"region": provinces, "year": after + observed[
+                                    "year"].values.max()})
+        else:
+            rate = observed.isel(year=slice(-self.years, None)).mean("year")
         weight = self._age_weights(inputs, provinces)
         unit = population.sum(("sex", "age")) * weight / population.where(population > 0)
         return rate, unit
@@ -267,13 +295,19 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
 
     def _rate_draws(self, inputs: Inputs, provinces: list[str], level: xr.DataArray,
                     steps: np.ndarray, known: np.ndarray) -> xr.DataArray:
-        """Each province's total rate per step and draw (region, year, draw): ``level``
-        plus the AR(1) deviations of :func:`rate_paths` in the forecast steps; the ``known``
-        steps keep ``level`` (their observed counts are used instead)."""
-        observed = self._observed_rates(inputs, provinces)
-        self.fit = fit_rate_deviations(observed, self.years)
+        """Each province's total rate per step and draw (region, year, draw): in the forecast
+        steps the draws of :func:`~forecast.models.migration.rate_levels.level_rate_paths`
+        (``reverting_level``: ``level`` is their fit's point path), or ``level`` plus the
+        AR(1) deviations of :func:`rate_paths` (``recent_mean``); the ``known`` steps keep
+        ``level`` (their observed counts are used instead)."""
         rng = np.random.default_rng([self.random_seed, self.RNG_STREAM])
-        paths = rate_paths(self.fit, int((~known).sum()), self.draws, self.years, rng)
+        future = int((~known).sum())
+        if self.dynamics == "reverting_level":
+            paths = (level_rate_paths(self.fit, future, self.draws, rng)
+                     - level.values[:, ~known, None])
+        else:
+            self.fit = fit_rate_deviations(self._observed_rates(inputs, provinces), self.years)
+            paths = rate_paths(self.fit, future, self.draws, self.years, rng)
         deviation = np.zeros((len(provinces), len(steps), self.draws))
         deviation[:, ~known] = paths
         return level + xr.DataArray(deviation, dims=("region", "year", "draw"),
@@ -282,9 +316,23 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
 
     @property
     def diagnostics(self) -> dict:
-        """The fitted AR(1) of the provinces' rates (empty without uncertainty)."""
+        """The fitted model of the provinces' rates: the reverting level's parameters, the
+        provinces' scales and levels, or (``recent_mean`` with uncertainty) the AR(1)."""
         if not self.fit:
             return {}
+        if self.dynamics == "reverting_level":
+            fit = self.fit
+            per_1000 = lambda v: {r: round(1000 * float(x), 3)  # noqa: E731
+                                  for r, x in zip(fit["regions"], v)}
+            return {"rate_reverting_level": {
+                "rho": round(fit["rho"], 4), "sigma": round(fit["sigma"], 4),
+                "tau": round(fit["tau"], 4),
+                "se_on_fitting_scale": np.round(np.sqrt(np.diag(fit["theta_cov"])), 4).tolist(),
+                "scale_prior_a_b_per_1000_squared": [round(fit["prior"][0], 4),
+                                                     round(1e6 * fit["prior"][1], 4)],
+                "scale_per_1000": per_1000(fit["scale"]),
+                "level_per_1000": per_1000(fit["level"]),
+                "level_sd_per_1000": per_1000(fit["level_sd"]), "steps": fit["steps"]}}
         return {"rate_ar1": {"rho": round(self.fit["rho"], 4),
                              "sigma_inflation": round(self.fit["inflation"], 4),
                              "sigma_per_1000": {r: round(1000 * v, 3) for r, v in

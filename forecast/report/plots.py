@@ -48,6 +48,8 @@ PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW, "#000000")
 MALE, FEMALE = BLUE, VERMILLION
 SHORTAGE, SURPLUS = VERMILLION, BLUE
 INTERVAL_LINE = "#333333"
+#: Most ticks on a gap chart's x axis (counts of places or seats).
+GAP_TICKS = 6
 
 LABEL_MEDIAN = "中位数 Median"
 LABEL_80 = "80% 区间 interval"
@@ -561,6 +563,8 @@ def _gap_axes(ax: Axes, labels: list[str], title: str, unit_label: str,
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.grid(False, axis="y")
     ax.tick_params(axis="y", length=0)
+    # at most GAP_TICKS labels: a count such as "−200,000" is wide, and more would touch
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=GAP_TICKS))
     ax.xaxis.set_major_formatter(_PlainFormatter())
     ax.set_xlabel(unit_label)
     handles = [

@@ -130,7 +130,8 @@ def _walk(node: Mapping, prefix: str, problems: Problems, root: Mapping) -> None
 
 
 def _standards(node: Mapping, name: str, problems: Problems, root: Mapping) -> None:
-    """Rule: with the stage enabled, every standard present and valid."""
+    """Rule: with the stage enabled, every standard present and valid, and no key under the
+    standards' groups that nothing reads."""
     if node.get("enabled") is not True:
         return  # the demand stage does not run; its other options are not read
     ENABLED.validate(node, name, problems, root)
@@ -139,6 +140,47 @@ def _standards(node: Mapping, name: str, problems: Problems, root: Mapping) -> N
             problems.add(f"{name}.{path}", MISSING, "a standard with value and applies_from "
                          "(see configs/demand/national.yaml)")
     _walk(node, name, problems, root)
+    for key, layout in _LAYOUT.items():
+        if isinstance(node.get(key), Mapping):
+            _unknown_keys(node[key], layout, f"{name}.{key}", problems)
+
+
+def _layout() -> dict:
+    """The keys the standards' groups may hold, as a tree: a standard's node ends in the set
+    of its own keys; an option of :data:`ENABLED` inside a group ends in None (any value)."""
+    tree: dict = {}
+    ends = ([(path, {"value"}) for path in STANDARDS] + [(path, {"rates"}) for path in TAKE_UP]
+            + [(STAFFING, {"by_age"})])
+    for path, keys in ends:
+        *groups, last = path.split(".")
+        branch = tree
+        for group in groups:
+            branch = branch.setdefault(group, {})
+        branch[last] = keys | {"applies_from", "source"}
+    for key, option in ENABLED.options.items():
+        if key in tree and isinstance(option, Group):
+            _merge_options(tree[key], option)
+    return tree
+
+
+def _merge_options(branch: dict, group: Group) -> None:
+    for key, option in group.options.items():
+        if isinstance(option, Group):
+            _merge_options(branch.setdefault(key, {}), option)
+        else:
+            branch[key] = None
+
+
+def _unknown_keys(node: Mapping, layout: dict | set, name: str, problems: Problems) -> None:
+    """Report every key of ``node`` that ``layout`` (:func:`_layout`) does not hold."""
+    known = layout if isinstance(layout, set) else set(layout)
+    for key, child in node.items():
+        path = f"{name}.{key}"
+        if key not in known:
+            problems.add(path, child, f"an option that exists: {name} has "
+                         + ", ".join(sorted(map(str, known))))
+        elif isinstance(layout, dict) and isinstance(child, Mapping) and layout[key]:
+            _unknown_keys(child, layout[key], path, problems)
 
 
 #: Options read when the demand stage is enabled (besides the standards).
@@ -154,6 +196,8 @@ ENABLED = Group({
         and all(as_whole(a) in CHILD_AGES for a in ages),
         what="a list of ages 0-5, e.g. [0, 1, 2]", required=True)}),
 })
+#: The keys under each group of standards (:func:`_layout`).
+_LAYOUT = _layout()
 #: The ``demand`` config group (``configs/demand/``): standards with their sources.
 DEMAND_OPTIONS = Group({"enabled": Flag(default=False)}, rules=(_standards,), rule_keys=(
     *ENABLED.options, *{path.split(".")[0] for path in STANDARDS + TAKE_UP + [STAFFING]}))

@@ -44,7 +44,12 @@ def test_an_override_hydra_cannot_apply_exits_2_naming_the_option(
 @pytest.mark.parametrize("override, option", [("+foo=1", "foo"),
                                               ("+fertility.drawz=10", "fertility.drawz"),
                                               ("+data.observed_fiel=x.csv",
-                                               "data.observed_fiel")])
+                                               "data.observed_fiel"),
+                                              ("+demand.childcare.foo=1", "demand.childcare.foo"),
+                                              ("+demand.kindergarten.class_size.note=x",
+                                               "demand.kindergarten.class_size.note"),
+                                              ("+demand.subsidy.eligible_age=[0]",
+                                               "demand.subsidy.eligible_age")])
 def test_an_added_key_that_nothing_reads_is_refused(override, option):
     problems = config_problems(compose_config([override]))
     assert len(problems) == 1

@@ -26,23 +26,30 @@ SEX_OR_BOTH = frozenset(SEXES + ("both",))
 
 
 def cached(reader):
-    """Memoise a table reader on the file's path, size and modification time.
+    """Memoise a table reader on the file's content (its name and bytes, :func:`file_digest`;
+    the digest itself memoised on the path, size and modification time).
 
-    Checking a whole WPP file takes about a second; runs and tests that load several regions
-    read each unchanged file once. Callers get a copy, so the cache cannot be altered.
+    Checking a whole WPP file takes about a second; runs and tests that load several regions,
+    or a copy of the data folder, read each distinct file once. A reader's table depends on
+    the file's content alone (errors name the path and are not cached). Callers get a copy,
+    so the cache cannot be altered.
     """
-    cache: dict[tuple, pd.DataFrame] = {}
+    cache: dict[str, pd.DataFrame] = {}
+    digests: dict[tuple, str] = {}
 
     def read(path: Path) -> pd.DataFrame:
         path = Path(path)
         try:
             stat = path.stat()
             key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+            if key not in digests:
+                digests[key] = file_digest([path])
         except OSError:
-            return reader(path)  # missing file: let the reader report it
-        if key not in cache:
-            cache[key] = reader(path)
-        return cache[key].copy()
+            return reader(path)  # missing or unreadable file: let the reader report it
+        digest = digests[key]
+        if digest not in cache:
+            cache[digest] = reader(path)
+        return cache[digest].copy()
 
     read.__doc__ = reader.__doc__
     return read

@@ -125,24 +125,26 @@ def kalman_filter(y: np.ndarray, rho: np.ndarray, sigma: np.ndarray, tau: np.nda
     shape = y.shape[:-1]
     rho, sigma, tau = (np.broadcast_to(np.asarray(v, dtype=float), shape) for v in
                        (rho, sigma, tau))
-    mean = np.zeros(shape)
+    rho2, sigma2, tau2 = rho ** 2, sigma ** 2, tau ** 2
+    seen = np.isfinite(y)
+    observed = np.where(seen, y, 0.0)
+    first = seen & (np.cumsum(seen, axis=-1) == 1)  # each series' first observation
     counted_first = (rho < 1.0) & (not diffuse)
+    counted = seen & (~first | counted_first[..., None])  # terms of the likelihood
+    mean = np.zeros(shape)
     var = start_variance(counted_first, rho, sigma)
     loglik = np.zeros(shape)
-    standardised = np.full(y.shape, np.nan)
-    started = np.zeros(shape, dtype=bool)
+    standardised = np.full(y.shape, np.nan) if innovations else None
     for t in range(y.shape[-1]):
         if t:
-            mean, var = rho * mean, rho ** 2 * var + sigma ** 2
-        obs = y[..., t]
-        seen = np.isfinite(obs)
-        total = var + tau ** 2
-        innovation = np.where(seen, obs - mean, 0.0)
-        loglik += np.where(seen & (started | counted_first),
-                           -0.5 * (np.log(2 * np.pi * total) + innovation ** 2 / total), 0.0)
-        standardised[..., t] = np.where(seen & started, innovation / np.sqrt(total), np.nan)
-        started |= seen
-        gain = np.where(seen, var / total, 0.0)
+            mean, var = rho * mean, rho2 * var + sigma2
+        total = var + tau2
+        innovation = (observed[..., t] - mean) * seen[..., t]
+        loglik -= 0.5 * counted[..., t] * (np.log(2 * np.pi * total) + innovation ** 2 / total)
+        if innovations:
+            standardised[..., t] = np.where(seen[..., t] & ~first[..., t],
+                                            innovation / np.sqrt(total), np.nan)
+        gain = seen[..., t] * var / total
         mean, var = mean + gain * innovation, var * (1.0 - gain)
     return (loglik, mean, var, standardised) if innovations else (loglik, mean, var)
 

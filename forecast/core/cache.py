@@ -4,8 +4,10 @@ is a different key and can never be served a stale result.
 
 Entries are files ``<folder>/<kind>-<sha256>.nc``, written atomically (a temporary file in
 the same folder, then renamed), so concurrent runs never read a half-written entry; an
-entry that cannot be read is ignored (and refitted). The folder defaults to
-``$XDG_CACHE_HOME/forecast`` (``~/.cache/forecast``); delete it to free the space.
+entry that cannot be read is ignored (and refitted). Each kind keeps its :data:`KEEP` most
+recently used entries: writing a new one removes the least recently used beyond them (a
+served entry counts as used). The folder defaults to ``$XDG_CACHE_HOME/forecast``
+(``~/.cache/forecast``); deleting it is safe.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+#: Entries of one kind kept in a folder (a TFR posterior is about 5 MB).
+KEEP = 16
 
 
 def default_folder() -> Path:
@@ -55,9 +60,12 @@ def cached(folder: Path, kind: str, key: str, compute: Callable[[], Any],
     path = Path(folder) / f"{kind}-{key}.nc"
     if path.is_file():
         try:
-            return load(path), path, True
+            result = load(path)
         except (OSError, ValueError, KeyError):
             pass  # damaged entry: computed again and replaced
+        else:
+            _touch(path)
+            return result, path, True
     result = compute()
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -69,4 +77,34 @@ def cached(folder: Path, kind: str, key: str, compute: Callable[[], Any],
             temporary.unlink(missing_ok=True)
         except OSError:
             pass
+    else:
+        prune(Path(folder), kind)
     return result, path, False
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry as used now (its modification time), where the folder allows it."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune(folder: Path, kind: str, keep: int = KEEP) -> list[Path]:
+    """Remove the entries of ``kind`` in ``folder`` beyond the ``keep`` most recently used
+    (by modification time); returns those removed. An entry another process removes or
+    replaces meanwhile is left alone."""
+    entries = []
+    for entry in folder.glob(f"{kind}-*.nc"):
+        try:
+            entries.append((entry.stat().st_mtime_ns, entry))
+        except OSError:
+            continue
+    removed = []
+    for _, entry in sorted(entries, reverse=True)[keep:]:
+        try:
+            entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+    return removed

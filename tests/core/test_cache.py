@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.core.cache import cached, content_key
+import os
+
+from forecast.core.cache import KEEP, cached, content_key
 
 PARTS = {"model": "M", "values": np.arange(6.0).reshape(2, 3), "settings": {"a": 1, "b": [1, 2]}}
 
@@ -63,3 +65,21 @@ def test_a_failed_write_leaves_no_partial_entry(tmp_path, bad):
 
     value, path, hit = cached(tmp_path, "thing", "k", lambda: 3, save=save, load=int)
     assert (value, hit) == (3, False) and list(tmp_path.iterdir()) == []
+
+
+def test_the_least_recently_used_entries_beyond_keep_are_removed(tmp_path):
+    """KEEP + 3 entries written one after another, the first served again before the last
+    three: the three least recently used go, the served one stays; other kinds are untouched."""
+    calls = []
+    other = tmp_path / "other-k.nc"
+    other.write_text("1")
+    for i in range(KEEP + 3):
+        if i == KEEP:
+            assert _store(tmp_path, "k0", 0, calls)[2]  # served: now the most recently used
+        _store(tmp_path, f"k{i}", i, calls)
+        os.utime(tmp_path / f"thing-k{i}.nc", ns=(i * 10**9, i * 10**9))  # distinct times
+        if i == KEEP - 1:
+            os.utime(tmp_path / "thing-k0.nc", ns=(0, 0))
+    kept = {p.name for p in tmp_path.glob("thing-*.nc")}
+    assert len(kept) == KEEP and "thing-k0.nc" in kept
+    assert {"thing-k1.nc", "thing-k2.nc"} & kept == set() and other.is_file()

@@ -444,3 +444,14 @@ def test_user_net_migrants_file_for_a_single_region(tmp_path):
     flows = instantiate(cfg).rates(inputs, np.arange(2015, 2020))["net_migration"].sum(("sex", "age"))
     # a step takes the mean of its two calendar years
     assert float(flows.sel(region="JPN", year=2016)) == pytest.approx(101_500.0)
+
+
+def test_the_reverting_level_needs_three_observed_steps(census_inputs):
+    """Two observed steps give each province one change of its rate, no scale: the run stops
+    naming the option and the way out."""
+    rates = census_inputs["province_net_migration_rate"]
+    short = census_inputs.replace(arrays=census_inputs.arrays.assign(
+        province_net_migration_rate=rates.isel(migration_step=slice(-2, None))))
+    with pytest.raises(InputError, match="migration.dynamics: got 'reverting_level' with 2 "
+                                         "observed steps.*recent_mean"):
+        _trend_model(exchange_years=None).rates(short, np.arange(2020, 2035))

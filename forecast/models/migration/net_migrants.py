@@ -29,6 +29,8 @@ from forecast.core.variables import SEXES
 #: How the provinces' rates continue after the observed steps (:class:`ProvincialTrendMigration`),
 #: the first the default.
 DYNAMICS = ("reverting_level", "recent_mean")
+#: Observed steps ``reverting_level`` needs (two changes of each province's rate, for its scale).
+MIN_STEPS = 3
 
 
 def net_migrants(flows: xr.DataArray) -> xr.Dataset:
@@ -275,6 +277,13 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         (region, sex, age) with the age pattern of :meth:`_age_weights`."""
         observed = self._observed_rates(inputs, provinces)
         if self.dynamics == "reverting_level":
+            steps = int(observed.notnull().any("region").sum())
+            if steps < MIN_STEPS:
+                raise InputError(
+                    f"config, migration.dynamics: got 'reverting_level' with {steps} observed "
+                    "steps of the provinces' net migration (from data.provincial.migration_from "
+                    f"to the last published year); expected at least {MIN_STEPS} steps, or "
+                    "migration.dynamics=recent_mean.")
             self.fit = fit_rate_levels(observed)
             rate = xr.DataArray(self.fit["level"][:, None]
                                 * self.fit["rho"] ** np.maximum(after, 0)[None, :],

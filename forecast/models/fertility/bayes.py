@@ -716,8 +716,9 @@ def convergence(idata: az.InferenceData, seconds: float, names: list[str] | None
     def fmt(value, spec):
         return "n/a" if value is None else format(value, spec)
 
-    log.info("TFR model: R-hat max %s, ESS bulk min %s, tail min %s, %d divergences, %.1f s",
-             fmt(worst["rhat_max"], ".3f"), fmt(worst["ess_bulk_min"], ".0f"),
-             fmt(worst["ess_tail_min"], ".0f"), worst["divergences"], seconds)
+    log.info("TFR model: R-hat max %s, ESS bulk min %s, tail min %s, %d divergences, "
+             "sampled in %.1f s", fmt(worst["rhat_max"], ".3f"),
+             fmt(worst["ess_bulk_min"], ".0f"), fmt(worst["ess_tail_min"], ".0f"),
+             worst["divergences"], seconds)
     worst["warnings"] = warnings
     return worst

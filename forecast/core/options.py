@@ -314,8 +314,14 @@ def _unknown_keys(value, option: Option, name: str, problems: Problems) -> None:
         if key in option.options:
             _unknown_keys(child, option.options[key], path, problems)
         elif key not in known:
-            problems.add(path, child, "an option that exists: " + (name or "the top level")
-                         + " has " + ", ".join(sorted(known)))
+            add_unknown(problems, path, child, name, known)
+
+
+def add_unknown(problems: Problems, path: str, value, parent: str, known) -> None:
+    """Report key ``path`` (with ``value``) that its ``parent`` group does not hold: the
+    problem names the keys it has (``known``)."""
+    problems.add(path, value, "an option that exists: " + (parent or "the top level")
+                 + " has " + ", ".join(sorted(map(str, known))))
 
 
 #: Largest seed NumPy accepts.

@@ -46,7 +46,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.options import (MISSING, Choice, Flag, Group, Number, Problems, Text, Where,
-                                   Whole, as_whole)
+                                   Whole, add_unknown, as_whole)
 from forecast.planning.supply import SUPPLY_OPTIONS
 
 PLACES, SEATS = "places", "seats"
@@ -177,8 +177,7 @@ def _unknown_keys(node: Mapping, layout: dict | set, name: str, problems: Proble
     for key, child in node.items():
         path = f"{name}.{key}"
         if key not in known:
-            problems.add(path, child, f"an option that exists: {name} has "
-                         + ", ".join(sorted(map(str, known))))
+            add_unknown(problems, path, child, name, known)
         elif isinstance(layout, dict) and isinstance(child, Mapping) and layout[key]:
             _unknown_keys(child, layout[key], path, problems)
 

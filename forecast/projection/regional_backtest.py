@@ -19,7 +19,7 @@ Methods (:data:`METHODS`):
 - ``naive`` — the last published factor held (the province's rate moving with the nation's):
   a point forecast, its CRPS is its absolute error.
 
-Net migration rates (:func:`migration_rolling_origin`, :data:`MIGRATION_METHODS`): the local
+Net migration rates (:func:`migration_rolling_origin`, :data:`MIGRATION_METHODS`): the
 reverting level of :mod:`forecast.models.migration.rate_levels` (``reverting_level``, the
 default migration's), and the mean of the last five observed rates with the AR(1) draws of
 :func:`forecast.models.migration.net_migrants.rate_paths` (``recent_mean_ar1``), refitted at
@@ -125,7 +125,7 @@ def rolling_origin(series: xr.DataArray, origins: list[int], horizon: int, draws
 
 
 def _rate_reverting_level(seen: xr.DataArray, horizon: int, draws: int,
-                      rng: np.random.Generator) -> np.ndarray:
+                          rng: np.random.Generator) -> np.ndarray:
     return level_rate_paths(fit_rate_levels(seen), horizon, draws, rng)
 
 

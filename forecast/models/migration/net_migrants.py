@@ -236,7 +236,7 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         population = inputs["population"].sel(region=provinces).drop_vars("region_name",
                                                                            errors="ignore")
         multiplier = np.where(known, 0.0, self.scale * decay)
-        level, unit = self._recent_rates(inputs, provinces, population, steps - last)
+        level, unit = self._recent_rates(inputs, provinces, population, steps)
         if self.uncertainty and self.draws > 1:
             level = self._rate_draws(inputs, provinces, level, steps, known)
         future = (level * unit).fillna(0.0) * by_step(multiplier)
@@ -268,28 +268,27 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         return (totals * weight).transpose("region", "sex", "age", "year")
 
     def _recent_rates(self, inputs: Inputs, provinces: list[str], population: xr.DataArray,
-                      after: np.ndarray) -> tuple[xr.DataArray, xr.DataArray]:
+                      steps: np.ndarray) -> tuple[xr.DataArray, xr.DataArray]:
         """Each province's net migration rate after its observed steps, per person per step:
-        its fitted level in the last observed step reverting at the fitted ρ (region, year;
-        ``reverting_level``: ``after`` are the steps' distances from the last observed one,
-        and the fit is kept in ``self.fit``), or its mean rate of the last ``years`` observed
-        steps (region; ``recent_mean``); and the rates by sex and age of a total rate of 1
-        (region, sex, age) with the age pattern of :meth:`_age_weights`."""
+        its fitted level in the last observed step reverting at the fitted ρ in each of
+        ``steps`` after it (region, year; ``reverting_level``; the fit is kept in
+        ``self.fit``), or its mean rate of the last ``years`` observed steps (region;
+        ``recent_mean``); and the rates by sex and age of a total rate of 1 (region, sex,
+        age) with the age pattern of :meth:`_age_weights`."""
         observed = self._observed_rates(inputs, provinces)
         if self.dynamics == "reverting_level":
-            steps = int(observed.notnull().any("region").sum())
-            if steps < MIN_STEPS:
+            seen = int(observed.notnull().any("region").sum())
+            if seen < MIN_STEPS:
                 raise InputError(
-                    f"config, migration.dynamics: got 'reverting_level' with {steps} observed "
+                    f"config, migration.dynamics: got 'reverting_level' with {seen} observed "
                     "steps of the provinces' net migration (from data.provincial.migration_from "
                     f"to the last published year); expected at least {MIN_STEPS} steps, or "
                     "migration.dynamics=recent_mean.")
             self.fit = fit_rate_levels(observed)
-            rate = xr.DataArray(self.fit["level"][:, None]
-                                * self.fit["rho"] ** np.maximum(after, 0)[None, :],
+            after = np.maximum(steps - int(observed["year"].max()), 0)
+            rate = xr.DataArray(self.fit["level"][:, None] * self.fit["rho"] ** after,
                                 dims=("region", "year"),
-                                coords={"region": provinces, "year": after + observed[
-                                    "year"].values.max()})
+                                coords={"region": provinces, "year": steps})
         else:
             rate = observed.isel(year=slice(-self.years, None)).mean("year")
         weight = self._age_weights(inputs, provinces)

@@ -16,9 +16,12 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
   measurement error on the years NBS revised after the census;
 - ``official_dragon``: the same with the dragon-year term;
 - ``official_dragon_no_error``: the dragon-year term, no measurement error;
-- ``official_damped``: the default model (``configs/fertility/bayes.yaml``): the official
-  pool, the drift damped by 0.9 a year, the dragon-year term automatic;
-- ``official_damped_lags2``: the same with a momentum of two lags (``momentum_lags: 2``).
+- ``official_damped``: the official pool, the drift damped by 0.9 a year, the dragon-year
+  term automatic, one momentum lag;
+- ``official_damped_lags2``: the same with a momentum of two lags (``momentum_lags: 2``),
+  the model as configured today;
+- ``official_damped_lags2_no_error``: today's model without the measurement error;
+- ``official_damped_lags2_dragon``: today's model with the dragon-year term always on.
 
 ``--variants a,b`` runs only those and keeps the other variants' rows of ``scores.csv``.
 
@@ -45,6 +48,7 @@ import pandas as pd
 
 from forecast.data import load_china_census
 from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.models.fertility.trajectory import tfr_pool
 from forecast.projection.evaluate import score
 
 HERE = Path(__file__).parent
@@ -59,16 +63,20 @@ VARIANTS = {"wpp": ("wpp", False, True, {}), "official": ("official", False, Tru
             "official_dragon_no_error": ("official", True, False, {}),
             "official_damped": ("official", "auto", True, {"drift_damping": 0.9}),
             "official_damped_lags2": ("official", "auto", True,
-                                      {"drift_damping": 0.9, "momentum_lags": 2})}
+                                      {"drift_damping": 0.9, "momentum_lags": 2}),
+            "official_damped_lags2_no_error": ("official", "auto", False,
+                                               {"drift_damping": 0.9, "momentum_lags": 2}),
+            "official_damped_lags2_dragon": ("official", True, True,
+                                             {"drift_damping": 0.9, "momentum_lags": 2})}
 
 
 def pools() -> tuple[dict, pd.Series]:
-    """The two pools (pool_region, year) and the official series (year)."""
+    """The two pools (pool_region, year) and the official series (year); the official pool
+    with its measurement-error cells, as a run hands it to the model (:func:`tfr_pool`)."""
     official = load_china_census(regions=[], tfr_series="official")
     wpp = load_china_census(regions=[], tfr_series="wpp")
     series = official["tfr_official"].rename(observed_year="year").dropna("year")
-    return ({"official": official["tfr_pool"], "wpp": wpp["tfr_pool"]},
-            series.to_series())
+    return ({"official": tfr_pool(official), "wpp": tfr_pool(wpp)}, series.to_series())
 
 
 def forecast(variant: str, pool, official: pd.Series, origin: int, samples: int,

@@ -148,7 +148,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
     if not reference:
         F64, MX64 = (np.require(x, dtype=float, requirements=("C", "W")) for x in (F, MX))
-        work = compiled_step.buffers(P.shape)
+        work = compiled_step.buffers(tuple(P.shape[k] for k in (0, 2, 3, 1)))  # draw-last
     for i in range(n):
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
         mig = _migrants(pops[i], MIG[i], None if RATE is None else RATE[i],
@@ -280,26 +280,34 @@ def reference_step(P, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_
     return nxt, flows, births_next, (mx_next * nxt).sum(-1)
 
 
-_NO_RATE = np.zeros((1, len(SEXES), MAX_AGE + 1))
+_NO_RATE = np.zeros((len(SEXES), MAX_AGE + 1, 1))
 _NO_FACTOR = np.ones((1, 1))
 
 
 def _compiled(P, nxt, sx, sb, mig, births_now, f_next, srb_next, total_next, mx_next, work):
     """:func:`reference_step` with the compiled step, writing P(t+1) into ``nxt``; ``work``:
-    the buffers of :func:`forecast.demography.compiled_step.buffers`."""
-    compiled_step.step(P, nxt, np.broadcast_to(mig, P.shape), _NO_RATE, sx, f_next,
-                       _NO_FACTOR, mx_next, work)
+    the buffers of :func:`forecast.demography.compiled_step.buffers`. The arrays here are
+    (region, draw, sex[, age]); the step's are draw-last, and the step's results are
+    turned back (the same numbers: only their order in memory differs)."""
+    last = compiled_step.draws_last
+    state = last(P, 1)
+    following = np.empty_like(state)
+    compiled_step.step(state, following, last(np.broadcast_to(mig, P.shape), 1), _NO_RATE,
+                       last(sx, 1), last(f_next, 1), _NO_FACTOR, last(mx_next, 1), work)
     births_next = births_by_sex(work["raw_births"], srb_next, total_next)
     by_sex = 0.5 * (births_now + births_next)
-    age0, clamped0 = compiled_step.complete_age0(nxt, by_sex, sb, work["half0"])
-    clamped = work["clamped"] + clamped0
+    age0, clamped0 = compiled_step.complete_age0(following, by_sex.transpose(0, 2, 1),
+                                                 sb.transpose(0, 2, 1), work["half0"])
+    nxt[...] = following.transpose(0, 3, 1, 2)
+    age0 = age0.transpose(0, 2, 1)
+    clamped = work["clamped"].transpose(0, 2, 1) + clamped0.transpose(0, 2, 1)
     flows = {
         "births": by_sex,
-        "deaths": work["died"] + by_sex * (1.0 - sb),
-        "net_migration": work["migrated"] + clamped,
+        "deaths": work["died"].transpose(0, 2, 1) + by_sex * (1.0 - sb),
+        "net_migration": work["migrated"].transpose(0, 2, 1) + clamped,
         "migration_clamped": clamped,
     }
-    return flows, births_next, work["deaths_next"] + mx_next[..., 0] * age0
+    return flows, births_next, work["deaths_next"].transpose(0, 2, 1) + mx_next[..., 0] * age0
 
 
 def _draw_coord(*arrays) -> np.ndarray:

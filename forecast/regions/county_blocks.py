@@ -34,6 +34,8 @@ from forecast.core.variables import SEXES
 NAMES = list(INDICATORS)
 _AT = {name: i for i, name in enumerate(NAMES)}
 _FEMALE = SEXES.index("female")
+#: Ages 0 to YOUNG - 1: those the planner indicators count.
+YOUNG = len(YOUNG_AGES)
 
 
 def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
@@ -73,52 +75,54 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     """
     steps, draws = migration_total.shape[0], births_total.shape[1]
     counties, sexes, ages = population.shape
-    P = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
-                        ).copy()
-    nxt = np.empty_like(P)
+    start = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
+                            ).copy()
     asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (asfr, mx))
     factor = np.asarray(factor, dtype=float)
     if factor.ndim == 1:
         factor = factor[None, :, None]
     factor = np.ascontiguousarray(np.broadcast_to(factor, (steps + 1, counties, draws)))
     mtotal = np.ascontiguousarray(migration_total, dtype=float)
-    counts = (np.zeros((counties, 1, sexes, ages)) if exchange is None
-              else np.ascontiguousarray(exchange_counts(exchange)))
     if out is None:
         out = np.empty((counties, len(NAMES), steps + 1, draws))
     out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
     out[:, _AT["tfr"]] = factor.transpose(1, 0, 2) * asfr.sum(-1)[None]
-    psum = np.empty((draws, sexes, ages))
-    work = compiled_step.buffers(P.shape, young=6)
-    young = work["young"]
 
-    births = births_by_sex(factor[0] * np.einsum("rda,da->rd", P[:, :, _FEMALE], asfr[0]),
+    births = births_by_sex(factor[0] * np.einsum("rda,da->rd", start[:, :, _FEMALE], asfr[0]),
                            srb[0], births_total[0])
-    deaths = (mx[0][None] * P).sum(-1)
-    population = P.sum((2, 3))
-    young[:] = P[..., :6]
-    _record(out[:, :, 0], births, population, young)
+    deaths = (mx[0][None] * start).sum(-1)
+    population = start.sum((2, 3))
+    # the step's layout from here on: (county, sex, age, draw)
+    last = compiled_step.draws_last
+    P = last(start, 1)
+    del start
+    nxt = np.empty_like(P)
+    counts = compiled_step.whole(np.zeros((1, sexes, ages, 1)) if exchange is None
+                                 else last(exchange_counts(exchange), 1), draws)
+    work = compiled_step.buffers(P.shape)
+    asfr_last, mx_last, mtotal_last = last(asfr, 1), last(mx, 1), last(mtotal, 1)
+    psum = np.empty((sexes, ages, draws))
+    _record(out[:, :, 0], births, population, P[:, :, :YOUNG])
     compiled_step.region_sums(P, psum)
     for i in range(steps):
         sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
-        rate = mtotal[i] / np.maximum(psum, 1e-300)  # the province's migrants by population
-        compiled_step.step(P, nxt, counts, rate, sx, asfr[i + 1][None], factor[i + 1],
-                           mx[i + 1][None], work)
+        rate = mtotal_last[i] / np.maximum(psum, 1e-300)  # the province's by population
+        compiled_step.step(P, nxt, counts, rate, last(sx, 1), asfr_last[i + 1][None],
+                           factor[i + 1], mx_last[i + 1][None], work)
         births_next = births_by_sex(work["raw_births"], srb[i + 1], births_total[i + 1])
-        age0, clamped0 = compiled_step.complete_age0(nxt, 0.5 * (births + births_next), sb,
-                                                     work["half0"])
-        young[..., 0] = age0
-        work["psum_next"][..., 0] = age0.sum(0)
-        psum, work["psum_next"] = work["psum_next"], psum
-        net = (work["migrated"] + work["clamped"] + clamped0).sum(-1)
+        age0, clamped0 = compiled_step.complete_age0(
+            nxt, (0.5 * (births + births_next)).transpose(0, 2, 1), sb.transpose(0, 2, 1),
+            work["half0"])
+        compiled_step.region_sums(nxt, psum)
+        net = (work["migrated"] + work["clamped"] + clamped0).sum(1)
         out[:, _AT["net_migration"], i] = net
         out[:, _AT["population_yearend"], i] = population + 0.5 * (
             (births - deaths).sum(-1) + net)
-        deaths = work["deaths_next"] + mx[i + 1][None, :, :, 0] * age0
-        population = (work["alive"] + age0).sum(-1)
+        deaths = (work["deaths_next"] + mx[i + 1][:, :, 0].T[None] * age0).transpose(0, 2, 1)
+        population = (work["alive"] + age0).sum(1)
         births = births_next
         P, nxt = nxt, P
-        _record(out[:, :, i + 1], births, population, young)
+        _record(out[:, :, i + 1], births, population, P[:, :, :YOUNG])
     return out
 
 
@@ -126,10 +130,10 @@ def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: 
             ) -> None:
     """Write one year's indicators (county, indicator, draw) other than the TFR and the
     step's flows: births (county, draw, sex), population (county, draw) and ages 0-5
-    (county, draw, sex, 6)."""
-    both = young[:, :, 0] + young[:, :, 1]  # (county, draw, age 0-5)
+    (county, sex, age 0-5, draw)."""
+    both = young[:, 0] + young[:, 1]  # (county, age 0-5, draw)
     counts = count_indicators(births[..., 0] + births[..., 1], population,
-                              [both[..., a] for a in YOUNG_AGES])
+                              [both[:, a] for a in YOUNG_AGES])
     for name, values in counts.items():
         out[:, _AT[name]] = values
 

@@ -40,19 +40,21 @@ _FEMALE = SEXES.index("female")
 _ONE_AT_A_TIME = threading.Lock()
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def sum_over_regions(P, out):
-    """out[s, a, d] = sum over r of P[r, s, a, d], regions added in order (float64)."""
+    """out[s, a, d] = sum over r of P[r, s, a, d], regions added in order (float64). One
+    thread: a pass over memory, which a second thread speeds up little and which would
+    wait for it while the other core is busy (the county stage takes quantiles there)."""
     R, S, A, D = P.shape
-    for cell in numba.prange(S * A):
-        s, a = cell // A, cell % A
-        row = out[s, a]
-        for d in range(D):
-            row[d] = 0.0
-        for r in range(R):
-            values = P[r, s, a]
+    for s in range(S):
+        for a in range(A):
+            row = out[s, a]
             for d in range(D):
-                row[d] += values[d]
+                row[d] = 0.0
+            for r in range(R):
+                values = P[r, s, a]
+                for d in range(D):
+                    row[d] += values[d]
 
 
 @numba.njit(parallel=True, cache=True)

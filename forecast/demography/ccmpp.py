@@ -201,6 +201,8 @@ def _migrants(P, counts, rate, total):
     mig = np.broadcast_to(counts, P.shape) if rate is None else counts + rate * P
     if total is None:
         return mig
+    if all(x.dtype == np.float64 for x in (mig, P, total)):  # the same numbers, compiled
+        return compiled_step.reconciled(mig, P, total)
     size = np.abs(mig)
     scale = size.sum(0, keepdims=True)
     weight = np.where(scale > 0, size / np.where(scale > 0, scale, 1.0),

@@ -142,6 +142,30 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
             raw_births[r, d] = k_row[d] * births[d]
 
 
+@numba.njit(parallel=True, cache=True)
+def reconcile(mig, P, total, out):
+    """out = mig (region, draw, sex, age) reconciled to ``total`` (draw, sex, age): each
+    cell's excess over the total shared among regions by |mig|, or by P where every region's
+    mig is zero; sums over regions in their order (the numbers of
+    :func:`forecast.demography.ccmpp._migrants`' whole-array form, float64)."""
+    R, D, S, A = mig.shape
+    for d in numba.prange(D):
+        for s in range(S):
+            for a in range(A):
+                scale, summed, people = 0.0, 0.0, 0.0
+                for r in range(R):
+                    scale += abs(mig[r, d, s, a])
+                    summed += mig[r, d, s, a]
+                    people += P[r, d, s, a]
+                excess = summed - total[d, s, a]
+                for r in range(R):
+                    if scale > 0:
+                        weight = abs(mig[r, d, s, a]) / scale
+                    else:
+                        weight = P[r, d, s, a] / max(people, 1e-300)
+                    out[r, d, s, a] = mig[r, d, s, a] - excess * weight
+
+
 def complete_age0(nxt: np.ndarray, step_births: np.ndarray, sb: np.ndarray,
                   half0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Write age 0 of ``nxt`` (region, sex, age, draw): the step's births (the mean of
@@ -190,6 +214,18 @@ def step(P: np.ndarray, nxt: np.ndarray, counts: np.ndarray, rate: np.ndarray,
     with _ONE_AT_A_TIME:
         advance(P, *plain, nxt, out["half0"], out["died"], out["migrated"], out["clamped"],
                 out["raw_births"], out["deaths_next"], out["alive"])
+
+
+def reconciled(mig: np.ndarray, P: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """:func:`reconcile` of ``mig`` and P (region, draw, sex, age) to ``total``; float64."""
+    shape = np.broadcast_shapes(mig.shape, P.shape)
+    mig, P = (np.require(np.broadcast_to(x, shape), dtype=np.float64, requirements="C")
+              for x in (mig, P))
+    total = np.require(np.broadcast_to(total, shape[1:]), dtype=np.float64, requirements="C")
+    out = np.empty(shape)
+    with _ONE_AT_A_TIME:
+        reconcile(mig, P, total, out)
+    return out
 
 
 def region_sums(P: np.ndarray, out: np.ndarray) -> None:

@@ -203,6 +203,14 @@ def _migrants(P, counts, rate, total):
         return mig
     if all(x.dtype == np.float64 for x in (mig, P, total)):  # the same numbers, compiled
         return compiled_step.reconciled(mig, P, total)
+    return reconcile_reference(mig, P, total)
+
+
+def reconcile_reference(mig, P, total):
+    """Migrants ``mig`` (region, draw, sex, age) reconciled to ``total`` (draw, sex, age)
+    in whole-array NumPy: each cell's excess over the total shared among regions by
+    |mig|, or by the population P where no region has migrants. The readable reference of
+    :func:`forecast.demography.compiled_step.reconcile`."""
     size = np.abs(mig)
     scale = size.sum(0, keepdims=True)
     weight = np.where(scale > 0, size / np.where(scale > 0, scale, 1.0),

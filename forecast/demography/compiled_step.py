@@ -146,8 +146,8 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
 def reconcile(mig, P, total, out):
     """out = mig (region, draw, sex, age) reconciled to ``total`` (draw, sex, age): each
     cell's excess over the total shared among regions by |mig|, or by P where every region's
-    mig is zero; sums over regions in their order (the numbers of
-    :func:`forecast.demography.ccmpp._migrants`' whole-array form, float64)."""
+    mig is zero; sums over regions in their order, so that the numbers are those of the
+    whole-array reference :func:`forecast.demography.ccmpp.reconcile_reference` (float64)."""
     R, D, S, A = mig.shape
     for d in numba.prange(D):
         for s in range(S):

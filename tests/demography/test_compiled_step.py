@@ -105,3 +105,24 @@ def test_projections_from_several_threads_give_the_numbers_of_one_thread():
         t.join()
     for k, expected in enumerate(alone):
         xr.testing.assert_identical(together[k], expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_migrants_reconciled_to_a_total_equal_the_whole_array_reference_bit_for_bit(seed):
+    """The compiled reconciliation equals the whole-array NumPy reference exactly, where
+    migrants are shared by their size and where no region has any (shared by population),
+    and the regions then add up to the total."""
+    from forecast.demography.ccmpp import reconcile_reference
+    from forecast.demography.compiled_step import reconciled
+
+    rng = np.random.default_rng(seed)
+    shape = (5, DRAWS, 2, N)  # region, draw, sex, age
+    P = rng.uniform(0.0, 1e4, shape)
+    mig = rng.normal(0.0, 50.0, shape)
+    mig[:, :, :, :3] = 0.0  # no region has migrants at ages 0-2
+    total = rng.normal(0.0, 100.0, shape[1:])
+    got = reconciled(mig, P, total)
+    assert np.array_equal(got, reconcile_reference(mig, P, total))
+    np.testing.assert_allclose(got.sum(0), total, rtol=1e-9, atol=1e-6)
+    shared = np.broadcast_to((total / P.sum(0))[None, :, :, :3], (5, DRAWS, 2, 3))
+    np.testing.assert_allclose(got[:, :, :, :3] / P[:, :, :, :3], shared, rtol=1e-9)

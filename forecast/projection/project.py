@@ -88,9 +88,11 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
         result = result.drop_vars("net_migration_by_age")
     if inputs.report_regions is not None:
         reported = list(inputs.report_regions)
-        result = result.sel(region=[r for r in reported if r in set(result["region"].values)])
+        projected = set(result["region"].values)
+        result = result.sel(region=[r for r in reported if r in projected])
         if summary is not None:
-            summary = summary.sel(unit=[u for u in reported if u in set(summary["unit"].values)])
+            summarised = set(summary["unit"].values)
+            summary = summary.sel(unit=[u for u in reported if u in summarised])
     result["population_yearend"] = yearend_population(result)
     result["life_expectancy"] = life_expectancy(_pick(rates["mx"], [national]))
     if factors is not None:

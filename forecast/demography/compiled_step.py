@@ -19,8 +19,9 @@ emigration would take below zero are set to zero with the emigration not applied
 independent, so every operation of an age runs across the draws in SIMD lanes, while each
 draw's sums over ages keep their order (no ``fastmath``): results are bit-identical between
 runs and processes, and identical to those of the earlier draw-by-draw loop
-(experiments/benchmarks/README.md: the step about twice as fast). Regions run in parallel
-threads. Where Numba runs its threads with its own work queue (no OpenMP or TBB on the
+(experiments/benchmarks/README.md: the step about twice as fast). The two sexes run in
+parallel threads, each through every region, so that the sum over regions is taken in the
+same pass. Where Numba runs its threads with its own work queue (no OpenMP or TBB on the
 machine), two threads of a program may not run these loops at once: :func:`step` and
 :func:`region_sums` take a lock, so that projections started from several threads run one
 step at a time.
@@ -42,9 +43,8 @@ _ONE_AT_A_TIME = threading.Lock()
 
 @numba.njit(cache=True)
 def sum_over_regions(P, out):
-    """out[s, a, d] = sum over r of P[r, s, a, d], regions added in order (float64). One
-    thread: a pass over memory, which a second thread speeds up little and which would
-    wait for it while the other core is busy (the county stage takes quantiles there)."""
+    """out[s, a, d] = sum over r of P[r, s, a, d], regions added in order (float64): the
+    base year's (:func:`advance` sums the years after it)."""
     R, S, A, D = P.shape
     for s in range(S):
         for a in range(A):
@@ -59,7 +59,7 @@ def sum_over_regions(P, out):
 
 @numba.njit(parallel=True, cache=True)
 def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migrated,
-            clamped, raw_births, deaths_next, alive):
+            clamped, raw_births, deaths_next, alive, psum_next):
     """One step from P (region, sex, age, draw) to ``nxt`` (same shape) for ages 1 and over.
 
     Inputs (a first axis of size 1 is shared by every region; the draw axis is whole):
@@ -73,22 +73,25 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
     step's cohorts, ``migrated`` net migrants, ``clamped`` emigration not applied,
     ``deaths_next`` next year's deaths and ``alive`` next year's population, both of ages 1
     and over; (region, draw): ``raw_births`` next year's births (women at 1 July t+1 are
-    aged 1 and over).
+    aged 1 and over); psum_next (sex, age, draw): ``nxt`` summed over regions in their
+    order (ages 1 and over).
 
-    Regions run in parallel threads; within a region every age's work runs across the
-    draws (SIMD lanes), each draw's sums over ages in order."""
+    The two sexes run in parallel threads, each through every region; within a region
+    every age's work runs across the draws (SIMD lanes), each draw's sums over ages in
+    order."""
     R, S, A, D = P.shape
-    for r in numba.prange(R):
-        rc = 0 if counts.shape[0] == 1 else np.int64(r)  # (prange's index is unsigned)
-        rs = 0 if sx.shape[0] == 1 else np.int64(r)
-        rf = 0 if f_next.shape[0] == 1 else np.int64(r)
-        rk = 0 if factor.shape[0] == 1 else np.int64(r)
-        rm = 0 if mx_next.shape[0] == 1 else np.int64(r)
+    for s in numba.prange(S):
         # each draw's running values: the survivors entering the next age, and the sums
         prev, moved, lost, cut = np.empty(D), np.empty(D), np.empty(D), np.empty(D)
         deaths, total, fertile = np.empty(D), np.empty(D), np.empty(D)
-        births = np.zeros(D)
-        for s in range(S):
+        for a in range(A):
+            psum_next[s, a, :] = 0.0
+        for r in range(R):
+            rc = 0 if counts.shape[0] == 1 else r
+            rs = 0 if sx.shape[0] == 1 else r
+            rf = 0 if f_next.shape[0] == 1 else r
+            rk = 0 if factor.shape[0] == 1 else r
+            rm = 0 if mx_next.shape[0] == 1 else r
             # age 0: its survivors enter age 1; its own next value needs the births
             p_row, c_row, q_row, s_row = P[r, s, 0], counts[rc, s, 0], rate[s, 0], sx[rs, s, 0]
             h_row = half0[r, s]
@@ -109,6 +112,7 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
             for a in range(1, A):
                 p_row, c_row, q_row, s_row = P[r, s, a], counts[rc, s, a], rate[s, a], sx[rs, s, a]
                 m_row, f_row, n_row = mx_next[rm, s, a], f_next[rf, a], nxt[r, s, a]
+                sum_row = psum_next[s, a]
                 open_age = a == A - 1  # the open age group keeps its own survivors
                 for d in range(D):
                     mig = c_row[d] + q_row[d] * p_row[d]
@@ -127,6 +131,7 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
                     deaths[d] += m_row[d] * value
                     total[d] += value
                     fertile[d] += f_row[d] * value
+                    sum_row[d] += value
                     prev[d] = surv
             for d in range(D):
                 died[r, s, d] = lost[d]
@@ -135,11 +140,9 @@ def advance(P, counts, rate, sx, f_next, factor, mx_next, nxt, half0, died, migr
                 deaths_next[r, s, d] = deaths[d]
                 alive[r, s, d] = total[d]
             if s == _FEMALE:
+                k_row = factor[rk]
                 for d in range(D):
-                    births[d] += fertile[d]
-        k_row = factor[rk]
-        for d in range(D):
-            raw_births[r, d] = k_row[d] * births[d]
+                    raw_births[r, d] = k_row[d] * (0.0 + fertile[d])
 
 
 @numba.njit(parallel=True, cache=True)
@@ -182,10 +185,11 @@ def complete_age0(nxt: np.ndarray, step_births: np.ndarray, sb: np.ndarray,
 def buffers(shape: tuple[int, ...]) -> dict[str, np.ndarray]:
     """The per-step outputs of :func:`advance` for a state of ``shape`` (region, sex, age,
     draw), float64."""
-    regions, sexes, _, draws = shape
+    regions, sexes, ages, draws = shape
     out = {k: np.empty((regions, sexes, draws)) for k in (
         "half0", "died", "migrated", "clamped", "deaths_next", "alive")}
     out["raw_births"] = np.empty((regions, draws))
+    out["psum_next"] = np.empty((sexes, ages, draws))
     return out
 
 
@@ -213,7 +217,7 @@ def step(P: np.ndarray, nxt: np.ndarray, counts: np.ndarray, rate: np.ndarray,
     plain = [whole(x, P.shape[-1]) for x in (counts, rate, sx, f_next, factor, mx_next)]
     with _ONE_AT_A_TIME:
         advance(P, *plain, nxt, out["half0"], out["died"], out["migrated"], out["clamped"],
-                out["raw_births"], out["deaths_next"], out["alive"])
+                out["raw_births"], out["deaths_next"], out["alive"], out["psum_next"])
 
 
 def reconciled(mig: np.ndarray, P: np.ndarray, total: np.ndarray) -> np.ndarray:

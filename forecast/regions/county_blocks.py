@@ -113,7 +113,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
         age0, clamped0 = compiled_step.complete_age0(
             nxt, (0.5 * (births + births_next)).transpose(0, 2, 1), sb.transpose(0, 2, 1),
             work["half0"])
-        compiled_step.region_sums(nxt, psum)
+        work["psum_next"][:, 0] = age0.sum(0)
+        psum, work["psum_next"] = work["psum_next"], psum
         net = (work["migrated"] + work["clamped"] + clamped0).sum(1)
         out[:, _AT["net_migration"], i] = net
         out[:, _AT["population_yearend"], i] = population + 0.5 * (

@@ -81,7 +81,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         regions nets to zero at every age.
     keep_migration_of : region codes, optional
         Regions whose net migrants by sex and age are returned (``net_migration_by_age``,
-        migration_region x sex x age x year x draw, persons per step, before any clamping),
+        migration_region x sex x age x year x draw, persons per step, NaN in the last year;
+        before any clamping),
         e.g. to share a province's migration among its counties.
     exchange : (region, sex, age[, year][, draw]), persons per step, optional
         Net migrants between the regions added after the reconciliation to
@@ -100,7 +101,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     xarray.Dataset
         ``population`` (region, sex, age, year, draw) at 1 July of each year from the base
         year to one year after the last step; ``births``, ``deaths``, ``net_migration`` and
-        ``migration_clamped`` (region, sex, year, draw) for each step; ``births_calendar``
+        ``migration_clamped`` (region, sex, year, draw) for each step (NaN in the last year,
+        which no step follows); ``births_calendar``
         and ``deaths_calendar`` (region, sex, year, draw) for each calendar year from the
         base year to the year after the last step. Deterministic inputs give ``draw`` of
         size 1.
@@ -138,11 +140,13 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
 
     n = len(steps)
     pops = np.empty((n + 1,) + P.shape, dtype=dt)
-    flows = {k: np.empty((n,) + P.shape[:-1], dtype=dt) for k in (
+    # a step's flows are held for every year, NaN in the last (no step follows it): the
+    # Dataset's year, without a reindexed copy
+    flows = {k: np.full((n + 1,) + P.shape[:-1], np.nan, dtype=dt) for k in (
         "births", "deaths", "net_migration", "migration_clamped")}
     calendar = {k: np.empty((n + 1,) + P.shape[:-1], dtype=dt) for k in ("births", "deaths")}
     kept = [list(regions).index(r) for r in (keep_migration_of or [])]
-    kept_migration = np.empty((n, len(kept)) + P.shape[1:], dtype=dt)
+    kept_migration = np.full((n + 1, len(kept)) + P.shape[1:], np.nan, dtype=dt)
     pops[0] = P
     calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
@@ -177,7 +181,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     flow_coords = {k2: coords[k2] for k2 in ("region", "draw", "sex")}
     for k, v in flows.items():
         out[k] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
-                              coords=flow_coords | {"year": steps})
+                              coords=flow_coords | {"year": years})
     for k, v in calendar.items():
         out[f"{k}_calendar"] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
                                             coords=flow_coords | {"year": years})
@@ -186,7 +190,7 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     if kept:
         ds["net_migration_by_age"] = xr.DataArray(
             kept_migration, dims=("year", "migration_region", "draw", "sex", "age"),
-            coords={"year": steps, "migration_region": list(keep_migration_of),
+            coords={"year": years, "migration_region": list(keep_migration_of),
                     "draw": draws, "sex": list(SEXES), "age": coords["age"]},
             attrs={"units": "persons per step"}).transpose("migration_region", "sex", "age",
                                                            "year", "draw")

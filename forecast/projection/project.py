@@ -75,6 +75,9 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     else:
         result = project(population, **rates, dtype=dtype)
     result["tfr"] = total_fertility(rates["asfr"], result)
+    # what follows reads fertility, mortality and the sex ratio; the migration inputs
+    # (region x step x draw x sex x age) are in the result now, and their memory is let go
+    rates = {k: rates[k] for k in ("asfr", "mx", "srb")}
     summary = None
     if counties and compute.keeps_county_draws(len(counties)):
         log.info("Projecting the %d county-level units of %s within it",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,18 +143,25 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
     ``quantile_name`` and ``indicator_unit``. ``extra`` (with ``names`` and ``units``, and
     called as in :func:`forecast.regions.county_blocks.summarise_province`) adds indicators
     computed from each province's draws, e.g. the demand stage's."""
-    parts = [province_part(province, rates, inputs, code, compute.block_mib, dtype, seed)
-             for code in inputs.counties_of]
+    codes = list(inputs.counties_of)
+    units = [province_units(inputs, code) for code in codes]
+    draws = province.sizes["draw"]
+    shape = inputs["county_population"].transpose("county", "sex", "age").shape[1:]
+    blocks = sum(len(draw_blocks((len(counties), *shape), draws, compute.block_mib, dtype))
+                 for counties, _, _ in units)
     started = time.perf_counter()
     log.info("Projecting %d county-level units of %d province(s) in %d blocks (%s)",
-             sum(len(p["counties"]) for p in parts), len(parts),
-             sum(len(p["blocks"]) for p in parts), compute.engine)
+             sum(len(counties) for counties, _, _ in units), len(codes), blocks, compute.engine)
+    # a province's inputs are made when it is projected: memory holds one province's
+    parts = (province_part(province, rates, inputs, code, compute.block_mib, dtype, seed)
+             for code in codes)
     if compute.engine == "dask":
-        values = _on_dask(parts, compute, extra)
+        values = _on_dask(list(parts), compute, extra)
     else:
-        values = _in_memory(parts, started, extra)
+        values = _in_memory(parts, started, extra, count=len(codes))
     log.info("County-level units projected in %.1f s", time.perf_counter() - started)
-    regions = [code for p in parts for code in [*p["prefectures"], *p["counties"]]]
+    regions = [code for counties, _, prefectures in units
+               for code in [*prefectures, *counties]]
     names = {**inputs.prefectures,
              **dict(zip(inputs["county"].values, inputs["county_name"].values))}
     return xr.DataArray(
@@ -177,7 +185,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
     years = province["year"].values
     steps = years[:-1]
     chosen = inputs["county_province"].values == code
-    counties = inputs["county"].values[chosen]
+    counties, members, prefectures = province_units(inputs, code)
 
     def of_province(da, dims, wanted=years):
         da = da.sel(region=code, drop=True) if "region" in da.dims else da
@@ -200,11 +208,18 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
     }
     blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
                          block_mib, dtype)
+    return {"code": code, "counties": counties, "arrays": arrays, "blocks": blocks,
+            "members": members, "dtype": dtype, "prefectures": prefectures}
+
+
+def province_units(inputs: Inputs, code: str) -> tuple[list[str], np.ndarray, list[str]]:
+    """Province ``code``'s county-level units (codes, in the inputs' order), their
+    prefecture codes (unit,) and the prefectures reported (those of the inputs'
+    ``prefectures``, in the order their first unit comes)."""
+    chosen = inputs["county_province"].values == code
     members = inputs["county_prefecture"].values[chosen]
-    reported = inputs.prefectures
-    return {"code": code, "counties": list(counties), "arrays": arrays, "blocks": blocks,
-            "members": members, "dtype": dtype,
-            "prefectures": [m for m in dict.fromkeys(members) if m in reported]}
+    return (list(inputs["county"].values[chosen]), members,
+            [m for m in dict.fromkeys(members) if m in inputs.prefectures])
 
 
 def draw_blocks(population_shape: tuple, draws: int, block_mib: float, dtype: str
@@ -249,23 +264,28 @@ def province_draws(part: dict, space: np.ndarray | None = None) -> np.ndarray:
     return draws
 
 
-def _in_memory(parts: list[dict], started: float, extra=None) -> list[np.ndarray]:
-    """Every province's summary; a province's quantiles are taken in a second thread
-    while the next province is projected (both release the GIL). The indicator draws of
-    two provinces are held at a time, in two arrays allocated once and reused (fresh
-    memory costs more than the work done in it)."""
-    size = max(int(np.prod(_draws_shape(part))) for part in parts)
-    spaces = [np.empty(size) for _ in range(2)]
+def _in_memory(parts: Iterable[dict], started: float, extra=None,
+               count: int | None = None) -> list[np.ndarray]:
+    """Every province's summary, the ``parts`` (``count`` of them; default: ``len(parts)``)
+    taken one at a time; a province's quantiles are taken in a second thread while the
+    next province is projected (both release the GIL). The indicator draws of two
+    provinces are held at a time, in two arrays reused from one province to the next
+    (fresh memory costs more than the work done in it)."""
+    count = len(parts) if count is None else count
+    spaces = [np.empty(0), np.empty(0)]
     with ThreadPoolExecutor(max_workers=1) as quantiles:
         pending = []
         for i, part in enumerate(parts, 1):
             if i > 2:
                 pending[i - 3].result()  # its draws' space is this province's
+            size = int(np.prod(_draws_shape(part)))
+            if spaces[i % 2].size < size:
+                spaces[i % 2] = np.empty(size)
             draws = province_draws(part, spaces[i % 2])
             pending.append(quantiles.submit(summarise_province, draws, part["members"],
                                             part["prefectures"], part["counties"], extra))
             log.info("  province %s (%d/%d, %d counties) projected at %.1f s", part["code"],
-                     i, len(parts), len(part["counties"]), time.perf_counter() - started)
+                     i, count, len(part["counties"]), time.perf_counter() - started)
         return [p.result() for p in pending]
 
 

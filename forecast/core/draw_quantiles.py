@@ -48,16 +48,28 @@ def quantiles(values: np.ndarray, probs: Sequence[float]) -> np.ndarray:
         part = buffer[:stop - start]
         part[...] = (rows[start:stop] if rows is not None
                      else values[np.unravel_index(np.arange(start, stop), lead)])
-        part.sort(axis=-1)  # NaN sorts last
-        a, b = part[:, lower], part[:, upper]
-        # numpy's interpolation, operation for operation (numpy.lib._function_base_impl._lerp)
-        diff = b - a
-        chunk = a + diff * gamma
-        np.subtract(b, diff * (1 - gamma), out=chunk,
-                    where=np.broadcast_to(gamma >= 0.5, chunk.shape))
-        chunk[np.isnan(part[:, -1])] = np.nan
-        out[start:start + len(part)] = chunk
+        undefined = np.isnan(part).any(-1)  # their quantiles are NaN: not sorted
+        if undefined.any():
+            out[start:stop] = np.nan
+            out[start:stop][~undefined] = _sorted_quantiles(part[~undefined], lower, upper,
+                                                            gamma)
+        else:
+            out[start:stop] = _sorted_quantiles(part, lower, upper, gamma)
     return out.reshape(values.shape[:-1] + (len(probs),))
+
+
+def _sorted_quantiles(rows: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                      gamma: np.ndarray) -> np.ndarray:
+    """Quantiles (row, quantile) of ``rows`` (row, draw; no NaN), sorted in place, at the
+    positions ``lower`` + ``gamma`` (towards ``upper``)."""
+    rows.sort(axis=-1)
+    a, b = rows[:, lower], rows[:, upper]
+    # numpy's interpolation, operation for operation (numpy.lib._function_base_impl._lerp)
+    diff = b - a
+    chunk = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=chunk,
+                where=np.broadcast_to(gamma >= 0.5, chunk.shape))
+    return chunk
 
 
 def quantiles_of(da: xr.DataArray, probs: Sequence[float]) -> xr.DataArray:

@@ -20,8 +20,8 @@ from forecast.core.registry import INDICATORS, QUANTILES
 from forecast.planning.demand import demand_indicators
 
 #: Values (unit x year x draw) of one indicator computed together: a bound on the memory
-#: of one call (about 40 arrays of this many float64 values, 8 MB each).
-CELLS_AT_ONCE = 1_000_000
+#: of one call (about 40 arrays of this many float64 values, 4 MB each).
+CELLS_AT_ONCE = 500_000
 _AGES = [f"population_age_{a}" for a in range(6)]
 
 

@@ -42,7 +42,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
                   mx: np.ndarray, srb: np.ndarray, births_total: np.ndarray,
                   migration_total: np.ndarray, dtype: str = "float64",
                   exchange: dict[str, np.ndarray] | None = None,
-                  out: np.ndarray | None = None) -> np.ndarray:
+                  out: np.ndarray | None = None,
+                  survival: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Indicator draws (county, indicator, year, draw) of one province's counties, written
     into ``out`` when given (a view of that shape, e.g. a block of a larger array).
 
@@ -64,6 +65,8 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     exchange : the parts of the migration between the counties (``flows`` (county, draw of
         size D or 1), ``spread`` and ``share`` (county, sex, age);
         :func:`forecast.regions.county_exchange.county_exchange_draws`); none by default
+    survival : :func:`step_survival` of ``mx`` (of the block's draws), when the caller has it
+        (the same for every province whose death rates are the nation's); made here if not
 
     Returns float64 (county, indicator, year, draw): indicators in the order of
     :data:`NAMES` and their units in :data:`forecast.core.registry.INDICATORS`; ``net_migration``
@@ -101,17 +104,17 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
                                  else last(exchange_counts(exchange), 1), draws)
     work = compiled_step.buffers(P.shape)
     asfr_last, mx_last, mtotal_last = last(asfr, 1), last(mx, 1), last(mtotal, 1)
+    sx_last, sb_last = step_survival(mx) if survival is None else survival
     psum = np.empty((sexes, ages, draws))
     _record(out[:, :, 0], births, population, P[:, :, :YOUNG])
     compiled_step.region_sums(P, psum)
     for i in range(steps):
-        sx, sb = _survivorship(0.5 * (mx[i] + mx[i + 1])[None])
         rate = mtotal_last[i] / np.maximum(psum, 1e-300)  # the province's by population
-        compiled_step.step(P, nxt, counts, rate, last(sx, 1), asfr_last[i + 1][None],
+        compiled_step.step(P, nxt, counts, rate, sx_last[i][None], asfr_last[i + 1][None],
                            factor[i + 1], mx_last[i + 1][None], work)
         births_next = births_by_sex(work["raw_births"], srb[i + 1], births_total[i + 1])
         age0, clamped0 = compiled_step.complete_age0(
-            nxt, (0.5 * (births + births_next)).transpose(0, 2, 1), sb.transpose(0, 2, 1),
+            nxt, (0.5 * (births + births_next)).transpose(0, 2, 1), sb_last[i][None],
             work["half0"])
         work["psum_next"][:, 0] = age0.sum(0)
         psum, work["psum_next"] = work["psum_next"], psum
@@ -125,6 +128,14 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
         P, nxt = nxt, P
         _record(out[:, :, i + 1], births, population, P[:, :, :YOUNG])
     return out
+
+
+def step_survival(mx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each step's survivorship (step, sex, age, draw) and births' survival (step, sex,
+    draw), from the death rates ``mx`` (year, draw, sex, age) of the step's two calendar
+    years (their mean, as :func:`forecast.demography.ccmpp.project` takes them)."""
+    sx, sb = _survivorship(0.5 * (mx[:-1] + mx[1:]))  # the step as the first axis
+    return compiled_step.draws_last(sx, 1), np.ascontiguousarray(sb.transpose(0, 2, 1))
 
 
 def _record(out: np.ndarray, births: np.ndarray, population: np.ndarray, young: np.ndarray

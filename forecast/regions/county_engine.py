@@ -24,7 +24,8 @@ import numpy as np
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.regions.county_blocks import NAMES, project_block, summarise_province
+from forecast.regions.county_blocks import (NAMES, project_block, step_survival,
+                                            summarise_province)
 from forecast.regions.county_exchange import county_exchange_draws
 from forecast.regions.county_levels import county_factor_draws
 from forecast.core.errors import InputError
@@ -153,8 +154,7 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
     log.info("Projecting %d county-level units of %d province(s) in %d blocks (%s)",
              sum(len(counties) for counties, _, _ in units), len(codes), blocks, compute.engine)
     # a province's inputs are made when it is projected: memory holds one province's
-    parts = (province_part(province, rates, inputs, code, compute.block_mib, dtype, seed)
-             for code in codes)
+    parts = _province_parts(province, rates, inputs, codes, compute.block_mib, dtype, seed)
     if compute.engine == "dask":
         values = _on_dask(list(parts), compute, extra)
     else:
@@ -175,13 +175,27 @@ def county_summaries(province: xr.Dataset, rates: dict[str, xr.DataArray],
         name="county_summary")
 
 
+def _province_parts(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: Inputs,
+                    codes: list[str], block_mib: float, dtype: str, seed: int):
+    """:func:`province_part` of each of ``codes`` in turn, made when asked for; the
+    survivorship made once where every province has the nation's death rates."""
+    shared = None
+    for code in codes:
+        part = province_part(province, rates, inputs, code, block_mib, dtype, seed, shared)
+        if "region" not in rates["mx"].dims:
+            shared = part["arrays"]["survival"]
+        yield part
+
+
 def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: Inputs,
-                  code: str, block_mib: float, dtype: str, seed: int = 0) -> dict:
+                  code: str, block_mib: float, dtype: str, seed: int = 0,
+                  survival: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """One province's block inputs (``arrays``: numpy, as :func:`project_block` takes them;
     the counties' fertility factors drawn with ``seed``,
-    :func:`forecast.regions.county_levels.county_factor_draws`), its draw ``blocks``
-    (slices), ``counties``, their prefecture codes (``members``) and the ``prefectures``
-    reported."""
+    :func:`forecast.regions.county_levels.county_factor_draws`; ``survival``, the
+    :func:`forecast.regions.county_blocks.step_survival` of its death rates, made here
+    unless given), its draw ``blocks`` (slices), ``counties``, their prefecture codes
+    (``members``) and the ``prefectures`` reported."""
     years = province["year"].values
     steps = years[:-1]
     chosen = inputs["county_province"].values == code
@@ -206,6 +220,7 @@ def province_part(province: xr.Dataset, rates: dict[str, xr.DataArray], inputs: 
         "migration_total": of_province(province["net_migration_by_age"].rename(
             migration_region="region"), ("year", "draw", "sex", "age"), steps),
     }
+    arrays["survival"] = step_survival(arrays["mx"]) if survival is None else survival
     blocks = draw_blocks(arrays["population"].shape, arrays["births_total"].shape[1],
                          block_mib, dtype)
     return {"code": code, "counties": counties, "arrays": arrays, "blocks": blocks,
@@ -232,8 +247,8 @@ def draw_blocks(population_shape: tuple, draws: int, block_mib: float, dtype: st
     return [slice(start, min(start + size, draws)) for start in range(0, draws, size)]
 
 
-def _block_args(part: dict, block: slice) -> tuple:
-    """The arguments of :func:`project_block` for one block of draws."""
+def _block_args(part: dict, block: slice) -> dict:
+    """The arguments of :func:`project_block` for one block of draws, by name."""
     a = part["arrays"]
 
     def by_draw(x):
@@ -243,9 +258,12 @@ def _block_args(part: dict, block: slice) -> tuple:
     exchange = a["exchange"]
     if exchange is not None and exchange["flows"].shape[1] > 1:
         exchange = {**exchange, "flows": exchange["flows"][:, block]}
-    return (a["population"], factor, by_draw(a["asfr"]), by_draw(a["mx"]),
-            by_draw(a["srb"]), a["births_total"][:, block], a["migration_total"][:, block],
-            part["dtype"], exchange)
+    survival = tuple(np.ascontiguousarray(x[..., block]) for x in a["survival"])
+    return {"population": a["population"], "factor": factor, "asfr": by_draw(a["asfr"]),
+            "mx": by_draw(a["mx"]), "srb": by_draw(a["srb"]),
+            "births_total": a["births_total"][:, block],
+            "migration_total": a["migration_total"][:, block], "dtype": part["dtype"],
+            "exchange": exchange, "survival": survival}
 
 
 def _draws_shape(part: dict) -> tuple[int, ...]:
@@ -260,7 +278,7 @@ def province_draws(part: dict, space: np.ndarray | None = None) -> np.ndarray:
     draws = (np.empty(shape) if space is None
              else space[:int(np.prod(shape))].reshape(shape))
     for block in part["blocks"]:
-        project_block(*_block_args(part, block), out=draws[..., block])
+        project_block(**_block_args(part, block), out=draws[..., block])
     return draws
 
 
@@ -296,19 +314,19 @@ def dask_draws(part: dict):
     import dask.array as da
 
     years = part["arrays"]["births_total"].shape[0]
-    chunks = [da.from_delayed(dask.delayed(_one_thread_block)(*_block_args(part, b)),
+    chunks = [da.from_delayed(dask.delayed(_one_thread_block)(**_block_args(part, b)),
                               shape=(len(part["counties"]), len(NAMES), years,
                                      b.stop - b.start), dtype=float)
               for b in part["blocks"]]
     return da.concatenate(chunks, axis=-1)
 
 
-def _one_thread_block(*args):
+def _one_thread_block(**args):
     """:func:`project_block` on one thread: a Dask worker process runs one task per core."""
     import numba
 
     numba.set_num_threads(1)
-    return project_block(*args)
+    return project_block(**args)
 
 
 def _on_dask(parts: list[dict], compute: Compute, extra=None) -> list[np.ndarray]:

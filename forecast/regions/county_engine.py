@@ -258,7 +258,8 @@ def _block_args(part: dict, block: slice) -> dict:
     exchange = a["exchange"]
     if exchange is not None and exchange["flows"].shape[1] > 1:
         exchange = {**exchange, "flows": exchange["flows"][:, block]}
-    survival = tuple(np.ascontiguousarray(x[..., block]) for x in a["survival"])
+    survival = tuple(x if x.shape[-1] == 1 else np.ascontiguousarray(x[..., block])
+                     for x in a["survival"])  # (..., draw)
     return {"population": a["population"], "factor": factor, "asfr": by_draw(a["asfr"]),
             "mx": by_draw(a["mx"]), "srb": by_draw(a["srb"]),
             "births_total": a["births_total"][:, block],

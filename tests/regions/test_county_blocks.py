@@ -85,6 +85,17 @@ def test_counties_in_blocks_add_up_to_the_province_in_every_draw(setting):
                                atol=1e-6)
 
 
+def test_death_rates_without_draws_give_the_same_draws_in_many_blocks_as_in_one(setting):
+    inputs, rates, province, *_ = setting
+    fixed = {**rates, "mx": rates["mx"].isel(draw=0, drop=True)}  # one schedule for all
+    many, one = (province_part(province, fixed, inputs, CHONGQING, mib, "float64")
+                 for mib in (0.1, 1000.0))
+    assert len(many["blocks"]) > 1 and len(one["blocks"]) == 1
+    assert many["arrays"]["survival"][0].shape[-1] == 1  # its survivorship has no draws
+    # blocks of other sizes sum the base year's births in another order: equal to 1e-12
+    np.testing.assert_allclose(province_draws(many), province_draws(one), rtol=1e-12)
+
+
 def test_float32_blocks_stay_within_the_stated_tolerance(setting):
     inputs, rates, province, *_ = setting
     parts = [province_part(province, rates, inputs, CHONGQING, 0.1, dtype)

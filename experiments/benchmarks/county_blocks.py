@@ -128,6 +128,38 @@ def child_block(counties: int, draws: int, dtype: str, threads: int, repeats: in
             "fraction_of_streaming_limit": rate * 2 * itemsize / (copy["gb_per_s"] * 1e9)}
 
 
+def child_step(counties: int, draws: int, threads: int, repeats: int) -> dict:
+    """Best time of the compiled step alone (``compiled_step.advance``, float64, one step)
+    on a synthetic state of ``counties`` x ``draws`` (the draws of one block of the run,
+    or all of them), against the copy bandwidth of that state with as many threads."""
+    import numba
+
+    from forecast.demography import compiled_step
+
+    numba.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    shape = (counties, SEXES, AGES, draws)
+    state, following = rng.random(shape) * 100.0, np.empty(shape)
+    work = compiled_step.buffers(shape)
+    inputs = [compiled_step.whole(x, draws) for x in (
+        np.zeros((1, SEXES, AGES, 1)), np.full((SEXES, AGES, draws), 1e-3),
+        0.99 + 0.01 * rng.random((1, SEXES, AGES, draws)),
+        0.05 * rng.random((1, AGES, draws)), np.ones((1, draws)),
+        0.01 * rng.random((1, SEXES, AGES, draws)))]
+    args = (state, *inputs, following, *(work[k] for k in (
+        "half0", "died", "migrated", "clamped", "raw_births", "deaths_next", "alive",
+        "psum_next")))
+    compiled_step.advance(*args)  # compiled (or loaded from the cache) before timing
+    runs = core._timed(lambda: compiled_step.advance(*args), repeats)
+    best = min(r["wall"] for r in runs)
+    copy = core.copy_bandwidth((counties * draws, SEXES * AGES), threads=threads)
+    rate = counties * draws * SEXES * AGES / best
+    return {"counties": counties, "draws": draws, "threads": threads,
+            "state_mib": state.nbytes / 2**20, "best_wall_s": best,
+            "m_cell_years_per_s": rate / 1e6, "copy_gb_per_s": copy["gb_per_s"],
+            "fraction_of_streaming_limit": rate * 16 / (copy["gb_per_s"] * 1e9)}
+
+
 def child_scaling(regions: int, draws: int, dtype: str) -> dict:
     """The county stage (blocks, prefecture sums, quantiles) of ``regions`` synthetic
     counties in provinces of at most PROVINCE_COUNTIES, with its peak memory."""
@@ -210,6 +242,8 @@ def main(argv=None) -> None:
         kind, *rest = args.child
         if kind == "block":
             out = child_block(int(rest[0]), int(rest[1]), rest[2], int(rest[3]), int(rest[4]))
+        elif kind == "step":
+            out = child_step(*(int(x) for x in rest))
         else:
             out = child_scaling(int(rest[0]), int(rest[1]), rest[2])
         print(json.dumps(out))
@@ -226,6 +260,18 @@ def main(argv=None) -> None:
     for b in blocks:
         print(f"block {b['dtype']} {b['threads']} thread(s): {b['m_cell_years_per_s']:.0f} M "
               f"cell-years/s, {b['fraction_of_streaming_limit']:.3f} of the streaming limit")
+
+    # the step alone: at the shape of one block of the run (a province's counties x the
+    # draws that fit in compute.block_mib) and of the block above
+    from forecast.regions.county_engine import draw_blocks
+    run_block = draw_blocks((counties, SEXES, AGES), 1000, 24.0, "float64")[0]
+    steps = [run_child("step", counties, d, threads, 10 * plan["repeats"])
+             for d in (run_block.stop, draws) for threads in (1, 2)]
+    core.write_csv(out / "step.csv", steps)
+    for b in steps:
+        print(f"step alone {b['counties']} x {b['draws']}, {b['threads']} thread(s): "
+              f"{b['m_cell_years_per_s']:.0f} M cell-years/s, "
+              f"{b['fraction_of_streaming_limit']:.3f} of the streaming limit")
 
     scaling = [run_child("scaling", r, d, "float64") for r in plan["regions"]
                for d in plan["draws"]]

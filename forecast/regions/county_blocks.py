@@ -78,8 +78,7 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     """
     steps, draws = migration_total.shape[0], births_total.shape[1]
     counties, sexes, ages = population.shape
-    start = np.broadcast_to(population[:, None].astype(dtype), (counties, draws, sexes, ages)
-                            ).copy()
+    base = population.astype(dtype)  # (county, sex, age): every draw starts from it
     asfr, mx = (np.ascontiguousarray(x, dtype=float) for x in (asfr, mx))
     factor = np.asarray(factor, dtype=float)
     if factor.ndim == 1:
@@ -91,17 +90,17 @@ def project_block(population: np.ndarray, factor: np.ndarray, asfr: np.ndarray,
     out[:, :, -1] = np.nan  # the horizon year's flows; every other value is written below
     out[:, _AT["tfr"]] = factor.transpose(1, 0, 2) * asfr.sum(-1)[None]
 
-    births = births_by_sex(factor[0] * np.einsum("rda,da->rd", start[:, :, _FEMALE], asfr[0]),
+    women = np.broadcast_to(base[:, None, _FEMALE], (counties, draws, ages))
+    births = births_by_sex(factor[0] * np.einsum("rda,da->rd", women, asfr[0]),
                            srb[0], births_total[0])
-    deaths = (mx[0][None] * start).sum(-1)
-    population = start.sum((2, 3))
+    deaths = (mx[0][None] * base[:, None]).sum(-1)
+    population = np.broadcast_to(base.sum((1, 2))[:, None], (counties, draws))
     # the step's layout from here on: (county, sex, age, draw)
     last = compiled_step.draws_last
-    P = last(start, 1)
-    del start
+    P = np.broadcast_to(base[..., None], (counties, sexes, ages, draws)).copy()
     nxt = np.empty_like(P)
     counts = compiled_step.whole(np.zeros((1, sexes, ages, 1)) if exchange is None
-                                 else last(exchange_counts(exchange), 1), draws)
+                                 else exchange_counts(exchange, draws_last=True), draws)
     work = compiled_step.buffers(P.shape)
     asfr_last, mx_last, mtotal_last = last(asfr, 1), last(mx, 1), last(mtotal, 1)
     sx_last, sb_last = step_survival(mx) if survival is None else survival

@@ -54,10 +54,14 @@ def county_exchange_draws(inputs: Inputs, province: str, draws: int, seed: int
     return {"flows": flows, "spread": spread, "share": share}
 
 
-def exchange_counts(parts: dict[str, np.ndarray]) -> np.ndarray:
+def exchange_counts(parts: dict[str, np.ndarray], draws_last: bool = False) -> np.ndarray:
     """X (county, draw, sex, age), persons per step, of the parts of
-    :func:`county_exchange_draws`."""
+    :func:`county_exchange_draws`; with ``draws_last``, the same numbers laid out (county,
+    sex, age, draw), as the compiled step takes them."""
     flows, spread, share = parts["flows"], parts["spread"], parts["share"]
     taken = np.einsum("cd,csa->dsa", flows, spread)
+    if draws_last:
+        return (flows[:, None, None, :] * spread[..., None]
+                - share[..., None] * taken.transpose(1, 2, 0)[None])
     return (flows[:, :, None, None] * spread[:, None]
             - share[:, None] * taken[None])

@@ -254,50 +254,181 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     -------
     dict name -> DataArray (region, year, draw) or (region, year) for probabilities.
     """
-    cc, kg, sub = standards["childcare"], standards["kindergarten"], standards["subsidy"]
-    total = population.sum("age") if total is None else total
-    out: dict[str, xr.DataArray] = {}
+    drivers = demand_drivers(population, standards, new_residents, total)
+    found: dict[str, xr.DataArray] = {}
+    for driver, group in DRIVEN_GROUPS:
+        found.update(group(drivers[driver], standards, supply))
+    found.update(joint_indicators(drivers, standards, supply))
+    return {name: found[name] for name in INDICATOR_ORDER if name in found}
 
-    per_1000, year = _standard(cc["places_per_1000"])
-    out["childcare_places_standard"] = _from_year(total * per_1000 / 1000, year, PLACES)
-    share, year_share = _standard(cc["affordable_share"])
-    out["childcare_places_standard_affordable"] = _from_year(
-        out["childcare_places_standard"] * share, max(year, year_share), PLACES)
-    need_by_age = {}
+
+# ----------------------------------------------------------- what each indicator comes from
+#
+# Every indicator but a few is a non-decreasing (or, for those in DECREASING, non-increasing)
+# function of one per-draw quantity, its driver, applied draw by draw with (region, year)
+# constants: a standard, a year it applies from, the supply. Its quantiles are then that
+# function of the driver's order statistics, which the county stage uses to sort each driver
+# once instead of every indicator (forecast.planning.county_demand). The few that combine
+# two drivers (joint_indicators) and the probabilities are computed from every draw.
+
+
+def demand_drivers(population: xr.DataArray, standards: dict,
+                   new_residents: xr.DataArray | None = None,
+                   total: xr.DataArray | None = None) -> dict[str, xr.DataArray]:
+    """The per-draw quantities (region, year, draw) the indicators are functions of, in
+    persons: ``total`` residents, take-up based ``need_realised`` and ``need_willingness``,
+    ``caregivers_need`` (caregivers for the gap basis' need), ``increase`` (new residents),
+    ``ages_3_5``, ``eligible`` (children of the subsidy's ages); and, for
+    :func:`joint_indicators`, ``spread`` (caregivers per childcare place of the standard) and
+    ``age_2`` (children aged 2). Arguments as
+    :func:`demand_indicators`."""
+    cc, sub = standards["childcare"], standards["subsidy"]
+    total = _ages_summed(population) if total is None else total
+    drivers = {"total": total}
+    basis = _basis(standards)
+    per_caregiver = _by_age(cc["children_per_caregiver"]["by_age"])
     for variant in ("realised", "willingness"):
-        node = cc["take_up"][variant]
-        rates = _take_up(node)
-        need_by_age[variant] = population.sel(age=rates["age"]) * rates
-        out[f"childcare_places_need_{variant}"] = _from_year(
-            need_by_age[variant].sum("age"), int(node["applies_from"]), PLACES)
-    basis = standards["childcare_gap_basis"].removeprefix("need_")
-    staff = cc["children_per_caregiver"]
-    per_caregiver = _by_age(staff["by_age"])
-    staff_year = max(int(staff["applies_from"]), int(cc["take_up"][basis]["applies_from"]))
-    out["childcare_caregivers_need"] = _from_year(
-        (need_by_age[basis] / per_caregiver).sum("age"), staff_year, "persons")
+        rates = _take_up(cc["take_up"][variant])
+        need_by_age = population.sel(age=rates["age"]) * rates
+        drivers[f"need_{variant}"] = _ages_summed(need_by_age)
+        if variant == basis:
+            drivers["caregivers_need"] = _ages_summed(need_by_age / per_caregiver)
     under_3 = population.sel(age=per_caregiver["age"])
-    spread = (under_3 / under_3.sum("age").where(under_3.sum("age") > 0) / per_caregiver
-              ).sum("age")
-    out["childcare_caregivers_standard"] = _from_year(
-        out["childcare_places_standard"] * spread, int(staff["applies_from"]), "persons")
-
+    children = _ages_summed(under_3)
+    # no children under 3: no caregivers (the NaN of each age summed as zero)
+    drivers["spread"] = (under_3 / children.where(children > 0) / per_caregiver).sum("age")
     if new_residents is not None:  # a plan: years it does not list have no new residents
         residents = new_residents.reindex_like(total.isel(draw=0, drop=True), fill_value=0.0)
     else:  # the base year has no previous year, so no increase is defined there
         residents = _population_increase(total).reindex_like(total)
-    nr = cc["new_residential"]
+    drivers["increase"] = residents.broadcast_like(total)
+    drivers["ages_3_5"] = _ages_summed(population.sel(age=[3, 4, 5]))
+    drivers["eligible"] = _ages_summed(population.sel(age=[int(a) for a in
+                                                           sub["eligible_ages"]]))
+    drivers["age_2"] = population.sel(age=2, drop=True)
+    return drivers
+
+
+def _ages_summed(da: xr.DataArray) -> xr.DataArray:
+    """``da`` summed over age, a NaN staying NaN (five times as fast as skipping NaN)."""
+    return da.sum("age", skipna=False)
+
+
+def _basis(standards: dict) -> str:
+    """The take-up variant of the childcare gap: ``realised`` or ``willingness``."""
+    return standards["childcare_gap_basis"].removeprefix("need_")
+
+
+def _supplied(supply: xr.Dataset | None, like: xr.DataArray) -> xr.DataArray | None:
+    """The regions of ``like`` that have supply, as a selection, or None."""
+    if supply is None:
+        return None
+    regions = [r for r in like["region"].values if r in supply["region"].values]
+    return regions or None
+
+
+def _held(supply: xr.Dataset, name: str, like: xr.DataArray, units: str) -> xr.DataArray:
+    """Supply ``name`` in each year, broadcast like ``like`` (the supplied regions)."""
+    level = supply[name].sel(region=like["region"]).reindex(year=like["year"])
+    return level.broadcast_like(like).assign_attrs(units=units)
+
+
+def _places_standard(total: xr.DataArray, standards: dict) -> xr.DataArray:
+    """Childcare places the standard asks for: residents x places per 1,000 / 1,000."""
+    per_1000, year = _standard(standards["childcare"]["places_per_1000"])
+    return _from_year(total * per_1000 / 1000, year, PLACES)
+
+
+def _need(need: xr.DataArray, variant: str, standards: dict) -> xr.DataArray:
+    """The take-up based childcare need ``variant`` (places) from the year it applies."""
+    node = standards["childcare"]["take_up"][variant]
+    return _from_year(need, int(node["applies_from"]), PLACES)
+
+
+def _childcare_gap(need: xr.DataArray, supply: xr.Dataset) -> xr.DataArray:
+    """Childcare need (of the supplied regions) less the places supplied."""
+    return (need - _held(supply, "childcare_places", need, PLACES)).assign_attrs(units=PLACES)
+
+
+def _seats_need(ages_3_5: xr.DataArray, standards: dict) -> xr.DataArray:
+    """Kindergarten seats needed: children aged 3-5 x the gross enrolment target."""
+    target, year_target = _standard(standards["kindergarten"]["enrolment_target"])
+    return _from_year(ages_3_5 * target, year_target, SEATS)
+
+
+def _of_total(total: xr.DataArray, standards: dict, supply) -> dict[str, xr.DataArray]:
+    """Indicators of the resident population: the standard's places and, with supply, the
+    supply itself, its compliance with the standard and the gaps to it."""
+    cc = standards["childcare"]
+    out = {}
+    per_1000, year = _standard(cc["places_per_1000"])
+    out["childcare_places_standard"] = _places_standard(total, standards)
+    share, year_share = _standard(cc["affordable_share"])
+    out["childcare_places_standard_affordable"] = _from_year(
+        out["childcare_places_standard"] * share, max(year, year_share), PLACES)
+    regions = _supplied(supply, total)
+    if regions is None:
+        return out
+    here = total.sel(region=regions)
+    out["childcare_supply"] = _held(supply, "childcare_places", here, PLACES)
+    out["childcare_supply_affordable"] = _held(supply, "childcare_places_affordable", here,
+                                               PLACES)
+    out["kindergarten_supply"] = _held(supply, "kindergarten_seats", here, SEATS)
+    out["childcare_gap_affordable"] = (
+        out["childcare_places_standard_affordable"].sel(region=regions)
+        - out["childcare_supply_affordable"]).assign_attrs(units=PLACES)
+    out["childcare_places_per_1000"] = (out["childcare_supply"] / here * 1000
+                                        ).assign_attrs(units="places per 1,000 residents")
+    out["childcare_places_per_1000_meets_standard"] = _compliance(
+        out["childcare_places_per_1000"], per_1000, year)
+    out["childcare_gap_standard"] = (out["childcare_places_standard"].sel(region=regions)
+                                     - out["childcare_supply"]).assign_attrs(units=PLACES)
+    out["childcare_affordable_share"] = (out["childcare_supply_affordable"]
+                                         / out["childcare_supply"]).assign_attrs(units="share")
+    out["childcare_affordable_share_meets_standard"] = _compliance(
+        out["childcare_affordable_share"], share, year_share)
+    return out
+
+
+def _of_need(variant: str):
+    """The indicators of the take-up based need ``variant``: the need and, for the gap
+    basis with supply, the childcare gap."""
+    def of_need(need: xr.DataArray, standards: dict, supply) -> dict[str, xr.DataArray]:
+        name = f"childcare_places_need_{variant}"
+        out = {name: _need(need, variant, standards)}
+        regions = _supplied(supply, need)
+        if variant == _basis(standards) and regions is not None:
+            out["childcare_gap"] = _childcare_gap(out[name].sel(region=regions), supply)
+        return out
+    return of_need
+
+
+def _of_caregivers_need(caregivers: xr.DataArray, standards: dict, supply
+                        ) -> dict[str, xr.DataArray]:
+    """Caregivers for the gap basis' need, from the year both the ratios and the take-up
+    apply."""
+    cc = standards["childcare"]
+    year = max(int(cc["children_per_caregiver"]["applies_from"]),
+               int(cc["take_up"][_basis(standards)]["applies_from"]))
+    return {"childcare_caregivers_need": _from_year(caregivers, year, "persons")}
+
+
+def _of_increase(residents: xr.DataArray, standards: dict, supply) -> dict[str, xr.DataArray]:
+    """Places and floor area for new residents."""
+    nr = standards["childcare"]["new_residential"]
     per_1000_new, year_new = _standard(nr["places_per_1000"])
     m2, year_m2 = _standard(nr["m2_per_place"])
-    places_new = _from_year((residents * per_1000_new / 1000).broadcast_like(total), year_new,
-                            PLACES)
-    out["childcare_places_new_residential"] = places_new
-    out["childcare_floor_area_new_residential"] = _from_year(places_new * m2, year_m2,
-                                                             "m2 usable floor area (使用面积)")
+    places_new = _from_year(residents * per_1000_new / 1000, year_new, PLACES)
+    return {"childcare_places_new_residential": places_new,
+            "childcare_floor_area_new_residential": _from_year(
+                places_new * m2, year_m2, "m2 usable floor area (使用面积)")}
 
-    ages_3_5 = population.sel(age=[3, 4, 5]).sum("age")
-    target, year_target = _standard(kg["enrolment_target"])
-    seats = _from_year(ages_3_5 * target, year_target, SEATS)
+
+def _of_ages_3_5(ages_3_5: xr.DataArray, standards: dict, supply) -> dict[str, xr.DataArray]:
+    """Kindergarten seats, classes and staff, and with supply the kindergarten gaps."""
+    kg = standards["kindergarten"]
+    out = {}
+    seats = _seats_need(ages_3_5, standards)
     out["kindergarten_seats_need"] = seats
     for part in ("public", "affordable"):
         value, year_part = _standard(kg[f"{part}_share"])
@@ -308,76 +439,93 @@ def demand_indicators(population: xr.DataArray, standards: dict,
     for staff in ("teachers", "care_staff"):
         ratio, year_staff = _standard(kg[f"{staff}_per_class"])
         out[f"kindergarten_{staff}"] = _from_year(classes * ratio, year_staff, "persons")
-
-    eligible = population.sel(age=[int(a) for a in sub["eligible_ages"]]).sum("age")
-    amount, year_amount = _standard(sub["amount_per_child_per_year"])
-    out["subsidy_budget"] = _from_year(eligible * amount, year_amount, "CNY per year")
-
-    if supply is not None:
-        toddlers = (population.sel(age=2, drop=True)
-                    * float(_by_age(cc["take_up"][basis]["rates"]).sel(age=2)))
-        out.update(_supply_and_gaps(out, total, toddlers, standards, supply))
+    regions = _supplied(supply, ages_3_5)
+    if regions is not None:
+        for part in ("public", "affordable"):
+            here = out[f"kindergarten_seats_need_{part}"].sel(region=regions)
+            out[f"kindergarten_gap_{part}"] = (
+                here - _held(supply, f"kindergarten_seats_{part}", here, SEATS)
+            ).assign_attrs(units=SEATS)
+        here = seats.sel(region=regions)
+        out["kindergarten_gap"] = (here - _held(supply, "kindergarten_seats", here, SEATS)
+                                   ).assign_attrs(units=SEATS)
     return out
+
+
+def _of_eligible(eligible: xr.DataArray, standards: dict, supply) -> dict[str, xr.DataArray]:
+    """The subsidy's budget."""
+    amount, year_amount = _standard(standards["subsidy"]["amount_per_child_per_year"])
+    return {"subsidy_budget": _from_year(eligible * amount, year_amount, "CNY per year")}
+
+
+#: (driver of :func:`demand_drivers`, the function of it giving indicators), each indicator
+#: non-decreasing in its driver unless named in :data:`DECREASING`.
+DRIVEN_GROUPS = (("total", _of_total), ("need_realised", _of_need("realised")),
+                 ("need_willingness", _of_need("willingness")),
+                 ("caregivers_need", _of_caregivers_need), ("increase", _of_increase),
+                 ("ages_3_5", _of_ages_3_5), ("eligible", _of_eligible))
+#: Indicators of :data:`DRIVEN_GROUPS` that do not increase with their driver.
+DECREASING = frozenset({"childcare_places_per_1000", "childcare_places_per_1000_meets_standard"})
+
+
+def joint_indicators(drivers: dict[str, xr.DataArray], standards: dict, supply
+                     ) -> dict[str, xr.DataArray]:
+    """The indicators of two drivers and the probabilities, from every draw of ``drivers``
+    (:func:`demand_drivers`)."""
+    cc, kg = standards["childcare"], standards["kindergarten"]
+    out = {}
+    staff_year = int(cc["children_per_caregiver"]["applies_from"])
+    out["childcare_caregivers_standard"] = _from_year(
+        _places_standard(drivers["total"], standards) * drivers["spread"], staff_year,
+        "persons")
+    regions = _supplied(supply, drivers["total"])
+    if regions is None:
+        return out
+    margin = float(standards["surplus_margin"])
+    basis = _basis(standards)
+    childcare_need = _need(drivers[f"need_{basis}"].sel(region=regions), basis, standards)
+    kg_need = _seats_need(drivers["ages_3_5"].sel(region=regions), standards)
+    kg_supply = _held(supply, "kindergarten_seats", kg_need, SEATS)
+    for kind, need, supplied in (
+            ("childcare", childcare_need, _held(supply, "childcare_places", childcare_need,
+                                                PLACES)),
+            ("kindergarten", kg_need, kg_supply)):
+        gap = need - supplied
+        defined = gap.notnull().all("draw")
+        out[f"prob_{kind}_shortage"] = _probability(gap > 0, defined)
+        out[f"prob_{kind}_surplus"] = _probability(supplied - need > margin * need, defined)
+
+    conversion, year_conv = _standard(kg["toddler_conversion"])
+    idle = (kg_supply - kg_need).clip(min=0.0)
+    rate_2 = float(_take_up(cc["take_up"][basis]).sel(age=2))
+    would_use = drivers["age_2"] * rate_2  # children aged 2 who would use a place
+    toddlers = np.minimum(idle * conversion, would_use.sel(region=regions))
+    out["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
+    usable = out["toddler_places_from_idle_seats"].fillna(0.0)  # none before conversion applies
+    gap = _childcare_gap(childcare_need, supply)
+    closed = np.minimum(usable, gap.clip(min=0.0))
+    out["childcare_gap_after_toddler_classes"] = (gap - closed).assign_attrs(units=PLACES)
+    return out
+
+
+#: Every indicator's name, in the order :func:`demand_indicators` returns them.
+INDICATOR_ORDER = (
+    "childcare_places_standard", "childcare_places_standard_affordable",
+    "childcare_places_need_realised", "childcare_places_need_willingness",
+    "childcare_caregivers_need", "childcare_caregivers_standard",
+    "childcare_places_new_residential", "childcare_floor_area_new_residential",
+    "kindergarten_seats_need", "kindergarten_seats_need_public",
+    "kindergarten_seats_need_affordable", "kindergarten_classes", "kindergarten_teachers",
+    "kindergarten_care_staff", "subsidy_budget", "childcare_supply",
+    "childcare_supply_affordable", "kindergarten_supply", "childcare_gap_affordable",
+    "kindergarten_gap_public", "kindergarten_gap_affordable", "childcare_places_per_1000",
+    "childcare_places_per_1000_meets_standard", "childcare_gap_standard",
+    "childcare_affordable_share", "childcare_affordable_share_meets_standard",
+    "childcare_gap", "kindergarten_gap", "prob_childcare_shortage", "prob_childcare_surplus",
+    "prob_kindergarten_shortage", "prob_kindergarten_surplus",
+    "toddler_places_from_idle_seats", "childcare_gap_after_toddler_classes")
 
 
 def _population_increase(total: xr.DataArray) -> xr.DataArray:
     """Increase of the resident population from the previous 1 July, where positive."""
     return total.diff("year").clip(min=0.0).assign_attrs(units="persons")
-
-
-def _supply_and_gaps(out, total, toddlers, standards, supply) -> dict[str, xr.DataArray]:
-    """Supply in each year (NaN where none), gaps, coverage, probabilities, toddler classes."""
-    regions = [r for r in total["region"].values if r in supply["region"].values]
-    if not regions:
-        return {}
-    sel = {"region": regions}
-    kg = standards["kindergarten"]
-    margin = float(standards["surplus_margin"])
-    res = {}
-
-    def held(name, units):
-        level = supply[name].sel(sel).reindex(year=total["year"])
-        return level.broadcast_like(total.sel(sel)).assign_attrs(units=units)
-
-    res["childcare_supply"] = held("childcare_places", PLACES)
-    res["childcare_supply_affordable"] = held("childcare_places_affordable", PLACES)
-    res["kindergarten_supply"] = held("kindergarten_seats", SEATS)
-    res["childcare_gap_affordable"] = (out["childcare_places_standard_affordable"].sel(sel)
-                                       - res["childcare_supply_affordable"]).assign_attrs(units=PLACES)
-    for part in ("public", "affordable"):
-        supplied = held(f"kindergarten_seats_{part}", SEATS)
-        res[f"kindergarten_gap_{part}"] = (out[f"kindergarten_seats_need_{part}"].sel(sel)
-                                           - supplied).assign_attrs(units=SEATS)
-    res["childcare_places_per_1000"] = (res["childcare_supply"] / total.sel(sel) * 1000
-                                        ).assign_attrs(units="places per 1,000 residents")
-    cc = standards["childcare"]
-    per_1000, year = _standard(cc["places_per_1000"])
-    res["childcare_places_per_1000_meets_standard"] = _compliance(
-        res["childcare_places_per_1000"], per_1000, year)
-    res["childcare_gap_standard"] = (out["childcare_places_standard"].sel(sel)
-                                     - res["childcare_supply"]).assign_attrs(units=PLACES)
-    res["childcare_affordable_share"] = (res["childcare_supply_affordable"]
-                                         / res["childcare_supply"]).assign_attrs(units="share")
-    share, year_share = _standard(cc["affordable_share"])
-    res["childcare_affordable_share_meets_standard"] = _compliance(
-        res["childcare_affordable_share"], share, year_share)
-    childcare_need = out[f"childcare_places_{standards['childcare_gap_basis']}"].sel(sel)
-    kg_need = out["kindergarten_seats_need"].sel(sel)
-    res["childcare_gap"] = (childcare_need - res["childcare_supply"]).assign_attrs(units=PLACES)
-    res["kindergarten_gap"] = (kg_need - res["kindergarten_supply"]).assign_attrs(units=SEATS)
-    for kind, need, supplied in (("childcare", childcare_need, res["childcare_supply"]),
-                                 ("kindergarten", kg_need, res["kindergarten_supply"])):
-        gap = need - supplied
-        defined = gap.notnull().all("draw")
-        res[f"prob_{kind}_shortage"] = _probability(gap > 0, defined)
-        res[f"prob_{kind}_surplus"] = _probability(supplied - need > margin * need, defined)
-
-    conversion, year_conv = _standard(kg["toddler_conversion"])
-    idle = (res["kindergarten_supply"] - kg_need).clip(min=0.0)
-    toddlers = np.minimum(idle * conversion, toddlers.sel(sel))
-    res["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
-    usable = res["toddler_places_from_idle_seats"].fillna(0.0)  # none before conversion applies
-    closed = np.minimum(usable, res["childcare_gap"].clip(min=0.0))
-    res["childcare_gap_after_toddler_classes"] = (res["childcare_gap"] - closed).assign_attrs(
-        units=PLACES)
-    return res

@@ -139,6 +139,48 @@ def test_gaps_and_probabilities_follow_the_draws():
         assert np.all((p[~np.isnan(p)] >= 0) & (p[~np.isnan(p)] <= 1))
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_county_quantiles_from_order_statistics_equal_those_of_every_draw(seed, monkeypatch):
+    """The county stage's quantiles (one sort per driver, each indicator of one driver at
+    its order statistics) are those of demand_indicators' draws, bit for bit: units with
+    and without supply, a chunk with no supplied unit, years before a standard applies,
+    tied draws."""
+    from forecast.core.draw_quantiles import quantiles
+    from forecast.core.registry import INDICATORS, QUANTILES
+    from forecast.planning import county_demand
+    monkeypatch.setattr(county_demand, "CELLS_AT_ONCE", 2 * len(YEARS) * 200)
+    units, draws = ["a", "b", "r", "c", "d"], 200
+    rng = np.random.default_rng(seed)
+    children = rng.gamma(20.0, 50.0, size=(len(units), 6, len(YEARS), draws))
+    children[1] = np.round(children[1], -2)  # ties
+    total = children.sum(1) + rng.gamma(50.0, 2e4, size=(len(units), len(YEARS), draws))
+    at = list(INDICATORS)
+    values = np.zeros((len(units), len(INDICATORS), len(YEARS), draws))
+    values[:, at.index("population_age_0"):at.index("population_age_5") + 1] = children
+    values[:, at.index("population")] = total
+    given = supply(childcare=3000.0, kindergarten=2900.0).assign_coords(region=["r"])
+    stage = county_demand.CountyDemand(standards(), given, YEARS)
+    got = stage(values, units)
+
+    labels = {"region": units, "year": YEARS, "draw": np.arange(draws)}
+    full = demand_indicators(
+        xr.DataArray(children, dims=("region", "age", "year", "draw"),
+                     coords={**labels, "age": np.arange(6)}),
+        standards(), given, total=xr.DataArray(total, dims=("region", "year", "draw"),
+                                               coords=labels))
+    assert list(full) == stage.names
+    for i, name in enumerate(stage.names):
+        value = full[name].reindex(region=units)
+        expected = (quantiles(value.transpose("region", "year", "draw").values,
+                              list(QUANTILES.values()))
+                    if "draw" in value.dims else
+                    np.repeat(value.transpose("region", "year").values[..., None],
+                              len(QUANTILES), -1))
+        np.testing.assert_array_equal(got[:, i], expected, err_msg=name)
+    supplied = stage.names.index("childcare_gap")
+    assert np.isnan(got[[0, 1, 3, 4], supplied]).all() and not np.isnan(got[2, supplied]).all()
+
+
 DEMAND_FILES = sorted(p.stem for p in (Path(CONFIG_DIR) / "demand").glob("*.yaml"))
 
 

@@ -26,7 +26,9 @@ Parts:
    stage times from its log, against the goals (30 s, 4 GiB), and the milliseconds per
    region and trajectory beside bayesPop's (4.7 ms); ``--before REV`` also runs commit
    REV's package (a temporary checkout) for the before/after table.
-4. in memory against Dask: the same run with ``compute=dask`` (a LocalCluster of two
+4. the county demand stage alone (``demand.csv``): 300 county-level units of the default
+   county run (its standards and supply table), synthetic draws, milliseconds per unit.
+5. in memory against Dask: the same run with ``compute=dask`` (a LocalCluster of two
    worker processes), its wall time and county stage, and whether its forecast.csv is
    byte-identical to the in-memory run's.
 """
@@ -180,6 +182,39 @@ def child_scaling(regions: int, draws: int, dtype: str) -> dict:
             "peak_rss_gib": core._maxrss_bytes() / GIB}
 
 
+def child_demand(units: int, draws: int, repeats: int) -> dict:
+    """Best time of the county demand stage (``forecast.planning.county_demand.CountyDemand``)
+    on ``units`` county-level units of the default county run (its standards and supply
+    table) x ``draws`` x 16 years of synthetic indicator draws, with the CPU time of that
+    run."""
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from forecast.core.paths import CONFIG_DIR
+    from forecast.core.registry import INDICATORS
+    from forecast.planning.county_demand import CountyDemand
+    from forecast.runs.pipeline import _demand_inputs, _planning_units
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+        cfg = compose("config", overrides=["data=china_counties"])
+    inputs = instantiate(cfg.data)
+    years = np.arange(int(inputs.base_year), int(inputs.base_year) + STEPS + 1)
+    codes = _planning_units(inputs)
+    given = _demand_inputs(cfg, codes, years)
+    stage = CountyDemand(given["standards"], given["supply"], years)
+    below = [c for c in codes if len(c) == 6]  # prefectures and counties, as the run has
+    chosen = below[::max(1, len(below) // units)][:units]
+    values = np.random.default_rng(0).gamma(50.0, 100.0,
+                                            (len(chosen), len(INDICATORS), len(years), draws))
+    stage(values[:2], chosen[:2])  # imports and caches before timing
+    runs = core._timed(lambda: stage(values, chosen), repeats)
+    best = min(runs, key=lambda r: r["wall"])
+    supplied = int(sum(c in set(given["supply"]["region"].values) for c in chosen))
+    return {"units": len(chosen), "with_supply": supplied, "draws": draws,
+            "indicators": len(stage.names), "best_wall_s": best["wall"],
+            "user_s": best["user"], "ms_per_unit": 1000 * best["wall"] / len(chosen)}
+
+
 _LOG = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) \w+\] (.*)$")
 
 
@@ -244,6 +279,8 @@ def main(argv=None) -> None:
             out = child_block(int(rest[0]), int(rest[1]), rest[2], int(rest[3]), int(rest[4]))
         elif kind == "step":
             out = child_step(*(int(x) for x in rest))
+        elif kind == "demand":
+            out = child_demand(*(int(x) for x in rest))
         else:
             out = child_scaling(int(rest[0]), int(rest[1]), rest[2])
         print(json.dumps(out))
@@ -272,6 +309,11 @@ def main(argv=None) -> None:
         print(f"step alone {b['counties']} x {b['draws']}, {b['threads']} thread(s): "
               f"{b['m_cell_years_per_s']:.0f} M cell-years/s, "
               f"{b['fraction_of_streaming_limit']:.3f} of the streaming limit")
+
+    demand = run_child("demand", 300, draws, plan["repeats"])
+    core.write_csv(out / "demand.csv", [demand])
+    print(f"county demand: {demand['ms_per_unit']:.2f} ms a unit ({demand['units']} units, "
+          f"{demand['with_supply']} with supply, {demand['draws']} draws)")
 
     scaling = [run_child("scaling", r, d, "float64") for r in plan["regions"]
                for d in plan["draws"]]

@@ -280,8 +280,7 @@ def demand_drivers(population: xr.DataArray, standards: dict,
     ``caregivers_need`` (caregivers for the gap basis' need), ``increase`` (new residents),
     ``ages_3_5``, ``eligible`` (children of the subsidy's ages); and, for
     :func:`joint_indicators`, ``spread`` (caregivers per childcare place of the standard) and
-    ``age_2`` (children aged 2). Arguments as
-    :func:`demand_indicators`."""
+    ``age_2`` (children aged 2). Arguments as :func:`demand_indicators`."""
     cc, sub = standards["childcare"], standards["subsidy"]
     total = _ages_summed(population) if total is None else total
     drivers = {"total": total}
@@ -319,8 +318,8 @@ def _basis(standards: dict) -> str:
     return standards["childcare_gap_basis"].removeprefix("need_")
 
 
-def _supplied(supply: xr.Dataset | None, like: xr.DataArray) -> xr.DataArray | None:
-    """The regions of ``like`` that have supply, as a selection, or None."""
+def _supplied(supply: xr.Dataset | None, like: xr.DataArray) -> list[str] | None:
+    """The regions of ``like`` that have supply, or None if none has."""
     if supply is None:
         return None
     regions = [r for r in like["region"].values if r in supply["region"].values]

@@ -11,6 +11,8 @@ its row (nor starts a new row with a formula). Numeric columns are written as nu
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Callable
@@ -31,8 +33,56 @@ def csv_writer(table: pd.DataFrame, decimals: int | None = 1) -> Callable[[Path]
         # encoder (in Python) costs a call per row
         with open(path, "w", encoding="utf-8", newline="") as out:
             out.write("\ufeff")
-            safe.to_csv(out, index=False, float_format=fmt, lineterminator="\n")
+            if (isinstance(safe.columns, pd.MultiIndex) or len(safe.columns) < 2
+                    or not all(_cells(safe[c].iloc[:0], fmt) is not None
+                               for c in safe.columns)):
+                safe.to_csv(out, index=False, float_format=fmt, lineterminator="\n")
+                return
+            csv.writer(out, lineterminator="\n").writerow(list(safe.columns))
+            for start in range(0, len(safe), ROWS_AT_ONCE):
+                part = safe.iloc[start:start + ROWS_AT_ONCE]
+                cells = [_cells(part[c], fmt) for c in part.columns]
+                out.writelines(f"{line}\n" for line in map(",".join, zip(*cells)))
     return write
+
+
+#: Rows turned into text at a time by :func:`csv_writer` (about 100 MB of text objects).
+ROWS_AT_ONCE = 100_000
+
+
+def _cells(values: pd.Series, fmt: str | None) -> list[str] | None:
+    """The cells of one column as ``DataFrame.to_csv`` writes them in a row of two or more
+    (``float_format`` ``fmt``, missing values empty, text quoted by the csv module's
+    minimal quoting), or None for a column of a kind it formats otherwise (dates,
+    categories), which is then written by ``to_csv`` itself. In bulk: twice as fast as
+    ``to_csv``, the same bytes (tested)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy()
+        # to_csv: NumPy's text of each number (the shortest that reads back as it, as
+        # Python's repr, which makes it twice as fast), or the format applied to each
+        cells = ([repr(v) for v in numbers.tolist()] if fmt is None
+                 else [fmt % v for v in numbers.tolist()])
+        for i in np.flatnonzero(np.isnan(numbers)).tolist():
+            cells[i] = ""
+        return cells
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return [str(v) for v in values.to_numpy().tolist()]
+    if dtype == object or pd.api.types.is_string_dtype(dtype):
+        # each distinct value once (a long table repeats a few thousand names and codes)
+        codes, distinct = pd.factorize(values)
+        text = [_quoted(str(v)) for v in distinct] + [""]  # code -1: a missing value
+        return [text[c] for c in codes.tolist()]
+    return None
+
+
+def _quoted(text: str) -> str:
+    """``text`` as the csv module writes a field of a row of several."""
+    if not text:
+        return text
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([text])
+    return line.getvalue()[:-1]
 
 
 #: First characters that make a spreadsheet read a cell as a formula.

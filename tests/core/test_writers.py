@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from forecast.core.writers import neutralise_formulas
 
@@ -63,3 +64,42 @@ def test_a_line_break_in_a_text_cell_cannot_split_its_row_nor_start_a_formula(tm
     assert all(not row[0].startswith(("=", "+", "-", "@")) for row in rows[1:])
     assert [row[0] for row in rows[1:]] == ["' =1", "a b", "x  =2", "plain"]
 
+
+
+EDGE_NUMBERS = [0.0, -0.0, 0.05, -0.05, 0.15, 0.25, 2.675, 1e20, 1e-20, -1e-20, float("inf"),
+                float("-inf"), float("nan"), 123456789.123456, 5e-324, 1.7976931348623157e308,
+                1e16, 1e15, 1e-5, 1e-4, 0.1 + 0.2]
+
+
+def _edge_table(rows: int = len(EDGE_NUMBERS)) -> pd.DataFrame:
+    """Text that needs quoting or is missing, numbers at the edges of their formats,
+    whole numbers, flags and a column of mixed objects."""
+    import numpy as np
+    pick = np.arange(rows) % len(EDGE_NUMBERS)
+    texts = np.array(["a,b", 'say "x"', "", None, "中文", "x\ny", "=1+1", " lead", "plain"],
+                     dtype=object)
+    mixed = np.array([1.5, None, "t", 3, float("nan"), True], dtype=object)
+    return pd.DataFrame({"code": texts[np.arange(rows) % len(texts)],
+                         "year": 2020 + np.arange(rows), "value": np.array(EDGE_NUMBERS)[pick],
+                         "flag": np.arange(rows) % 3 == 0, "mixed": mixed[np.arange(rows) % 6],
+                         "name": pd.array(texts[(np.arange(rows) + 1) % len(texts)],
+                                          dtype="string")})
+
+
+@pytest.mark.parametrize("decimals", [None, 1, 4, 6])
+@pytest.mark.parametrize("rows_at_once", [7, 100_000])
+def test_csv_files_hold_the_bytes_pandas_writes(tmp_path, monkeypatch, decimals, rows_at_once):
+    """The CSV writer's text of every kind of cell equals DataFrame.to_csv's (after the
+    formula neutralisation), written in one piece or in pieces of a few rows."""
+    from forecast.core import writers
+    monkeypatch.setattr(writers, "ROWS_AT_ONCE", rows_at_once)
+    fmt = None if decimals is None else f"%.{decimals}f"
+    tables = [_edge_table(), _edge_table(50), _edge_table().iloc[:0],  # also no rows
+              _edge_table()[["value"]],  # one column: written by pandas itself
+              _edge_table().astype({"code": "category"})]  # a kind it leaves to pandas
+    for i, table in enumerate(tables):
+        path = tmp_path / f"{i}.csv"
+        writers.csv_writer(table, decimals=decimals)(path)
+        expected = neutralise_formulas(table).to_csv(index=False, float_format=fmt,
+                                                     lineterminator="\n")
+        assert path.read_bytes() == ("\ufeff" + expected).encode("utf-8"), i

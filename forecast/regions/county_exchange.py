@@ -19,6 +19,7 @@ population on top of it.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from forecast.core.inputs import Inputs
@@ -60,8 +61,24 @@ def exchange_counts(parts: dict[str, np.ndarray], draws_last: bool = False) -> n
     sex, age, draw), as the compiled step takes them."""
     flows, spread, share = parts["flows"], parts["spread"], parts["share"]
     taken = np.einsum("cd,csa->dsa", flows, spread)
-    if draws_last:
-        return (flows[:, None, None, :] * spread[..., None]
-                - share[..., None] * taken.transpose(1, 2, 0)[None])
+    if draws_last:  # one pass, no state-sized temporaries
+        out = np.empty(spread.shape + flows.shape[1:])
+        _draws_last_counts(*(np.ascontiguousarray(x, dtype=float) for x in (
+            flows, spread, share, taken.transpose(1, 2, 0))), out)
+        return out
     return (flows[:, :, None, None] * spread[:, None]
             - share[:, None] * taken[None])
+
+
+@numba.njit(cache=True, nogil=True)
+def _draws_last_counts(flows, spread, share, taken, out):
+    """out[c, s, a, d] = flows[c, d] x spread[c, s, a] - share[c, s, a] x taken[s, a, d]:
+    the numbers of the whole-array form, operation for operation."""
+    C, S, A, D = out.shape
+    for c in range(C):
+        for s in range(S):
+            for a in range(A):
+                h, q = spread[c, s, a], share[c, s, a]
+                row, f_row, t_row = out[c, s, a], flows[c], taken[s, a]
+                for d in range(D):
+                    row[d] = f_row[d] * h - q * t_row[d]

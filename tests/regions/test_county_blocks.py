@@ -140,3 +140,20 @@ def test_counties_kept_draw_by_draw_equal_the_reference_step(setting, monkeypatc
         got = full[name].sel(region=expected["region"].values, year=expected["year"].values)
         np.testing.assert_allclose(got.transpose(*expected.dims), expected, rtol=1e-12,
                                    atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_migration_between_counties_in_the_steps_layout_is_the_same_numbers(seed):
+    """The counties' exchange made in one compiled pass, draws last, equals the whole-array
+    form bit for bit, and moves people between counties only (sums to zero over them)."""
+    from forecast.regions.county_exchange import exchange_counts
+    rng = np.random.default_rng(seed)
+    counties, draws = 7, 13
+    base = rng.gamma(2.0, 1e3, (counties, 2, 101))
+    flows = rng.normal(0.0, 500.0, (counties, draws))
+    parts = {"flows": flows - flows.mean(0), "spread": base / base.sum((1, 2), keepdims=True),
+             "share": base / base.sum(0, keepdims=True)}
+    by_draw = exchange_counts(parts)  # (county, draw, sex, age)
+    np.testing.assert_array_equal(exchange_counts(parts, draws_last=True),
+                                  by_draw.transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(by_draw.sum(0), 0.0, atol=1e-9 * np.abs(by_draw).max())

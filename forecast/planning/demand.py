@@ -344,9 +344,9 @@ def _need(need: xr.DataArray, variant: str, standards: dict) -> xr.DataArray:
     return _from_year(need, int(node["applies_from"]), PLACES)
 
 
-def _childcare_gap(need: xr.DataArray, supply: xr.Dataset) -> xr.DataArray:
-    """Childcare need (of the supplied regions) less the places supplied."""
-    return (need - _held(supply, "childcare_places", need, PLACES)).assign_attrs(units=PLACES)
+def _gap(need: xr.DataArray, supply: xr.Dataset, name: str, units: str) -> xr.DataArray:
+    """``need`` (of the supplied regions) less the supply ``name``: a shortage positive."""
+    return (need - _held(supply, name, need, units)).assign_attrs(units=units)
 
 
 def _seats_need(ages_3_5: xr.DataArray, standards: dict) -> xr.DataArray:
@@ -397,7 +397,8 @@ def _of_need(variant: str):
         out = {name: _need(need, variant, standards)}
         regions = _supplied(supply, need)
         if variant == _basis(standards) and regions is not None:
-            out["childcare_gap"] = _childcare_gap(out[name].sel(region=regions), supply)
+            out["childcare_gap"] = _gap(out[name].sel(region=regions), supply,
+                                        "childcare_places", PLACES)
         return out
     return of_need
 
@@ -441,13 +442,11 @@ def _of_ages_3_5(ages_3_5: xr.DataArray, standards: dict, supply) -> dict[str, x
     regions = _supplied(supply, ages_3_5)
     if regions is not None:
         for part in ("public", "affordable"):
-            here = out[f"kindergarten_seats_need_{part}"].sel(region=regions)
-            out[f"kindergarten_gap_{part}"] = (
-                here - _held(supply, f"kindergarten_seats_{part}", here, SEATS)
-            ).assign_attrs(units=SEATS)
-        here = seats.sel(region=regions)
-        out["kindergarten_gap"] = (here - _held(supply, "kindergarten_seats", here, SEATS)
-                                   ).assign_attrs(units=SEATS)
+            out[f"kindergarten_gap_{part}"] = _gap(
+                out[f"kindergarten_seats_need_{part}"].sel(region=regions), supply,
+                f"kindergarten_seats_{part}", SEATS)
+        out["kindergarten_gap"] = _gap(seats.sel(region=regions), supply, "kindergarten_seats",
+                                       SEATS)
     return out
 
 
@@ -501,7 +500,7 @@ def joint_indicators(drivers: dict[str, xr.DataArray], standards: dict, supply
     toddlers = np.minimum(idle * conversion, would_use.sel(region=regions))
     out["toddler_places_from_idle_seats"] = _from_year(toddlers, year_conv, PLACES)
     usable = out["toddler_places_from_idle_seats"].fillna(0.0)  # none before conversion applies
-    gap = _childcare_gap(childcare_need, supply)
+    gap = _gap(childcare_need, supply, "childcare_places", PLACES)
     closed = np.minimum(usable, gap.clip(min=0.0))
     out["childcare_gap_after_toddler_classes"] = (gap - closed).assign_attrs(units=PLACES)
     return out

@@ -76,6 +76,7 @@ def synthetic_part(counties: int, draws: int, seed: int = 1, dtype: str = "float
                    block_mib: float = 24.0) -> dict:
     """A province's block inputs (as ``county_engine.province_part``) of the county run's
     shapes: mx by draw, SRB without draws, births and migration totals by draw."""
+    from forecast.regions.county_blocks import step_survival
     from forecast.regions.county_engine import draw_blocks
 
     rng = np.random.default_rng(seed)
@@ -95,6 +96,7 @@ def synthetic_part(counties: int, draws: int, seed: int = 1, dtype: str = "float
     arrays = {"population": population, "factor": rng.uniform(0.7, 1.3, counties),
               "asfr": asfr, "mx": mx, "srb": np.full((years, 1), 1.1),
               "births_total": births, "migration_total": migration, "exchange": None}
+    arrays["survival"] = step_survival(mx)  # as county_engine.province_part holds it
     members = np.array([f"p{i // 10}" for i in range(counties)])
     return {"code": "synthetic", "counties": [f"c{i}" for i in range(counties)],
             "arrays": arrays, "members": members, "prefectures": list(dict.fromkeys(members)),

@@ -22,9 +22,10 @@ COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit"
 
 def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
     """The indicators of :data:`INDICATORS` as DataArrays (region, year, draw)."""
-    by_age = projection["population"].sum("sex")
+    # the population has no NaN: sums that do not look for one (the same numbers, faster)
+    by_age = projection["population"].sum("sex", skipna=False)
     births = projection["births_calendar"].dropna("year", how="all")
-    out = count_indicators(births.sum("sex"), by_age.sum("age"),
+    out = count_indicators(births.sum("sex"), by_age.sum("age", skipna=False),
                            [by_age.sel(age=a, drop=True) for a in YOUNG_AGES])
     out["tfr"] = projection["tfr"].sel(year=births["year"])
     out["population_yearend"] = projection["population_yearend"]

@@ -153,7 +153,7 @@ def yearend_population(result: xr.Dataset) -> xr.DataArray:
     horizon year, which has no step)."""
     flows = (result["births_calendar"] - result["deaths_calendar"]
              + result["net_migration"]).sum("sex", skipna=False)
-    total = result["population"].sum(("sex", "age")) + 0.5 * flows
+    total = result["population"].sum(("sex", "age"), skipna=False) + 0.5 * flows
     return total.transpose("region", "year", "draw").assign_attrs(
         units="persons", description="Population at 31 December of `year`")
 

@@ -142,7 +142,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     names = region_names(projection)
     demand_table = None
     if demand_inputs is not None:
-        demand = demand_indicators(projection["population"].sum("sex"), **demand_inputs)
+        demand = demand_indicators(projection["population"].sum("sex", skipna=False),
+                                   **demand_inputs)
         bounds = ("childcare_gap", "kindergarten_gap")
         demand_table = wide_table({k: indicators[k] for k in POPULATION_COLUMNS} | demand,
                                   names, bounds=bounds)

@@ -53,6 +53,12 @@ VARIABLES: dict[str, Variable] = {
     "deaths_calendar": Variable(("region", "sex", "year"), "persons per year",
                                 "Deaths in calendar year `year` (that year's death rates times "
                                 "the population at 1 July)", ("draw",)),
+    "population_total": Variable(("region", "year"), "persons",
+                                 "Population at 1 July of `year`, summed over sex and age "
+                                 "(kept by draw where the population is streamed)", ("draw",)),
+    "population_young": Variable(("region", "sex", "young_age", "year"), "persons",
+                                 "Population at 1 July of `year` of the youngest ages (kept "
+                                 "by draw where the population is streamed)", ("draw",)),
     "migration_clamped": Variable(("region", "sex", "year"), "persons per year",
                                   "Net emigration not applied because it exceeded the persons "
                                   "present (the projection never goes below zero)", ("draw",)),

@@ -33,9 +33,12 @@ migration actually applied.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import xarray as xr
 
+from forecast.core.draw_quantiles import quantiles
 from forecast.demography import compiled_step
 from forecast.demography.graduation import MAX_AGE
 from forecast.demography.lifetable import survivorship_arrays
@@ -52,7 +55,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
             migration_total: xr.DataArray | None = None,
             keep_migration_of: list[str] | None = None,
             dtype: str = "float64", exchange: xr.DataArray | None = None,
-            reference: bool = False) -> xr.Dataset:
+            reference: bool = False, population_quantiles: Sequence[float] | None = None,
+            young_ages: int = 0) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -95,12 +99,23 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     reference : bool
         Step with :func:`reference_step` (whole-array NumPy, the readable reference the tests
         hold the compiled step to) instead of :mod:`forecast.demography.compiled_step`.
+    population_quantiles : probabilities in [0, 1], optional
+        Stream the population (with more than one draw): only two years' state are held,
+        and of each year the ``population`` keeps these quantiles over draws
+        (:func:`forecast.core.draw_quantiles.quantiles`), ``population_total`` the
+        persons of every draw summed over sex and age and ``population_young`` every
+        draw's first ``young_ages`` single ages; the memory then no longer grows with
+        years x draws times the 202 sex-age cells.
+    young_ages : int >= 0
+        The ages 0, ..., ``young_ages`` - 1 whose draws a streamed population keeps.
 
     Returns
     -------
     xarray.Dataset
         ``population`` (region, sex, age, year, draw) at 1 July of each year from the base
-        year to one year after the last step; ``births``, ``deaths``, ``net_migration`` and
+        year to one year after the last step (streamed: (region, sex, age, year, quantile),
+        with ``population_total`` (region, year, draw) and ``population_young`` (region,
+        sex, young_age, year, draw)); ``births``, ``deaths``, ``net_migration`` and
         ``migration_clamped`` (region, sex, year, draw) for each step (NaN in the last year,
         which no step follows); ``births_calendar``
         and ``deaths_calendar`` (region, sex, year, draw) for each calendar year from the
@@ -139,7 +154,11 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         raise ValueError("population must be finite and non-negative")
 
     n = len(steps)
-    pops = np.empty((n + 1,) + P.shape, dtype=dt)
+    streamed = population_quantiles is not None and len(draws) > 1
+    # streamed: years alternate between two buffers, each summarised once it is complete
+    pops = np.empty(((2 if streamed else n + 1),) + P.shape, dtype=dt)
+    summary = PopulationStream(n + 1, P.shape, population_quantiles, young_ages, dt) \
+        if streamed else None
     # a step's flows are held for every year, NaN in the last (no step follows it): the
     # Dataset's year, without a reindexed copy
     flows = {k: np.full((n + 1,) + P.shape[:-1], np.nan, dtype=dt) for k in (
@@ -154,8 +173,11 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         F64, MX64 = (np.require(x, dtype=float, requirements=("C", "W")) for x in (F, MX))
         work = compiled_step.buffers(tuple(P.shape[k] for k in (0, 2, 3, 1)))  # draw-last
     for i in range(n):
+        now, after = pops[i % len(pops)], pops[(i + 1) % len(pops)]
+        if summary is not None:
+            summary.add(i, now)
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
-        mig = _migrants(pops[i], MIG[i], None if RATE is None else RATE[i],
+        mig = _migrants(now, MIG[i], None if RATE is None else RATE[i],
                         None if MTOTAL is None else MTOTAL[i])
         if EXCHANGE is not None:  # without a year dim: the same in every step
             mig = mig + EXCHANGE[i if len(EXCHANGE) > 1 else 0]
@@ -164,20 +186,23 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         total_next = None if TOTAL is None else TOTAL[i + 1]
         if reference:
             sx, sb = (a.astype(dt, copy=False) for a in (sx, sb))
-            pops[i + 1], step_flows, births_next, deaths_next = reference_step(
-                pops[i], sx, sb, mig, calendar["births"][i], F[i + 1], SRB[i + 1],
+            after[...], step_flows, births_next, deaths_next = reference_step(
+                now, sx, sb, mig, calendar["births"][i], F[i + 1], SRB[i + 1],
                 total_next, MX[i + 1])
         else:
             step_flows, births_next, deaths_next = _compiled(
-                pops[i], pops[i + 1], sx, sb, mig, calendar["births"][i], F64[i + 1],
-                SRB[i + 1], total_next, MX64[i + 1], work)
+                now, after, sx, sb, mig, calendar["births"][i], F64[i + 1], SRB[i + 1],
+                total_next, MX64[i + 1], work)
         calendar["births"][i + 1] = births_next
         calendar["deaths"][i + 1] = deaths_next
         for k, v in step_flows.items():
             flows[k][i] = v
+    if summary is not None:
+        summary.add(n, pops[n % 2])
 
-    out = {"population": xr.DataArray(pops, dims=("year",) + _STATE,
-                                      coords={**coords, "year": years})}
+    out = ({"population": xr.DataArray(pops, dims=("year",) + _STATE,
+                                       coords={**coords, "year": years})}
+           if summary is None else summary.arrays(coords, years))
     flow_coords = {k2: coords[k2] for k2 in ("region", "draw", "sex")}
     for k, v in flows.items():
         out[k] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
@@ -185,7 +210,10 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     for k, v in calendar.items():
         out[f"{k}_calendar"] = xr.DataArray(v, dims=("year", "region", "draw", "sex"),
                                             coords=flow_coords | {"year": years})
-    ds = xr.Dataset({k: annotate(v.transpose("region", "sex", ..., "year", "draw"), k)
+    # quantiles first, as dataset_quantiles puts them
+    ds = xr.Dataset({k: annotate(v.transpose(*(d for d in ("quantile", "region", "sex")
+                                               if d in v.dims), ..., "year",
+                                             *(d for d in ("draw",) if d in v.dims)), k)
                      for k, v in out.items()})
     if kept:
         ds["net_migration_by_age"] = xr.DataArray(
@@ -197,6 +225,69 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     if "region_name" in population.coords:
         ds = ds.assign_coords(region_name=population["region_name"])
     return ds
+
+
+#: What a streamed population keeps of every draw (besides its quantiles, ``population``).
+STREAMED_BY_DRAW = ("population_total", "population_young")
+
+
+class PopulationStream:
+    """A streamed population's summary, year by year: quantiles over draws of every cell,
+    each draw's persons summed over sex and age, and each draw's young ages
+    (:func:`project`'s ``population_quantiles``). ``years`` years of a state (region, draw,
+    sex, age) of ``dtype``."""
+
+    def __init__(self, years: int, shape: tuple[int, ...], probs: Sequence[float],
+                 young_ages: int, dtype):
+        regions, draws, sexes, ages = shape
+        self.probs = list(probs)
+        self.quantiles = np.empty((years, regions, sexes, ages, len(self.probs)))
+        self.total = np.empty((years, regions, draws), dtype=dtype)
+        self.young = np.empty((years, regions, draws, sexes, young_ages), dtype=dtype)
+
+    def add(self, year: int, state: np.ndarray) -> None:
+        """Summarise the state (region, draw, sex, age) at 1 July of the ``year``-th year."""
+        by_draw = np.ascontiguousarray(state.transpose(0, 2, 3, 1))  # draws last: the rows
+        self.quantiles[year] = quantiles(by_draw, self.probs)
+        # sexes added, then ages (pairwise, contiguous): as population_total sums draws kept
+        self.total[year] = state.sum(2).sum(-1)
+        self.young[year] = state[..., :self.young.shape[-1]]
+
+    def arrays(self, coords: dict, years: np.ndarray) -> dict[str, xr.DataArray]:
+        """``population`` (year, region, sex, age, quantile), ``population_total`` (year,
+        region, draw) and ``population_young`` (year, region, draw, sex, young_age; its own
+        dim, as the Dataset's ``age`` holds every age)."""
+        ages = coords["age"][:self.young.shape[-1]]
+        return {
+            "population": xr.DataArray(self.quantiles, dims=("year", "region", "sex", "age",
+                                                             "quantile"),
+                                       coords={**{k: v for k, v in coords.items()
+                                                  if k != "draw"},
+                                               "year": years, "quantile": self.probs}),
+            "population_total": xr.DataArray(self.total, dims=("year", "region", "draw"),
+                                             coords={k: coords[k] for k in ("region", "draw")}
+                                             | {"year": years}),
+            "population_young": xr.DataArray(self.young, dims=("year", "region", "draw", "sex",
+                                                               "young_age"),
+                                             coords={**{k: coords[k] for k in
+                                                        ("region", "draw", "sex")},
+                                                     "year": years, "young_age": ages})}
+
+
+def population_total(projection: xr.Dataset) -> xr.DataArray:
+    """Persons at 1 July (region, year, draw) summed over sex, then age, of a
+    :func:`project` result, streamed or not (the same numbers)."""
+    if "population_total" in projection:
+        return projection["population_total"]
+    return projection["population"].sum("sex", skipna=False).sum("age", skipna=False)
+
+
+def young_population(projection: xr.Dataset) -> xr.DataArray:
+    """Persons at 1 July (region, sex, age, year, draw) of a :func:`project` result, every
+    draw: its youngest ages where the population is streamed, else every age."""
+    if "population_young" in projection:
+        return projection["population_young"].rename(young_age="age")
+    return projection["population"]
 
 
 def _migrants(P, counts, rate, total):

@@ -68,16 +68,17 @@ def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, natio
 
 
 def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str,
-                        keep_migration_of: list[str] | None = None, dtype: str = "float64"
-                        ) -> xr.Dataset:
+                        keep_migration_of: list[str] | None = None, dtype: str = "float64",
+                        **streamed) -> xr.Dataset:
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
     ``net_migration_rate`` as for :func:`forecast.demography.ccmpp.project`; where ``net_migration``
     has a row for the nation, the other regions' net migrants are reconciled to it by sex and age
     in every step (``migration_total``); ``population`` must hold the nation and all of its
-    regions, since the other regions' births are scaled to add up to the nation's. Returns
-    one Dataset with the nation first.
+    regions, since the other regions' births are scaled to add up to the nation's;
+    ``streamed`` passes ``population_quantiles`` and ``young_ages`` on to
+    :func:`forecast.demography.ccmpp.project`. Returns one Dataset with the nation first.
     """
     others = [r for r in population["region"].values if r != nation]
 
@@ -90,7 +91,7 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
         return da.sel(region=keep)
 
     national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()},
-                       dtype=dtype)
+                       dtype=dtype, **streamed)
     if not others:
         return national
     # by sex: regions with their own sex ratios at birth still add up to the nation's
@@ -101,7 +102,7 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
                        if "region" in rates["net_migration"].dims else None)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
                        births_total=births_total, migration_total=migration_total,
-                       keep_migration_of=keep_migration_of, dtype=dtype)
+                       keep_migration_of=keep_migration_of, dtype=dtype, **streamed)
     kept = regional.get("net_migration_by_age")
     regional = regional.drop_vars("net_migration_by_age", errors="ignore")
     both = xr.concat([national, regional], dim="region", data_vars="all", coords="different",

@@ -15,6 +15,7 @@ import xarray as xr
 
 from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import INDICATORS, QUANTILES  # noqa: F401  (re-exported)
+from forecast.demography.ccmpp import population_total, young_population
 from forecast.demography.indicator_counts import YOUNG_AGES, count_indicators
 
 COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit", *QUANTILES]
@@ -23,9 +24,9 @@ COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit"
 def planner_indicators(projection: xr.Dataset) -> dict[str, xr.DataArray]:
     """The indicators of :data:`INDICATORS` as DataArrays (region, year, draw)."""
     # the population has no NaN: sums that do not look for one (the same numbers, faster)
-    by_age = projection["population"].sum("sex", skipna=False)
+    by_age = young_population(projection).sum("sex", skipna=False)
     births = projection["births_calendar"].dropna("year", how="all")
-    out = count_indicators(births.sum("sex"), by_age.sum("age", skipna=False),
+    out = count_indicators(births.sum("sex"), population_total(projection),
                            [by_age.sel(age=a, drop=True) for a in YOUNG_AGES])
     out["tfr"] = projection["tfr"].sel(year=births["year"])
     out["population_yearend"] = projection["population_yearend"]

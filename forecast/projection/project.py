@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 
 from forecast.core.inputs import Inputs
-from forecast.demography.ccmpp import project
+from forecast.demography.ccmpp import population_total, project
 from forecast.regions.county_projection import project_counties
 from forecast.regions.county_engine import Compute, county_summaries
 from forecast.core.errors import InputError
 from forecast.data import config_int
+from forecast.demography.indicator_counts import YOUNG_AGES
 from forecast.demography.lifetable import life_table
 from forecast.projection.scenario import Scenario, apply_scenario
 from forecast.demography.subnational import project_with_nation
@@ -34,7 +36,8 @@ def checked_horizon(inputs: Inputs, horizon) -> int:
 def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int,
                    level_years: dict[str, int] | None = None,
                    scenario: Scenario | None = None, dtype: str = "float64",
-                   compute: Compute = Compute(), county_extra=None) -> xr.Dataset:
+                   compute: Compute = Compute(), county_extra=None,
+                   population_quantiles: Sequence[float] | None = None) -> xr.Dataset:
     """Project ``inputs`` from their base year to 1 July of ``horizon``.
 
     Fertility, mortality and the sex ratio at birth are taken by calendar year up to
@@ -51,7 +54,10 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     same draws, e.g. the demand stage's) as ``compute`` says. Regions with a ``national_region``
     attribute are projected with births raked to the nation
     (:func:`forecast.demography.subnational.project_with_nation`); where the inputs name
-    ``report_regions``, only those are kept.
+    ``report_regions``, only those are kept. With ``population_quantiles`` (probabilities),
+    the population is streamed (:func:`forecast.demography.ccmpp.project`): its quantiles
+    over draws by sex and age, each draw's total and ages 0-5, unless a province's counties
+    keep their draws.
 
     Returns the :func:`forecast.demography.ccmpp.project` Dataset (step flows NaN in the horizon
     year, which has no step) plus ``population_yearend`` (region, year, draw), persons at 31
@@ -69,17 +75,20 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
              base, horizon)
     counties = list(inputs.counties_of) if inputs.has_counties else None
     seed = int(getattr(fertility, "random_seed", 0))  # of the counties' level draws
+    county_draws = bool(counties) and compute.keeps_county_draws(len(counties))
+    streamed = ({} if population_quantiles is None or county_draws else
+                {"population_quantiles": population_quantiles, "young_ages": len(YOUNG_AGES)})
     if inputs.national_region is not None and population.sizes["region"] > 1:
         result = project_with_nation(population, rates, national, keep_migration_of=counties,
-                                     dtype=dtype)
+                                     dtype=dtype, **streamed)
     else:
-        result = project(population, **rates, dtype=dtype)
+        result = project(population, **rates, dtype=dtype, **streamed)
     result["tfr"] = total_fertility(rates["asfr"], result)
     # what follows reads fertility, mortality and the sex ratio; the migration inputs
     # (region x step x draw x sex x age) are in the result now, and their memory is let go
     rates = {k: rates[k] for k in ("asfr", "mx", "srb")}
     summary = None
-    if counties and compute.keeps_county_draws(len(counties)):
+    if county_draws:
         log.info("Projecting the %d county-level units of %s within it",
                  inputs.sizes["county"], counties[0])
         result = xr.concat([result.drop_vars("net_migration_by_age"),
@@ -153,7 +162,7 @@ def yearend_population(result: xr.Dataset) -> xr.DataArray:
     horizon year, which has no step)."""
     flows = (result["births_calendar"] - result["deaths_calendar"]
              + result["net_migration"]).sum("sex", skipna=False)
-    total = result["population"].sum(("sex", "age"), skipna=False) + 0.5 * flows
+    total = population_total(result) + 0.5 * flows
     return total.transpose("region", "year", "draw").assign_attrs(
         units="persons", description="Population at 31 December of `year`")
 

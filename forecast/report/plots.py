@@ -362,8 +362,9 @@ def population_pyramid(population: xr.DataArray, base_year: int, target_year: in
 
     Parameters
     ----------
-    population : DataArray (sex, age, year, draw)
-        Persons at 1 July; sex in {"female", "male"}, age 0..100 (100 = 100+).
+    population : DataArray (sex, age, year, draw) or (sex, age, year, quantile)
+        Persons at 1 July, every draw or their quantiles (holding the median and the 80 %
+        bounds); sex in {"female", "male"}, age 0..100 (100 = 100+).
     base_year, target_year : int
         Years of ``population`` to compare.
     region_label : str
@@ -373,12 +374,12 @@ def population_pyramid(population: xr.DataArray, base_year: int, target_year: in
     -------
     Figure with one Axes.
     """
-    _require_dims(population, ("sex", "age", "year", "draw"), "population_pyramid population")
+    _require_draws(population, ("sex", "age", "year", "draw"), "population_pyramid population")
     for year in (base_year, target_year):
         if year not in population["year"].values:
             raise ValueError(f"population_pyramid: year {year} not in population years "
                              f"{population['year'].values.tolist()}")
-    pop = population.transpose("sex", "age", "year", "draw") / PER_10K
+    pop = population.transpose("sex", "age", "year", ...) / PER_10K
     with _style():
         fig = _new_figure(7.2, 7.6)
         ax = fig.add_subplot()
@@ -392,7 +393,7 @@ def population_pyramid(population: xr.DataArray, base_year: int, target_year: in
 def _pyramid_side(ax: Axes, pop: xr.DataArray, base_year: int, target_year: int,
                   sign: float, color: str) -> None:
     """One sex's bars (target median), 80 % shading and base-year outline; ``pop`` (age,
-    year, draw) in 万人, ``sign`` -1 for the left side."""
+    year, draw or quantile) in 万人, ``sign`` -1 for the left side."""
     ages = pop["age"].values.astype(float)
     target = _quantiles(pop.sel(year=target_year), (BAND_80[0], 0.5, BAND_80[1]))
     lo, mid, hi = (sign * target.sel(quantile=p).values for p in (BAND_80[0], 0.5, BAND_80[1]))
@@ -400,7 +401,7 @@ def _pyramid_side(ax: Axes, pop: xr.DataArray, base_year: int, target_year: int,
     x_lo, y = _step_outline(lo, ages)
     x_hi, _ = _step_outline(hi, ages)
     ax.fill_betweenx(y, x_lo, x_hi, color=color, alpha=0.85, linewidth=0)
-    base = sign * pop.sel(year=base_year).median("draw").values
+    base = sign * _quantiles(pop.sel(year=base_year), (0.5,)).isel(quantile=0).values
     ax.plot(*_step_outline(base, ages), color="black", linewidth=0.8)
 
 

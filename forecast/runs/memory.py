@@ -39,7 +39,9 @@ MAX_COUNTY_UNITS = 210
 #: draws (1000 draws to 2035: peak 4.9 GiB); 3.3 since the step's flows are held without a
 #: reindexed copy and the migration inputs are let go after the projection (1000 draws to
 #: 2035: the default run 3.54 GiB with the MCMC, the county run 3.98 GiB); rounded up so the
-#: estimate is an upper bound.
+#: estimate is an upper bound. With the population streamed (``output.projection=quantiles``,
+#: :func:`forecast.demography.ccmpp.project`) the default run peaks at 2.5 GiB and the county
+#: run at 3.2 GiB (about 2.5 arrays); the estimate keeps the bound of ``draws``.
 ARRAYS_ALIVE = 4.0
 #: Memory of the process besides those arrays (Python, libraries, data, tables), bytes:
 #: measured 160-175 MiB; with the Bayesian model (PyMC, the compiled model and the chain

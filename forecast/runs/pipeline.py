@@ -17,6 +17,7 @@ from forecast.core.paths import DATA_DIR
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import SUPPLY_TEMPLATE_CSV, VERSION, run_header, utc_now
 from forecast.data import load_new_residents, load_supply
+from forecast.demography.ccmpp import population_total, young_population
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
 from forecast.planning.county_demand import CountyDemand
@@ -128,10 +129,11 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     projection = project_inputs(inputs, fertility, mortality, migration, cfg.horizon,
                                 level_years=level_years(cfg), scenario=scenario,
                                 dtype=str(option(cfg, "precision")), compute=compute,
-                                county_extra=county_demand)
+                                county_extra=county_demand,
+                                population_quantiles=_streamed_quantiles(cfg))
     counties = projection.get("county_summary")
     if counties is not None:  # counties in blocks: their quantiles only
-        projection = projection.drop_dims(["unit", "indicator", "quantile"])
+        projection = _without_county_summary(projection)
     projection = projection.assign_attrs(scenario=scenario.name,
                                          source=inputs.description,
                                          data_sha256=inputs.data_sha256,
@@ -142,8 +144,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
     names = region_names(projection)
     demand_table = None
     if demand_inputs is not None:
-        demand = demand_indicators(projection["population"].sum("sex", skipna=False),
-                                   **demand_inputs)
+        demand = demand_indicators(young_population(projection).sum("sex", skipna=False),
+                                   total=population_total(projection), **demand_inputs)
         bounds = ("childcare_gap", "kindergarten_gap")
         demand_table = wide_table({k: indicators[k] for k in POPULATION_COLUMNS} | demand,
                                   names, bounds=bounds)
@@ -203,6 +205,21 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
 
 #: The model each component's config group names, and the Protocol it must meet.
 MODELS = {"fertility": FertilityModel, "mortality": MortalityModel, "migration": MigrationModel}
+
+
+def _without_county_summary(projection):
+    """``projection`` without ``county_summary`` and its dims (its ``quantile`` stays where
+    a streamed population has it too)."""
+    projection = projection.drop_vars("county_summary")
+    used = {d for v in projection.data_vars.values() for d in v.dims}
+    return projection.drop_dims([d for d in ("unit", "indicator", "quantile") if d not in used])
+
+
+def _streamed_quantiles(cfg: DictConfig) -> list[float] | None:
+    """The quantiles a projection keeps of the population by sex and age, streaming it
+    (:func:`forecast.demography.ccmpp.project`): those of projection.nc, unless it keeps
+    every draw (``output.projection=draws``)."""
+    return None if cfg.output.projection == "draws" else list(QUANTILES.values())
 
 
 def _model(cfg: DictConfig, kind: str):

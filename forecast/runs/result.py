@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.core.draw_quantiles import dataset_quantiles
+from forecast.demography.ccmpp import STREAMED_BY_DRAW
 from forecast.core.inputs import Inputs
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FIGURES,
@@ -36,7 +37,10 @@ class Result:
     """A projection run, in memory.
 
     - ``projection`` — the projection Dataset with every draw (region, sex, age, year, draw;
-      persons, persons per year, rates; see the variables' ``units`` attributes);
+      persons, persons per year, rates; see the variables' ``units`` attributes); where
+      projection.nc keeps quantiles, the population by sex and age is streamed: its
+      quantiles (dim ``quantile``), with each draw's ``population_total`` and
+      ``population_young`` (:func:`forecast.demography.ccmpp.project`);
     - ``forecast`` — the planner table, as in ``forecast.csv`` (one row per region, year and
       indicator; quantile columns ``median``, ``lower_80``, ... in the indicator's unit);
     - ``demand`` — the wide demand table of ``demand.csv``, or None without the demand stage;
@@ -144,5 +148,7 @@ def over_draws(projection: xr.Dataset) -> xr.Dataset:
     bounds, as in forecast.csv) instead of every draw."""
     if projection.sizes["draw"] == 1:
         return projection
+    # a streamed population is summarised already; what it keeps by draw is not stored
+    projection = projection.drop_vars(STREAMED_BY_DRAW, errors="ignore")
     q = dataset_quantiles(projection, list(QUANTILES.values()))  # NaN flows stay NaN
     return q.assign_coords(quantile_name=("quantile", list(QUANTILES)))

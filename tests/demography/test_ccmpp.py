@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast.demography.ccmpp import project
+from forecast.core.draw_quantiles import quantiles_of
+from forecast.demography.ccmpp import population_total, project, young_population
 from forecast.demography.graduation import AGES
 from tests.conftest import make_population, make_rates
 
@@ -188,3 +189,38 @@ def test_float32_stays_within_a_millionth_of_float64(rates_factory, population_f
     for name in ("population", "births_calendar", "deaths_calendar"):
         wide, narrow = (results[dt][name].astype(float) for dt in ("float64", "float32"))
         np.testing.assert_allclose(narrow, wide, rtol=2e-6, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_streamed_population_keeps_the_quantiles_totals_and_young_ages_of_every_draw(seed):
+    """Streaming (two years' state held) gives, bit for bit, the quantiles over draws of
+    the population kept draw by draw, its totals (sexes, then ages) and its youngest ages;
+    the flows are the same arrays."""
+    rng = np.random.default_rng(seed)
+    regions, draws = ("a", "b", "c"), 40
+    years = np.arange(2020, 2026)
+    rates = make_rates(years, regions=regions, mx_level=0.01, migration=30.0)
+    level = xr.DataArray(rng.uniform(0.02, 0.09, draws), dims="draw",
+                         coords={"draw": np.arange(draws)})
+    rates["asfr"] = rates["asfr"] * level
+    population = make_population(rng.uniform(0, 5e4, (3, 2, N)), regions=regions)
+    probs = [0.5, 0.1, 0.9, 0.025, 0.975]
+    kept = project(population, **rates)
+    streamed = project(population, **rates, population_quantiles=probs, young_ages=6)
+    expected = quantiles_of(kept["population"], probs).transpose(*streamed["population"].dims)
+    xr.testing.assert_equal(streamed["population"], expected)
+    np.testing.assert_array_equal(population_total(streamed), population_total(kept))
+    assert population_total(streamed).dims == ("region", "year", "draw")
+    young = young_population(streamed)
+    assert young.sizes["age"] == 6
+    xr.testing.assert_equal(young, kept["population"].sel(age=slice(0, 5)).transpose(
+        *young.dims))
+    for name in ("births", "deaths", "net_migration", "births_calendar", "deaths_calendar"):
+        assert streamed[name].identical(kept[name]), name
+
+
+def test_a_single_draw_is_not_streamed():
+    """With one draw the quantiles would only repeat it: the population is kept as it is."""
+    rates = make_rates(YEARS, mx_level=0.01)
+    ds = project(make_population(100.0), **rates, population_quantiles=[0.5], young_ages=6)
+    assert "draw" in ds["population"].dims and "population_young" not in ds

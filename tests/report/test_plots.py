@@ -16,7 +16,9 @@ from matplotlib.figure import Figure
 
 from forecast.report import plots
 from forecast.demography.graduation import AGES
+from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.paths import DATA_DIR
+from forecast.core.registry import QUANTILES
 from forecast.core.variables import SEXES
 
 YEARS = np.arange(2020, 2031)
@@ -154,6 +156,20 @@ def test_population_pyramid_males_left_females_right(rng):
     fig.draw_without_rendering()
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert labels and not any(s.startswith(("-", "\u2212")) for s in labels)
+
+
+def test_population_pyramid_of_quantiles_draws_what_the_draws_draw(rng):
+    """A streamed population (quantiles over draws, not the draws) gives the same bars
+    and shading as its draws: the median and the 80 % bounds."""
+    draws = population_draws(rng)
+    summary = quantiles_of(draws, list(QUANTILES.values()))
+    figures = [plots.population_pyramid(p, 2020, 2030, region_label="x")
+               for p in (draws, summary)]
+    bars = [np.array([p.get_width() for p in f.axes[0].patches]) for f in figures]
+    np.testing.assert_allclose(bars[1], bars[0], rtol=1e-12)
+    shades = [np.concatenate([c.get_paths()[0].vertices for c in f.axes[0].collections])
+              for f in figures]
+    np.testing.assert_allclose(shades[1], shades[0], rtol=1e-12)
 
 
 def test_population_pyramid_rejects_a_missing_year(rng):

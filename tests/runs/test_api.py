@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import runpy
 
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -15,6 +16,7 @@ from forecast.core.paths import ROOT
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import DEMAND_CSV, FORECAST_CSV, PROJECTION_NC, RUN_JSON
 from forecast.planning.indicators import COLUMNS
+from forecast.runs.result import over_draws
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +75,22 @@ def test_backtest_returns_the_scores_of_each_model():
     assert set(result.scores["origin"]) == {2010, 2011}
     assert {"model", "quantity", "h"} <= set(result.summary.columns)
     assert result.metadata["kind"] == "backtest"
+
+
+def test_a_streamed_population_gives_the_tables_and_file_of_every_draw_kept():
+    """The default (projection.nc keeps quantiles) streams the population; a run keeping
+    every draw gives the same forecast.csv and demand.csv and, summarised, the same
+    projection.nc (the year-end population, summed in another order, within 1e-14)."""
+    overrides = ["fertility=rw_drift", "fertility.draws=16", "horizon=2024", "plots=false"]
+    streamed = forecast.project(overrides)
+    kept = forecast.project([*overrides, "output.projection=draws"])
+    assert streamed.projection["population"].dims == ("quantile", "region", "sex", "age", "year")
+    assert "draw" in kept.projection["population"].dims
+    pd.testing.assert_frame_equal(streamed.forecast, kept.forecast)
+    pd.testing.assert_frame_equal(streamed.demand, kept.demand)
+    stored, summarised = streamed.stored_projection, over_draws(kept.projection)
+    assert list(stored.data_vars) == list(summarised.data_vars)
+    xr.testing.assert_allclose(stored["population_yearend"], summarised["population_yearend"],
+                               rtol=1e-14)
+    xr.testing.assert_identical(stored.drop_vars("population_yearend"),
+                                summarised.drop_vars("population_yearend"))

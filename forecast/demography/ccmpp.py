@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from forecast.core.by_year import year_of
 from forecast.core.draw_quantiles import quantiles
 from forecast.demography import compiled_step
 from forecast.demography.graduation import MAX_AGE
@@ -136,14 +137,17 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
 
     dt = np.dtype(dtype)
 
-    def arr(da, dims, wanted=years):
-        return _aligned(da, dims, coords, wanted).astype(dt, copy=False)
+    def arr(da, dims, wanted=years, lazy=False):
+        return _aligned(da, dims, coords, wanted, lazy).astype(dt, copy=False)
 
     MX = arr(mx, ("year",) + _STATE)
-    F = arr(asfr, ("year", "region", "draw", "age"))
+    # fertility and migration may be made a year at a time (forecast.core.by_year): read
+    # with year_of, step by step
+    F = arr(asfr, ("year", "region", "draw", "age"), lazy=True)
     SRB = arr(srb, ("year", "region", "draw"))
-    MIG = arr(net_migration, ("year",) + _STATE, steps)
-    RATE = None if net_migration_rate is None else arr(net_migration_rate, ("year",) + _STATE, steps)
+    MIG = arr(net_migration, ("year",) + _STATE, steps, lazy=True)
+    RATE = (None if net_migration_rate is None
+            else arr(net_migration_rate, ("year",) + _STATE, steps, lazy=True))
     MTOTAL = (None if migration_total is None
               else arr(migration_total, ("year", "draw", "sex", "age"), steps))
     TOTAL = None if births_total is None else arr(births_total, ("year", "draw") + (
@@ -167,31 +171,34 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     kept = [list(regions).index(r) for r in (keep_migration_of or [])]
     kept_migration = np.full((n + 1, len(kept)) + P.shape[1:], np.nan, dtype=dt)
     pops[0] = P
-    calendar["births"][0] = _calendar_births(P, F[0], SRB[0], None if TOTAL is None else TOTAL[0])
+    calendar["births"][0] = _calendar_births(P, year_of(F, 0), SRB[0],
+                                             None if TOTAL is None else TOTAL[0])
     calendar["deaths"][0] = (MX[0] * P).sum(-1)
     if not reference:
-        F64, MX64 = (np.require(x, dtype=float, requirements=("C", "W")) for x in (F, MX))
+        MX64 = np.require(MX, dtype=float, requirements=("C", "W"))
         work = compiled_step.buffers(tuple(P.shape[k] for k in (0, 2, 3, 1)))  # draw-last
     for i in range(n):
         now, after = pops[i % len(pops)], pops[(i + 1) % len(pops)]
         if summary is not None:
             summary.add(i, now)
         sx, sb = _survivorship(0.5 * (MX[i] + MX[i + 1]))
-        mig = _migrants(now, MIG[i], None if RATE is None else RATE[i],
+        mig = _migrants(now, year_of(MIG, i), None if RATE is None else year_of(RATE, i),
                         None if MTOTAL is None else MTOTAL[i])
         if EXCHANGE is not None:  # without a year dim: the same in every step
             mig = mig + EXCHANGE[i if len(EXCHANGE) > 1 else 0]
         if kept:
             kept_migration[i] = np.broadcast_to(mig, P.shape)[kept]
         total_next = None if TOTAL is None else TOTAL[i + 1]
+        f_next = year_of(F, i + 1)  # made now where the rates are made a year at a time
         if reference:
             sx, sb = (a.astype(dt, copy=False) for a in (sx, sb))
             after[...], step_flows, births_next, deaths_next = reference_step(
-                now, sx, sb, mig, calendar["births"][i], F[i + 1], SRB[i + 1],
+                now, sx, sb, mig, calendar["births"][i], f_next, SRB[i + 1],
                 total_next, MX[i + 1])
         else:
             step_flows, births_next, deaths_next = _compiled(
-                now, after, sx, sb, mig, calendar["births"][i], F64[i + 1], SRB[i + 1],
+                now, after, sx, sb, mig, calendar["births"][i],
+                np.require(f_next, dtype=float, requirements=("C", "W")), SRB[i + 1],
                 total_next, MX64[i + 1], work)
         calendar["births"][i + 1] = births_next
         calendar["deaths"][i + 1] = deaths_next
@@ -424,8 +431,9 @@ def _draw_coord(*arrays) -> np.ndarray:
     return found[0] if found else np.array([0])
 
 
-def _aligned(da: xr.DataArray, dims: tuple[str, ...], coords: dict, steps) -> np.ndarray:
-    """Values of ``da`` ordered as ``dims``, size-1 axes where ``da`` lacks a dim (broadcasts)."""
+def _aligned(da: xr.DataArray, dims: tuple[str, ...], coords: dict, steps, lazy: bool = False):
+    """Values of ``da`` ordered as ``dims``, size-1 axes where ``da`` lacks a dim (broadcasts):
+    a NumPy array, or with ``lazy`` the Dask array of a lazy ``da``."""
     sel = {d: (steps if d == "year" else coords[d]) for d in dims if d in da.dims}
     sel = {d: v for d, v in sel.items()  # labels already in order need no (copying) selection
            if d not in da.indexes or not np.array_equal(da.indexes[d].values, v)}
@@ -436,4 +444,7 @@ def _aligned(da: xr.DataArray, dims: tuple[str, ...], coords: dict, steps) -> np
     missing = [d for d in dims if d not in da.dims]
     if missing:
         da = da.expand_dims(missing)
-    return da.transpose(*dims).values.astype(float, copy=False)
+    da = da.transpose(*dims)
+    if lazy and da.chunks is not None:
+        return da.data.astype(float)
+    return da.values.astype(float, copy=False)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from forecast.core.by_year import computed
 from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import population_total, project
 from forecast.regions.county_projection import project_counties
@@ -146,10 +147,9 @@ def projection_rates(inputs: Inputs, fertility, mortality, migration, horizon: i
     if "observed_births" in inputs:
         log.info("Calibrating to the observed births and deaths of %s",
                  _years_text(inputs["observed_births"], base, horizon))
-        factors = calibration_factors(population.sel(region=[national]),
-                                      {k: _pick(v, [national]) for k, v in rates.items()},
-                                      inputs[["observed_births", "observed_deaths"]],
-                                      level_years)
+        factors = computed(calibration_factors(
+            population.sel(region=[national]), {k: _pick(v, [national]) for k, v in rates.items()},
+            inputs[["observed_births", "observed_deaths"]], level_years))
         rates = apply_factors(rates, factors)
     if scenario is not None:
         rates = apply_scenario(rates, inputs, scenario, national)
@@ -169,11 +169,11 @@ def yearend_population(result: xr.Dataset) -> xr.DataArray:
 
 def total_fertility(asfr: xr.DataArray, result: xr.Dataset) -> xr.DataArray:
     """The TFR (region, year, draw), children per woman, of the calendar-year ``asfr`` for
-    the regions and years of ``result``."""
+    the regions and years of ``result`` (in memory, whether ``asfr`` is lazy or not)."""
     tfr = asfr.sum("age").sel(region=result["region"].values, year=result["year"].values)
     if "draw" not in tfr.dims:
         tfr = tfr.expand_dims(draw=result["draw"].values)
-    return tfr.transpose("region", "year", "draw").assign_attrs(
+    return computed(tfr.transpose("region", "year", "draw")).assign_attrs(
         units="children per woman", description="Total fertility rate of the calendar year "
         "(ASFR summed over single ages)")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import xarray as xr
 
+from forecast.core.by_year import computed
 from forecast.core.inputs import Inputs
 from forecast.demography.ccmpp import project
 from forecast.regions.county_blocks import member_sums
@@ -53,8 +54,8 @@ def project_counties(province: xr.Dataset, rates: dict[str, xr.DataArray],
         births_total=province["births_calendar"].sel(region=code),
         migration_total=total, dtype=dtype, exchange=exchange)
     asfr = of_province(rates["asfr"]) * factor
-    counties["tfr"] = asfr.sum("age").sel(year=counties["year"]).transpose(
-        "region", "year", ...).assign_attrs(units="children per woman")
+    counties["tfr"] = computed(asfr.sum("age").sel(year=counties["year"]).transpose(
+        "region", "year", ...)).assign_attrs(units="children per woman")
     counties = counties.assign_coords(region_name=("region", inputs["county_name"].values))
     return xr.concat([prefecture_sums(counties, inputs), counties], dim="region",
                      data_vars="all", coords="different", compat="equals", join="outer")

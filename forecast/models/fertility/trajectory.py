@@ -14,6 +14,7 @@ import logging
 import numpy as np
 import xarray as xr
 
+from forecast.core.by_year import lazily
 from forecast.core.inputs import Inputs
 from forecast.core.options import Choice, Group, Number, Whole, explicit_seed
 from forecast.models.fertility.schedule import SCHEDULE_OPTIONS, AgeSchedule
@@ -121,7 +122,7 @@ class TfrTrajectoryFertility:
     def rates_from_tfr(self, inputs: Inputs, years: np.ndarray,
                        tfr: xr.DataArray | None) -> xr.Dataset:
         """Rates for the calendar ``years`` given national TFR draws (year, draw) after the
-        last observation."""
+        last observation; a large ASFR of many regions is lazy (:mod:`forecast.core.by_year`)."""
         base, last = inputs.base_year, inputs.last_observed_year
         regions = list(inputs["region"].values)
         national = inputs.nation
@@ -136,7 +137,8 @@ class TfrTrajectoryFertility:
         national_asfr = national_asfr.transpose("age", "year", "draw")
         if len(regions) > 1:
             factors = self.regional_factors(inputs, national_asfr["year"].values)
-            asfr = national_asfr * factors
+            # made a year at a time when the projection reads them, where large
+            asfr = national_asfr * lazily(factors, national_asfr.nbytes * len(regions))
         else:
             asfr = national_asfr.expand_dims(region=regions)
         asfr = asfr.transpose("region", "age", "year", "draw")

@@ -17,6 +17,7 @@ from scipy.optimize import brentq
 from forecast.core.options import (Choice, Flag, Group, Number, Whole, draws_of_fertility,
                                    explicit_seed)
 from forecast.data.common import existing_files
+from forecast.core.by_year import lazily
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 from forecast.demography.graduation import AGES
@@ -239,6 +240,8 @@ class ProvincialTrendMigration(PopulationWeightedMigration):
         level, unit = self._recent_rates(inputs, provinces, population, steps)
         if self.uncertainty and self.draws > 1:
             level = self._rate_draws(inputs, provinces, level, steps, known)
+            # made a year at a time when the projection reads them, where large
+            level = lazily(level, level.nbytes * unit.sizes["sex"] * unit.sizes["age"])
         future = (level * unit).fillna(0.0) * by_step(multiplier)
         if self.exchange_years is not None and "province_migrant_stock" in inputs:
             # as rates of the base population by age, so that the flows follow the cohorts

@@ -1,9 +1,16 @@
 """The memory a run needs, estimated from its configuration before any work.
 
-The projection and its summaries keep a few arrays (region, sex, age, year, draw) of float64
+A projection that keeps every draw (``output.projection=draws``, a province's counties
+kept draw by draw, a backtest) holds a few arrays (region, sex, age, year, draw) of float64
 alive at once; the estimate is
 
     overhead + posterior + ARRAYS_ALIVE x regions x 2 sexes x 101 ages x years x draws x 8 bytes
+
+A streamed projection (the default, :func:`forecast.demography.ccmpp.project`) holds a few
+years' state and, for every year, its indicators by draw; its estimate is
+
+    overhead + posterior + STREAMED_ARRAYS x (the array above) + STATE_COPIES x regions
+    x 2 sexes x 101 ages x draws x 8 bytes [+ COUNTY_STAGE_ARRAYS x the provinces' array]
 
 with regions the nation and every province of the census (whatever ``data.regions``
 reports; the count is read from the census table's codes), 1 for a WPP region; years =
@@ -39,10 +46,20 @@ MAX_COUNTY_UNITS = 210
 #: draws (1000 draws to 2035: peak 4.9 GiB); 3.3 since the step's flows are held without a
 #: reindexed copy and the migration inputs are let go after the projection (1000 draws to
 #: 2035: the default run 3.54 GiB with the MCMC, the county run 3.98 GiB); rounded up so the
-#: estimate is an upper bound. With the population streamed (``output.projection=quantiles``,
-#: :func:`forecast.demography.ccmpp.project`) the default run peaks at 2.5 GiB and the county
-#: run at 3.2 GiB (about 2.5 arrays); the estimate keeps the bound of ``draws``.
+#: estimate is an upper bound.
 ARRAYS_ALIVE = 4.0
+#: A streamed projection (population and rates made a year at a time): its peak resident
+#: memory fitted as fixed part + a x (region, sex, age, year, draw) array + b x one year's
+#: state, from three runs of the census (rw_drift, 1000 and 4000 draws to 2035, 1000 draws
+#: to 2050: 0.95, 2.83 and 1.35 GiB): a = 0.53 (the indicators kept by draw, about 106
+#: arrays (region, draw) per year), b = 4.0, fixed 335 MiB; rounded up here.
+STREAMED_ARRAYS = 0.75
+STATE_COPIES = 6.0
+#: The county stage of a county run in blocks, in arrays of the provinces (region, sex, age,
+#: year, draw): their net migrants by age kept for the counties (one), the blocks, their
+#: summaries and the heap they leave; the full county run (1000 draws to 2035) peaked at
+#: 2.5-2.8 GiB.
+COUNTY_STAGE_ARRAYS = 2.5
 #: Memory of the process besides those arrays (Python, libraries, data, tables), bytes:
 #: measured 160-175 MiB; with the Bayesian model (PyMC, the compiled model and the chain
 #: processes) 370 MiB proportional set size, 825 MiB resident summed over the processes.
@@ -63,6 +80,8 @@ class MemoryEstimate:
     draws: int
     overhead_bytes: int
     other_bytes: int = 0  # e.g. the MCMC's posterior draws
+    streamed: bool = False  # the population and rates made a year at a time
+    county_provinces: int = 0  # provinces whose counties run in blocks (streamed)
 
     @property
     def array_bytes(self) -> int:
@@ -70,15 +89,24 @@ class MemoryEstimate:
         return self.regions * SEXES * AGES * self.years * self.draws * FLOAT_BYTES
 
     @property
+    def arrays(self) -> float:
+        """Full (region, sex, age, year, draw) arrays the projection is counted as."""
+        if not self.streamed:
+            return ARRAYS_ALIVE
+        state = STATE_COPIES / self.years
+        counties = COUNTY_STAGE_ARRAYS * self.county_provinces / self.regions
+        return STREAMED_ARRAYS + state + counties
+
+    @property
     def bytes(self) -> int:
-        return int(self.overhead_bytes + self.other_bytes + ARRAYS_ALIVE * self.array_bytes)
+        return int(self.overhead_bytes + self.other_bytes + self.arrays * self.array_bytes)
 
     @property
     def gib(self) -> float:
         return self.bytes / GIB
 
     def __str__(self) -> str:
-        return (f"about {self.gib:.1f} GiB ({ARRAYS_ALIVE:g} arrays of {self.regions} regions x "
+        return (f"about {self.gib:.1f} GiB ({self.arrays:.2g} arrays of {self.regions} regions x "
                 f"{SEXES} sexes x {AGES} ages x {self.years} years x {self.draws} draws x "
                 f"{FLOAT_BYTES} bytes = {self.array_bytes / GIB:.2f} GiB each, plus "
                 f"{(self.overhead_bytes + self.other_bytes) / GIB:.1f} GiB for the program"
@@ -132,8 +160,12 @@ def _estimate(conf: dict) -> MemoryEstimate:
     years = as_whole(conf["horizon"]) - base + 1
     draws = as_whole(fertility.get("draws", 1))
     mcmc = "samples" in fertility or "nuts_sampler" in fertility
+    streamed = (draws > 1 and (conf.get("output") or {}).get("projection") != "draws"
+                and not _county_draws_kept(data, conf.get("compute") or {}))
+    blocks = streamed and _in_blocks(data, conf)
     return MemoryEstimate(regions, years, draws, OVERHEAD_MCMC_BYTES if mcmc else OVERHEAD_BYTES,
-                          _posterior_bytes(fertility, draws) if mcmc else 0)
+                          _posterior_bytes(fertility, draws) if mcmc else 0, streamed,
+                          _provinces(data) if blocks else 0)
 
 
 def _posterior_bytes(node: Mapping, draws: int) -> int:
@@ -147,18 +179,36 @@ def _regions(data: Mapping, compute: Mapping) -> int:
     target = str(data.get("_target_", ""))
     if target.endswith("load_wpp"):
         return 1
-    codes = census_region_codes(data.get("data_dir"))
-    provinces = 1 + len(codes - {NATION_CODE}) if codes else CENSUS_REGIONS
+    provinces = _provinces(data)
     if not target.endswith("load_china_counties"):
         return provinces
-    one = data.get("province") is not None or data.get("prefecture") is not None
-    kept = compute.get("county_draws", "auto")
-    if kept is True or (kept == "auto" and one and compute.get("engine", "memory") == "memory"):
+    if _county_draws_kept(data, compute):
         # a county run keeping every draw adds one province's units and prefectures
         return provinces + _county_units(data)
     # counties projected in blocks: a block's state (compute.block_mib) and the largest
     # province's indicator draws (14 of the 202 values of a region's population)
     return provinces + -(-MAX_COUNTY_UNITS * 14 // 202)
+
+
+def _provinces(data: Mapping) -> int:
+    """The nation and the provinces of the census table."""
+    codes = census_region_codes(data.get("data_dir"))
+    return 1 + len(codes - {NATION_CODE}) if codes else CENSUS_REGIONS
+
+
+def _county_draws_kept(data: Mapping, compute: Mapping) -> bool:
+    """Whether a county run keeps every county's draws (``compute.county_draws``)."""
+    if not str(data.get("_target_", "")).endswith("load_china_counties"):
+        return False
+    one = data.get("province") is not None or data.get("prefecture") is not None
+    kept = compute.get("county_draws", "auto")
+    return kept is True or (kept == "auto" and one and compute.get("engine", "memory") == "memory")
+
+
+def _in_blocks(data: Mapping, conf: Mapping) -> bool:
+    """Whether the run projects county-level units in blocks."""
+    return (str(data.get("_target_", "")).endswith("load_china_counties")
+            and not _county_draws_kept(data, conf.get("compute") or {}))
 
 
 def _county_units(data: Mapping) -> int:

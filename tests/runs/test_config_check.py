@@ -296,7 +296,18 @@ def test_the_memory_estimate_is_linear_in_draws():
     assert b2 > b1 and abs((b3 - b2) - (b2 - b1)) <= 1
     one = _estimate("fertility.draws=1000")
     assert one.array_bytes == 32 * 2 * 101 * 16 * 1000 * 8  # 2020-2035: 16 years
-    assert (b2 - b1) == pytest.approx(memory.ARRAYS_ALIVE * one.array_bytes, abs=1)
+    assert (b2 - b1) == pytest.approx(one.arrays * one.array_bytes, abs=1)
+
+
+def test_a_streamed_run_is_counted_below_one_keeping_every_draw():
+    """The default streams the population and rates: counted as about one array, not the
+    four a run keeping every draw (output.projection=draws) holds."""
+    streamed, kept = _estimate(), _estimate("output.projection=draws")
+    assert streamed.streamed and not kept.streamed
+    assert kept.arrays == memory.ARRAYS_ALIVE
+    assert memory.STREAMED_ARRAYS < streamed.arrays < 0.5 * memory.ARRAYS_ALIVE
+    counties = _estimate("data=china_counties")
+    assert counties.county_provinces == 32 and counties.arrays > streamed.arrays
 
 
 def test_the_memory_estimate_counts_every_province_and_the_horizon():
@@ -333,6 +344,6 @@ def test_a_deterministic_run_too_large_names_the_horizon(monkeypatch):
 
 
 def test_the_default_run_is_refused_on_a_small_machine(monkeypatch):
-    monkeypatch.setattr(memory, "available_memory", lambda: 2 * GIB)
+    monkeypatch.setattr(memory, "available_memory", lambda: GIB)
     line = _line(_message([]), "fertility.draws")
-    assert "2.0 GiB is available" in line
+    assert "1.0 GiB is available" in line

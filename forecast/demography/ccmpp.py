@@ -161,15 +161,16 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
     streamed = population_quantiles is not None and len(draws) > 1
     # streamed: years alternate between two buffers, each summarised once it is complete
     pops = np.empty(((2 if streamed else n + 1),) + P.shape, dtype=dt)
-    summary = PopulationStream(n + 1, P.shape, population_quantiles, young_ages, dt) \
-        if streamed else None
+    summary = (PopulationStream(n + 1, P.shape, population_quantiles, young_ages, dt)
+               if streamed else None)
     # a step's flows are held for every year, NaN in the last (no step follows it): the
     # Dataset's year, without a reindexed copy
     flows = {k: np.full((n + 1,) + P.shape[:-1], np.nan, dtype=dt) for k in (
         "births", "deaths", "net_migration", "migration_clamped")}
     calendar = {k: np.empty((n + 1,) + P.shape[:-1], dtype=dt) for k in ("births", "deaths")}
     kept = [list(regions).index(r) for r in (keep_migration_of or [])]
-    kept_migration = np.full((n + 1, len(kept)) + P.shape[1:], np.nan, dtype=dt)
+    kept_migration = np.empty((n + 1, len(kept)) + P.shape[1:], dtype=dt)
+    kept_migration[n] = np.nan  # every step's is written in its turn; the last year has none
     pops[0] = P
     calendar["births"][0] = _calendar_births(P, year_of(F, 0), SRB[0],
                                              None if TOTAL is None else TOTAL[0])
@@ -256,7 +257,7 @@ class PopulationStream:
         """Summarise the state (region, draw, sex, age) at 1 July of the ``year``-th year."""
         by_draw = np.ascontiguousarray(state.transpose(0, 2, 3, 1))  # draws last: the rows
         self.quantiles[year] = quantiles(by_draw, self.probs)
-        # sexes added, then ages (pairwise, contiguous): as population_total sums draws kept
+        # sexes added, then ages: as population_total sums a population kept by draw
         self.total[year] = state.sum(2).sum(-1)
         self.young[year] = state[..., :self.young.shape[-1]]
 

@@ -88,6 +88,8 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     # what follows reads fertility, mortality and the sex ratio; the migration inputs
     # (region x step x draw x sex x age) are in the result now, and their memory is let go
     rates = {k: rates[k] for k in ("asfr", "mx", "srb")}
+    if counties:  # each province's counties read its fertility of every year: made once
+        rates["asfr"] = computed(rates["asfr"])
     summary = None
     if county_draws:
         log.info("Projecting the %d county-level units of %s within it",

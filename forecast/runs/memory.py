@@ -89,17 +89,24 @@ class MemoryEstimate:
         return self.regions * SEXES * AGES * self.years * self.draws * FLOAT_BYTES
 
     @property
-    def arrays(self) -> float:
-        """Full (region, sex, age, year, draw) arrays the projection is counted as."""
+    def projection_bytes(self) -> float:
+        """The projection's part: :data:`ARRAYS_ALIVE` full arrays, or streamed, a few
+        years' state, the indicators kept by draw and the county stage."""
         if not self.streamed:
-            return ARRAYS_ALIVE
-        state = STATE_COPIES / self.years
-        counties = COUNTY_STAGE_ARRAYS * self.county_provinces / self.regions
-        return STREAMED_ARRAYS + state + counties
+            return ARRAYS_ALIVE * self.array_bytes
+        state = self.regions * SEXES * AGES * self.draws * FLOAT_BYTES
+        provinces = self.array_bytes * self.county_provinces / max(self.regions, 1)
+        return (STREAMED_ARRAYS * self.array_bytes + STATE_COPIES * state
+                + COUNTY_STAGE_ARRAYS * provinces)
+
+    @property
+    def arrays(self) -> float:
+        """The projection's part in full (region, sex, age, year, draw) arrays."""
+        return self.projection_bytes / self.array_bytes if self.array_bytes else 0.0
 
     @property
     def bytes(self) -> int:
-        return int(self.overhead_bytes + self.other_bytes + self.arrays * self.array_bytes)
+        return int(self.overhead_bytes + self.other_bytes + self.projection_bytes)
 
     @property
     def gib(self) -> float:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from forecast.core.by_year import computed
 from forecast.demography.ccmpp import project
 from forecast.core.errors import InputError, problem, raise_if
 
@@ -90,7 +91,9 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
             return da.isel(region=slice(int(at[0]), int(at[-1]) + 1))
         return da.sel(region=keep)
 
-    national = project(pick(population, [nation]), **{k: pick(v, [nation]) for k, v in rates.items()},
+    # the nation's rates in memory: small, and one year of a lazy rate holds every region
+    national = project(pick(population, [nation]),
+                       **{k: computed(pick(v, [nation])) for k, v in rates.items()},
                        dtype=dtype, **streamed)
     if not others:
         return national

@@ -149,8 +149,10 @@ def projection_rates(inputs: Inputs, fertility, mortality, migration, horizon: i
     if "observed_births" in inputs:
         log.info("Calibrating to the observed births and deaths of %s",
                  _years_text(inputs["observed_births"], base, horizon))
+        # the nation's rates, made once (where lazy) for the calibration's projections
+        nation_rates = {k: computed(_pick(v, [national])) for k, v in rates.items()}
         factors = computed(calibration_factors(
-            population.sel(region=[national]), {k: _pick(v, [national]) for k, v in rates.items()},
+            population.sel(region=[national]), nation_rates,
             inputs[["observed_births", "observed_deaths"]], level_years))
         rates = apply_factors(rates, factors)
     if scenario is not None:

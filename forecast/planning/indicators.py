@@ -15,7 +15,7 @@ import xarray as xr
 
 from forecast.core.draw_quantiles import quantiles_of
 from forecast.core.registry import INDICATORS, QUANTILES  # noqa: F401  (re-exported)
-from forecast.demography.ccmpp import population_total, young_population
+from forecast.demography.population_stream import population_total, young_population
 from forecast.demography.indicator_counts import YOUNG_AGES, count_indicators
 
 COLUMNS = ["region_code", "region_name", "scenario", "year", "indicator", "unit", *QUANTILES]

@@ -10,7 +10,8 @@ import xarray as xr
 
 from forecast.core.by_year import computed
 from forecast.core.inputs import Inputs
-from forecast.demography.ccmpp import population_total, project
+from forecast.demography.ccmpp import project
+from forecast.demography.population_stream import population_total
 from forecast.regions.county_projection import project_counties
 from forecast.regions.county_engine import Compute, county_summaries
 from forecast.core.errors import InputError

@@ -17,7 +17,7 @@ from forecast.core.paths import DATA_DIR
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import SUPPLY_TEMPLATE_CSV, VERSION, run_header, utc_now
 from forecast.data import load_new_residents, load_supply
-from forecast.demography.ccmpp import population_total, young_population
+from forecast.demography.population_stream import population_total, young_population
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.protocols import FertilityModel, MigrationModel, MortalityModel
 from forecast.planning.county_demand import CountyDemand

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.core.draw_quantiles import dataset_quantiles
-from forecast.demography.ccmpp import STREAMED_BY_DRAW
+from forecast.demography.population_stream import STREAMED_BY_DRAW
 from forecast.core.inputs import Inputs
 from forecast.core.registry import QUANTILES
 from forecast.core.run_files import (BACKTEST_SCORES, BACKTEST_SUMMARY, DEMAND_CSV, FIGURES,

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from forecast.core.draw_quantiles import quantiles_of
-from forecast.demography.ccmpp import population_total, project, young_population
+from forecast.demography.ccmpp import project
+from forecast.demography.population_stream import population_total, young_population
 from forecast.demography.graduation import AGES
 from tests.conftest import make_population, make_rates
 

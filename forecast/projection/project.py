@@ -17,7 +17,7 @@ from forecast.regions.county_engine import Compute, county_summaries
 from forecast.core.errors import InputError
 from forecast.data import config_int
 from forecast.demography.indicator_counts import YOUNG_AGES
-from forecast.demography.lifetable import life_table
+from forecast.demography.lifetable import life_expectancy_at_birth
 from forecast.projection.scenario import Scenario, apply_scenario
 from forecast.demography.subnational import project_with_nation
 from forecast.demography.calibration import apply_factors, calibration_factors
@@ -187,7 +187,7 @@ def life_expectancy(mx: xr.DataArray) -> xr.DataArray:
     """Period life expectancy at birth (sex, year[, draw]), years, of the national death
     rates the projection used (after calibration)."""
     mx = mx.isel(region=0, drop=True) if "region" in mx.dims else mx
-    e0 = life_table(mx.transpose(..., "sex", "age"))["ex"].sel(age=0, drop=True)
+    e0 = life_expectancy_at_birth(mx)
     return e0.assign_attrs(units="years", description="Period life expectancy at birth of the "
                            "national death rates, calendar year")
 

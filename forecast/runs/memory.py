@@ -10,7 +10,8 @@ A streamed projection (the default, :func:`forecast.demography.ccmpp.project`) h
 years' state and, for every year, its indicators by draw; its estimate is
 
     overhead + posterior + STREAMED_ARRAYS x (the array above) + STATE_COPIES x regions
-    x 2 sexes x 101 ages x draws x 8 bytes [+ COUNTY_STAGE_ARRAYS x the provinces' array]
+    x 2 sexes x 101 ages x draws x 8 bytes + NATIONAL_RATE_ARRAYS x (one region's array)
+    [+ COUNTY_STAGE_ARRAYS x the provinces' array]
 
 with regions the nation and every province of the census (whatever ``data.regions``
 reports; the count is read from the census table's codes), 1 for a WPP region; years =
@@ -55,6 +56,10 @@ ARRAYS_ALIVE = 4.0
 #: arrays (region, draw) per year), b = 4.0, fixed 335 MiB; rounded up here.
 STREAMED_ARRAYS = 0.75
 STATE_COPIES = 6.0
+#: The nation's rates by draw (death rates, fertility, their copies), made whole: in arrays
+#: of one region (sex, age, year, draw); what dominates a run of one WPP region (8,000
+#: draws to 2035: 1.13 GiB, 3.3 such arrays above the fixed part).
+NATIONAL_RATE_ARRAYS = 3.5
 #: The county stage of a county run in blocks, in arrays of the provinces (region, sex, age,
 #: year, draw): their net migrants by age kept for the counties (one), the blocks, their
 #: summaries and the heap they leave; the full county run (1000 draws to 2035) peaked at
@@ -95,9 +100,10 @@ class MemoryEstimate:
         if not self.streamed:
             return ARRAYS_ALIVE * self.array_bytes
         state = self.regions * SEXES * AGES * self.draws * FLOAT_BYTES
-        provinces = self.array_bytes * self.county_provinces / max(self.regions, 1)
+        one_region = self.array_bytes / max(self.regions, 1)
         return (STREAMED_ARRAYS * self.array_bytes + STATE_COPIES * state
-                + COUNTY_STAGE_ARRAYS * provinces)
+                + NATIONAL_RATE_ARRAYS * one_region
+                + COUNTY_STAGE_ARRAYS * one_region * self.county_provinces)
 
     @property
     def arrays(self) -> float:

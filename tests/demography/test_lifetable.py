@@ -8,7 +8,9 @@ import pytest
 import xarray as xr
 
 from forecast.data import DATA_DIR, load_wpp
-from forecast.demography.lifetable import andreev_kingkade_a0, life_table, survivorship
+from forecast.demography import lifetable
+from forecast.demography.lifetable import (andreev_kingkade_a0, life_expectancy_at_birth,
+                                          life_table, survivorship)
 from forecast.demography.graduation import AGES
 
 
@@ -61,3 +63,19 @@ def test_life_expectancy_matches_wpp(region):
             ref = (annual.loc[start + 1:start + 4].sum() + 0.5 * (annual[start] + annual[start + 5])) / 5
             got = float(ours.sel(period=start, sex=sex))
             assert abs(got - ref) < 0.25, f"{region} {sex} {start}: e0 {got:.2f} vs WPP {ref:.2f}"
+
+
+@pytest.mark.parametrize("rows_at_once", [1, 7, 4096])
+def test_e0_in_pieces_equals_the_life_tables_e0(monkeypatch, rows_at_once):
+    """e0 made a few schedules at a time is the life table's ex at age 0, bit for bit, for
+    any piece size (schedules of both sexes, draws and years, one with m100 = 0)."""
+    rng = np.random.default_rng(rows_at_once)
+    base = 1e-4 * np.exp(0.09 * np.arange(len(AGES)))
+    values = np.minimum(base, 0.7) * rng.uniform(0.5, 1.5, (3, 5, 2, 1))  # draw, year, sex
+    values[0, 0, 0, -1] = 0.0
+    mx = xr.DataArray(values, dims=("draw", "year", "sex", "age"),
+                      coords={"draw": np.arange(3), "year": 2020 + np.arange(5),
+                              "sex": ["female", "male"], "age": AGES})
+    monkeypatch.setattr(lifetable, "ROWS_AT_ONCE", rows_at_once)
+    e0 = life_expectancy_at_birth(mx)
+    xr.testing.assert_identical(e0, life_table(mx)["ex"].sel(age=0, drop=True).rename(None))

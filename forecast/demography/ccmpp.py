@@ -33,7 +33,7 @@ migration actually applied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -57,7 +57,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
             keep_migration_of: list[str] | None = None,
             dtype: str = "float64", exchange: xr.DataArray | None = None,
             reference: bool = False, population_quantiles: Sequence[float] | None = None,
-            young_ages: int = 0) -> xr.Dataset:
+            young_ages: int = 0, progress: Callable[[int, int], None] | None = None
+            ) -> xr.Dataset:
     """Project a population forward one year per entry of ``net_migration.year``.
 
     Parameters
@@ -109,6 +110,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         years x draws times the 202 sex-age cells.
     young_ages : int >= 0
         The ages 0, ..., ``young_ages`` - 1 whose draws a streamed population keeps.
+    progress : callable (steps done, steps), optional
+        Called after each step, e.g. to log a long projection's progress.
 
     Returns
     -------
@@ -205,6 +208,8 @@ def project(population: xr.DataArray, asfr: xr.DataArray, mx: xr.DataArray, srb:
         calendar["deaths"][i + 1] = deaths_next
         for k, v in step_flows.items():
             flows[k][i] = v
+        if progress is not None:
+            progress(i + 1, n)
     if summary is not None:
         summary.add(n, pops[n % 2])
 

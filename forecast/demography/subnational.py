@@ -70,7 +70,7 @@ def child_woman_ratio_factor(population: xr.DataArray, asfr: xr.DataArray, natio
 
 def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray], nation: str,
                         keep_migration_of: list[str] | None = None, dtype: str = "float64",
-                        **streamed) -> xr.Dataset:
+                        progress=None, **streamed) -> xr.Dataset:
     """Project the nation, then the other regions with births raked to the nation's.
 
     ``rates`` holds ``asfr``, ``mx``, ``srb``, ``net_migration`` and optionally
@@ -79,7 +79,8 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
     in every step (``migration_total``); ``population`` must hold the nation and all of its
     regions, since the other regions' births are scaled to add up to the nation's;
     ``streamed`` passes ``population_quantiles`` and ``young_ages`` on to
-    :func:`forecast.demography.ccmpp.project`. Returns one Dataset with the nation first.
+    :func:`forecast.demography.ccmpp.project`, ``progress`` to the other regions'
+    projection. Returns one Dataset with the nation first.
     """
     others = [r for r in population["region"].values if r != nation]
 
@@ -105,7 +106,8 @@ def project_with_nation(population: xr.DataArray, rates: dict[str, xr.DataArray]
                        if "region" in rates["net_migration"].dims else None)
     regional = project(pick(population, others), **{k: pick(v, others) for k, v in rates.items()},
                        births_total=births_total, migration_total=migration_total,
-                       keep_migration_of=keep_migration_of, dtype=dtype, **streamed)
+                       keep_migration_of=keep_migration_of, dtype=dtype, progress=progress,
+                       **streamed)
     kept = regional.get("net_migration_by_age")
     regional = regional.drop_vars("net_migration_by_age", errors="ignore")
     both = xr.concat([national, regional], dim="region", data_vars="all", coords="different",

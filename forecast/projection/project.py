@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,11 +81,12 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     county_draws = bool(counties) and compute.keeps_county_draws(len(counties))
     streamed = ({} if population_quantiles is None or county_draws else
                 {"population_quantiles": population_quantiles, "young_ages": len(YOUNG_AGES)})
+    progress = _step_log(time.perf_counter())
     if inputs.national_region is not None and population.sizes["region"] > 1:
         result = project_with_nation(population, rates, national, keep_migration_of=counties,
-                                     dtype=dtype, **streamed)
+                                     dtype=dtype, progress=progress, **streamed)
     else:
-        result = project(population, **rates, dtype=dtype, **streamed)
+        result = project(population, **rates, dtype=dtype, progress=progress, **streamed)
     result["tfr"] = total_fertility(rates["asfr"], result)
     # what follows reads fertility, mortality and the sex ratio; the migration inputs
     # (region x step x draw x sex x age) are in the result now, and their memory is let go
@@ -129,6 +131,20 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
                     "%.1f persons in all (variable migration_clamped)", clamped)
     return result.assign_attrs(base_year=base, horizon=int(horizon),
                                jump_off_year=inputs.jump_off)
+
+
+#: Steps between two lines of a projection's progress in the log.
+LOG_EVERY_STEPS = 5
+
+
+def _step_log(started: float):
+    """A ``progress`` callback of :func:`forecast.demography.ccmpp.project` that logs every
+    :data:`LOG_EVERY_STEPS` steps and the last, with the seconds since ``started``."""
+    def logged(done: int, steps: int) -> None:
+        if done % LOG_EVERY_STEPS == 0 or done == steps:
+            log.info("  %d of %d steps projected at %.1f s", done, steps,
+                     time.perf_counter() - started)
+    return logged
 
 
 def projection_rates(inputs: Inputs, fertility, mortality, migration, horizon: int,

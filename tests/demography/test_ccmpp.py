@@ -225,3 +225,10 @@ def test_a_single_draw_is_not_streamed():
     rates = make_rates(YEARS, mx_level=0.01)
     ds = project(make_population(100.0), **rates, population_quantiles=[0.5], young_ages=6)
     assert "draw" in ds["population"].dims and "population_young" not in ds
+
+
+def test_progress_is_reported_after_every_step():
+    calls = []
+    project(make_population(100.0), **make_rates(YEARS, mx_level=0.01),
+            progress=lambda done, steps: calls.append((done, steps)))
+    assert calls == [(k, len(YEARS)) for k in range(1, len(YEARS) + 1)]

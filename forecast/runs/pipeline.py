@@ -193,6 +193,8 @@ def run_projection(cfg: DictConfig, overrides: list[str] | None = None,
         "projection": {"regions": int(projection.sizes["region"]),
                        "draws": int(projection.sizes["draw"]),
                        "stored": cfg.output.projection,
+                       # the population by sex and age taken over draws as it was projected
+                       "population_streamed": "draw" not in projection["population"].dims,
                        "horizon": int(cfg.horizon),
                        "migration_clamped_persons": float(projection["migration_clamped"].sum())},
         "python": platform.python_version(),

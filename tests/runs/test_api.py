@@ -86,6 +86,8 @@ def test_a_streamed_population_gives_the_tables_and_file_of_every_draw_kept():
     kept = forecast.project([*overrides, "output.projection=draws"])
     assert streamed.projection["population"].dims == ("quantile", "region", "sex", "age", "year")
     assert "draw" in kept.projection["population"].dims
+    assert streamed.metadata["projection"]["population_streamed"]
+    assert not kept.metadata["projection"]["population_streamed"]
     pd.testing.assert_frame_equal(streamed.forecast, kept.forecast)
     pd.testing.assert_frame_equal(streamed.demand, kept.demand)
     stored, summarised = streamed.stored_projection, over_draws(kept.projection)

@@ -63,7 +63,7 @@ NATIONAL_RATE_ARRAYS = 3.5
 #: The county stage of a county run in blocks, in arrays of the provinces (region, sex, age,
 #: year, draw): their net migrants by age kept for the counties (one), the blocks, their
 #: summaries and the heap they leave; the full county run (1000 draws to 2035) peaked at
-#: 2.5-2.8 GiB.
+#: 2.5-3.0 GiB.
 COUNTY_STAGE_ARRAYS = 2.5
 #: Memory of the process besides those arrays (Python, libraries, data, tables), bytes:
 #: measured 160-175 MiB; with the Bayesian model (PyMC, the compiled model and the chain

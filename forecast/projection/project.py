@@ -78,6 +78,8 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
              base, horizon)
     counties = list(inputs.counties_of) if inputs.has_counties else None
     seed = int(getattr(fertility, "random_seed", 0))  # of the counties' level draws
+    if counties:  # the provinces, their TFR and each one's counties read it: made once
+        rates["asfr"] = computed(rates["asfr"])
     county_draws = bool(counties) and compute.keeps_county_draws(len(counties))
     streamed = ({} if population_quantiles is None or county_draws else
                 {"population_quantiles": population_quantiles, "young_ages": len(YOUNG_AGES)})
@@ -91,8 +93,6 @@ def project_inputs(inputs: Inputs, fertility, mortality, migration, horizon: int
     # what follows reads fertility, mortality and the sex ratio; the migration inputs
     # (region x step x draw x sex x age) are in the result now, and their memory is let go
     rates = {k: rates[k] for k in ("asfr", "mx", "srb")}
-    if counties:  # each province's counties read its fertility of every year: made once
-        rates["asfr"] = computed(rates["asfr"])
     summary = None
     if county_draws:
         log.info("Projecting the %d county-level units of %s within it",

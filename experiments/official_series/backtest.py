@@ -21,7 +21,12 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
 - ``official_damped_lags2``: the same with a momentum of two lags (``momentum_lags: 2``),
   the model as configured today;
 - ``official_damped_lags2_no_error``: today's model without the measurement error;
-- ``official_damped_lags2_dragon``: today's model with the dragon-year term always on.
+- ``official_damped_lags2_dragon``: today's model with the dragon-year term always on;
+- ``official_damped_lags2_calibrated``: ``official_damped_lags2``'s forecasts widened by the
+  scale learned, as a run could have learned it at the origin, from that variant's earlier
+  forecasts of years up to the origin (:func:`forecast.models.fertility.interval_scale.
+  interval_scale`; 1 while fewer than 10 are scored): the configured model (whose
+  ``unsmoothed_interval_scale`` is the same rule applied to the whole record).
 
 ``--variants a,b`` runs only those and keeps the other variants' rows of ``scores.csv``.
 
@@ -48,12 +53,13 @@ import pandas as pd
 
 from forecast.data import load_china_census
 from forecast.models.fertility.bayes import HierarchicalTFR
+from forecast.models.fertility.interval_scale import RECORD_YEARS, interval_scale, widened
 from forecast.models.fertility.trajectory import tfr_pool
 from forecast.projection.evaluate import score
 
 HERE = Path(__file__).parent
 ORIGINS = list(range(2008, 2023))
-HORIZON = 5
+HORIZON = RECORD_YEARS
 DRAWS = 500
 SEED = 20240601
 TARGET = "CHN"
@@ -68,6 +74,9 @@ VARIANTS = {"wpp": ("wpp", False, True, {}), "official": ("official", False, Tru
                                                {"drift_damping": 0.9, "momentum_lags": 2}),
             "official_damped_lags2_dragon": ("official", True, True,
                                              {"drift_damping": 0.9, "momentum_lags": 2})}
+#: variant -> the variant whose forecasts it widens by the scale learned from their record
+#: up to the origin (no fit of its own)
+CALIBRATED = {"official_damped_lags2_calibrated": "official_damped_lags2"}
 
 
 def pools() -> tuple[dict, pd.Series]:
@@ -104,7 +113,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--summarise", action="store_true", help="only remake the summaries "
                         "from --out's scores.csv")
-    parser.add_argument("--variants", default=",".join(VARIANTS),
+    parser.add_argument("--variants", default=",".join([*VARIANTS, *CALIBRATED]),
                         help="comma-separated variants to run (the others' rows are kept)")
     args = parser.parse_args(argv)
     origins, out = ORIGINS, args.out
@@ -116,26 +125,42 @@ def main(argv=None) -> int:
         out = Path(tempfile.mkdtemp(prefix="official_series_"))
     out.mkdir(parents=True, exist_ok=True)
     chosen = args.variants.split(",")
-    unknown = sorted(set(chosen) - set(VARIANTS))
+    unknown = sorted(set(chosen) - set(VARIANTS) - set(CALIBRATED))
     if unknown:
-        parser.error(f"unknown variants {unknown}; expected some of {list(VARIANTS)}")
+        parser.error(f"unknown variants {unknown}; expected some of "
+                     f"{[*VARIANTS, *CALIBRATED]}")
+    missing = sorted({CALIBRATED[v] for v in chosen if v in CALIBRATED} - set(chosen))
+    if missing:
+        parser.error(f"a calibrated variant needs its forecasts: add {missing} to --variants")
     pool, official = pools()
     rows, fits, start = [], [], time.perf_counter()
     earlier, earlier_fits = _kept(out, chosen)
     for origin in origins:
         years = [y for y in range(origin + 1, origin + HORIZON + 1) if y in official.index]
-        for variant in chosen:
-            paths, diagnostics = forecast(variant, pool, official, origin, args.samples,
-                                          args.tune)
-            paths = paths[: len(years)]
+        made = {}
+        for variant in [v for v in chosen if v in VARIANTS] + [v for v in chosen
+                                                              if v in CALIBRATED]:
+            if variant in CALIBRATED:
+                base = CALIBRATED[variant]
+                record = (pd.concat(rows) if rows
+                          else pd.DataFrame({"variant": [], "year": []}))
+                record = record[(record["variant"] == base) & (record["year"] <= origin)]
+                scale = interval_scale(record)
+                paths, diagnostics = widened(made[base], scale), {"interval_scale": scale}
+            else:
+                paths, diagnostics = forecast(variant, pool, official, origin, args.samples,
+                                              args.tune)
+                paths = made[variant] = paths[: len(years)]
             observed = official.loc[years].to_numpy()
             scores = score(paths, observed)
             rows.append(pd.DataFrame({"variant": variant, "origin": origin,
                                       "h": np.array(years) - origin, "year": years,
                                       "observed": observed, **scores}))
             fits.append({"variant": variant, "origin": origin,
-                         **{k: diagnostics.get(k) for k in ("rhat_max", "ess_bulk_min",
-                                                             "ess_tail_min", "divergences")}})
+                         **{k: diagnostics[k] for k in ("rhat_max", "ess_bulk_min",
+                                                         "ess_tail_min", "divergences",
+                                                         "interval_scale")
+                            if k in diagnostics}})
             print(f"origin {origin} {variant}: median {np.round(scores['median'], 3)} "
                   f"observed {np.round(observed, 3)}", flush=True)
     table = pd.concat([earlier] + rows, ignore_index=True)
@@ -153,7 +178,7 @@ def main(argv=None) -> int:
 
 def _kept(out: Path, chosen: list[str]) -> tuple[pd.DataFrame, list[dict]]:
     """The rows and fits of the variants not in ``chosen`` from an earlier run in ``out``."""
-    if not (out / "scores.csv").is_file() or set(chosen) == set(VARIANTS):
+    if not (out / "scores.csv").is_file() or set(chosen) == {*VARIANTS, *CALIBRATED}:
         return pd.DataFrame(), []
     table = pd.read_csv(out / "scores.csv")
     fits = json.loads((out / "run.json").read_text(encoding="utf-8")).get("fits", [])

@@ -323,9 +323,9 @@ def load_china_census(regions: list[str] | None = None, base_year: int = CENSUS_
             asfr=ds["asfr"] * scale, tfr=ds["tfr"] * scale,
             tfr_official=official["tfr"].rename(year="observed_year"))
         # the pool may reach beyond the rates (a year of births added to the observed file)
-        ds = ds.merge(xr.Dataset({"tfr_pool": pool.drop_vars("measurement_error"),
-                                  "tfr_pool_measurement_error": pool["measurement_error"]
-                                  .drop_vars("measurement_error")}), join="outer")
+        flags = ["measurement_error", "unsmoothed"]
+        ds = ds.merge(xr.Dataset({"tfr_pool": pool.drop_vars(flags), **{
+            f"tfr_pool_{flag}": pool[flag].drop_vars(flags) for flag in flags}}), join="outer")
     ds["fertility_factor"].attrs.update(units="1", description=(
         "Provincial fertility relative to the nation at the base year (data.provincial.level; "
         "forecast/data/provincial_inputs.py)"))

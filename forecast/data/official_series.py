@@ -40,8 +40,9 @@ def official_inputs(population: xr.DataArray, births: xr.DataArray, national_rat
     -------
     (pool, Dataset (year) of :func:`forecast.demography.official_tfr.official_tfr`); the
     pool's coordinate ``measurement_error`` (pool_region, year) marks the official values
-    NBS revised after the census, which the Bayesian model gives a measurement error
-    (:mod:`forecast.models.fertility.bayes`)
+    NBS revised after the census, which the Bayesian model gives a measurement error, and
+    ``unsmoothed`` every official value: annual figures, whose shocks the model sizes apart
+    from those of WPP's smoothed estimates (:mod:`forecast.models.fertility.bayes`)
     """
     births = births.dropna("year")
     first, last = int(births["year"].min()), int(births["year"].max())
@@ -57,7 +58,9 @@ def official_inputs(population: xr.DataArray, births: xr.DataArray, national_rat
     revised = official["year"].values[official["kind"].values == "revised"]
     flags = ((pool["pool_region"] == national_rates) & pool["year"].isin(revised)).transpose(
         *pool.dims)
-    pool = pool.assign_coords(measurement_error=flags)
+    unsmoothed = ((pool["pool_region"] == national_rates)
+                  & pool["year"].isin(official["year"].values)).transpose(*pool.dims)
+    pool = pool.assign_coords(measurement_error=flags, unsmoothed=unsmoothed)
     pool.attrs["description"] = (f"WPP 2024 total fertility rate of the regions the fertility "
                                  f"models learn from, calendar year; {national_rates} "
                                  f"{int(official['year'].min())}-{last} the official series "

@@ -106,6 +106,11 @@ def test_the_pool_holds_the_official_series_with_its_errors_marked(inputs):
     np.testing.assert_array_equal(flagged, official["year"].values[
         official["year"].values <= REVISED_UNTIL])
     assert not inputs["tfr_pool_measurement_error"].sel(pool_region="JPN").any()
+    # every official value is unsmoothed (an annual figure), no WPP estimate is
+    unsmoothed = inputs["tfr_pool_unsmoothed"].astype(bool)
+    np.testing.assert_array_equal(
+        pool["year"].values[unsmoothed.sel(pool_region="CHN").values], official["year"].values)
+    assert int(unsmoothed.sum()) == official.sizes["year"]
     # the observed years' rates are on the official level, which the forecast continues
     national = inputs["asfr"].sel(region=inputs.nation).sum("age")
     np.testing.assert_allclose(national.sel(year=[2020, 2021, 2022, 2023]),
@@ -116,5 +121,6 @@ def test_wpp_series_leaves_the_pool_as_it_was():
     wpp = load_china_census(regions=[], tfr_series="wpp")
     assert "tfr_official" not in wpp
     assert "tfr_pool_measurement_error" not in wpp
+    assert "tfr_pool_unsmoothed" not in wpp
     with pytest.raises(ValueError, match="tfr_series"):
         load_china_census(regions=[], tfr_series="smoothed")

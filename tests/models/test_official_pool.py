@@ -140,3 +140,26 @@ def test_the_dragon_term_is_needed_only_where_a_calendar_series_ends_in_a_dragon
     ending = pool.sel(year=slice(None, 2012))
     assert dragon_term_needed(ending, ["TWN"], calendar)
     assert not dragon_term_needed(ending, ["JPN"], calendar)  # no calendar effect there
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_forecast_of_the_official_series_is_widened_by_the_configured_scale(with_2024, seed):
+    """China's row ends in official (unsmoothed) values: its paths are widened by
+    ``unsmoothed_interval_scale`` around each year's median on the log scale; the same
+    model's paths of a smoothed WPP series are left as simulated."""
+    pool = tfr_pool(with_2024)
+    assert bool(pool["unsmoothed"].sel(pool_region="CHN", year=2024))
+    years = np.arange(2025, 2029)
+    paths = {}
+    for scale in (1.0, 1.7):
+        model = HierarchicalTFR(draws=201, random_seed=seed, progressbar=False,
+                                unsmoothed_interval_scale=scale)
+        posterior = _posterior(pool, model, 201, np.random.default_rng(seed))
+        model.fit = lambda _: posterior
+        paths[scale] = model.forecast_tfr(pool.sel(year=slice(None, 2023)), years - 1,
+                                          ["CHN", "JPN"])
+    logs = {k: np.log(v.sel(pool_region="CHN").values) for k, v in paths.items()}
+    centre = np.median(logs[1.0], axis=1, keepdims=True)
+    np.testing.assert_allclose(logs[1.7], centre + 1.7 * (logs[1.0] - centre), atol=1e-12)
+    np.testing.assert_array_equal(paths[1.7].sel(pool_region="JPN"),
+                                  paths[1.0].sel(pool_region="JPN"))

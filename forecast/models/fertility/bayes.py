@@ -59,6 +59,12 @@ simulate x forward from its last value x_T = y_T - δ_c D_T and last change d*_T
 fall after it. With the term off the model is exactly the one above (the same variables,
 posterior and random streams).
 
+Interval scale (``unsmoothed_interval_scale``): a forecast that continues an unsmoothed
+series (the pool's ``unsmoothed`` values, China's official annual series) is widened around
+its median on the log scale by a factor learned from the model's rolling-origin record on
+that series (:mod:`forecast.models.fertility.interval_scale`); the posterior and the paths of
+the smoothed series are not touched.
+
 Sampling coordinates (the model is the same either way, only the coordinates NUTS moves in
 differ; Papaspiliopoulos, Roberts & Sköld 2007): μ_c and φ_c are non-centred (the z above),
 since one series says little about them and their spreads may be near zero. log σ_c is
@@ -114,6 +120,7 @@ from forecast.core.cache import default_folder as default_cache_folder
 from forecast.core.errors import Interrupted
 from forecast.core.options import Choice, Flag, Number, Text, Where, Whole
 from forecast.core.registry import INTERVALS
+from forecast.models.fertility.interval_scale import widened
 from forecast.models.fertility.trajectory import TfrTrajectoryFertility
 from forecast.models.fertility.workers import chain_context
 
@@ -178,6 +185,12 @@ class HierarchicalTFR(TfrTrajectoryFertility):
     long_run : ``"drift"`` (default): each population's drift, damped by ``drift_damping``;
         ``"pooled_level"``: a pull towards a long-run level fitted on the whole pool
         (:func:`pooled_pull`, bayesTFR's Phase III idea) instead of the drift
+    unsmoothed_interval_scale : k > 0: a forecast that continues an unsmoothed series (the
+        pool's ``unsmoothed`` values: China's official series) is widened by k around its
+        median on the log scale (:func:`forecast.models.fertility.interval_scale.widened`);
+        1 (default) leaves it as simulated. The configured value is learned from the
+        model's rolling-origin record on China's official series
+        (``experiments/official_series/``)
     cache : reuse the posterior of an earlier fit of the same model to the same data with
         the same settings (:meth:`cache_key`; :mod:`forecast.core.cache`), identical to
         sampling it again; False samples anew
@@ -211,6 +224,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                              what="true, false or auto"),
         "drift_damping": Number(0, 1, lo_open=True),
         "long_run": Choice(LONG_RUNS),
+        "unsmoothed_interval_scale": Number(0, lo_open=True),
         "momentum_lags": Whole(1, 2),
         "calendar_regions": Where(valid_calendar_regions, what=CALENDAR_REGIONS_EXPECTED),
         "priors": Where(lambda p: isinstance(p, dict), nullable=True,
@@ -225,8 +239,8 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                  progressbar: bool = True, priors: dict | None = None,
                  dragon_year: bool | str = "auto", calendar_regions: list[str] | None = None,
                  drift_damping: float = 1.0, long_run: str = "drift",
-                 momentum_lags: int = 1, cache: bool = True, cache_dir: str | None = None,
-                 **kwargs):
+                 momentum_lags: int = 1, unsmoothed_interval_scale: float = 1.0,
+                 cache: bool = True, cache_dir: str | None = None, **kwargs):
         super().__init__(draws=draws, **kwargs)
         self.cache = bool(cache)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_folder()
@@ -252,6 +266,10 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         if momentum_lags not in (1, 2):
             raise ValueError(f"momentum_lags: got {momentum_lags!r}; expected 1 or 2")
         self.momentum_lags = int(momentum_lags)
+        self.unsmoothed_interval_scale = float(unsmoothed_interval_scale)
+        if not self.unsmoothed_interval_scale > 0.0:
+            raise ValueError(f"unsmoothed_interval_scale: got {unsmoothed_interval_scale!r}; "
+                             "expected a number > 0")
         regions = list(CALENDAR_REGIONS if calendar_regions is None else calendar_regions)
         if dragon_year is not False and not valid_calendar_regions(regions):
             raise ValueError(f"calendar_regions: got {regions!r}; expected "
@@ -457,6 +475,7 @@ class HierarchicalTFR(TfrTrajectoryFertility):
         observed value in ``pool``'s training window."""
         window = self.training_window(pool)
         errors = error_cells(window)
+        unsmoothed = flagged_cells(window, "unsmoothed")
         lags = self.momentum_lags
         names = (["drift", "ar", "sigma", "nu"] + (["dragon"] if self.dragon_year else [])
                  + (["measurement_error"] if errors.any() else []) + (["ar2"] if lags == 2 else []))
@@ -499,10 +518,16 @@ class HierarchicalTFR(TfrTrajectoryFertility):
                            - np.diff(seen)[:, None] * delta[None, :])
                 level = is_dragon_year(years).astype(float)[:, None] * delta[None, :]
             momentum = None if lags == 1 else (p["ar2"].values, changes[-2])
-            paths.append(simulate_paths(y_last, changes[-1], p["drift"].values, p["ar"].values,
-                                        p["sigma"].values, post["nu"].values, len(years), rng,
-                                        level=level, damping=self.drift_damping, pull=pull,
-                                        second_lag=momentum))
+            simulated = simulate_paths(y_last, changes[-1], p["drift"].values, p["ar"].values,
+                                       p["sigma"].values, post["nu"].values, len(years), rng,
+                                       level=level, damping=self.drift_damping, pull=pull,
+                                       second_lag=momentum)
+            if unsmoothed[row, seen_at[-1]]:
+                simulated = widened(simulated, self.unsmoothed_interval_scale)
+                note = self.diagnostics.setdefault("unsmoothed_interval_scale", {
+                    "scale": self.unsmoothed_interval_scale, "widened": []})
+                note["widened"] = sorted({*note["widened"], target})
+            paths.append(simulated)
         return xr.DataArray(np.stack(paths), dims=("pool_region", "year", "draw"),
                             coords={"pool_region": targets, "year": years,
                                     "draw": np.arange(self.draws)},
@@ -517,13 +542,18 @@ def _load_posterior(path: Path) -> az.InferenceData:
     return idata
 
 
+def flagged_cells(pool: xr.DataArray, name: str) -> np.ndarray:
+    """The pool's values (pool_region, year) that its boolean coordinate ``name`` marks
+    (:mod:`forecast.data.official_series`), or none."""
+    if name not in pool.coords:
+        return np.zeros(pool.shape, dtype=bool)
+    return pool[name].transpose(*pool.dims).values.astype(bool)
+
+
 def error_cells(pool: xr.DataArray) -> np.ndarray:
     """The pool's values (pool_region, year) that carry a measurement error: its
-    ``measurement_error`` coordinate (official estimates revised after a census,
-    :mod:`forecast.data.official_series`), or none."""
-    if "measurement_error" not in pool.coords:
-        return np.zeros(pool.shape, dtype=bool)
-    return pool["measurement_error"].transpose(*pool.dims).values.astype(bool)
+    ``measurement_error`` coordinate (official estimates revised after a census), or none."""
+    return flagged_cells(pool, "measurement_error")
 
 
 def dragon_term_needed(pool: xr.DataArray, targets: list[str],

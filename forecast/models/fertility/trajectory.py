@@ -30,14 +30,20 @@ log = logging.getLogger(__name__)
 MIN_WINDOW = 10
 
 
+#: The pool's boolean coordinates (pool_region, year) that the inputs may carry as
+#: ``tfr_pool_<flag>`` (:mod:`forecast.data.official_series`).
+POOL_FLAGS = ("measurement_error", "unsmoothed")
+
+
 def tfr_pool(inputs: Inputs) -> xr.DataArray:
     """The inputs' TFR pool (pool_region, year) with, where the inputs mark them, the values
-    that carry a measurement error as its coordinate ``measurement_error``
-    (:mod:`forecast.data.official_series`)."""
+    that carry a measurement error and the unsmoothed values as its coordinates
+    ``measurement_error`` and ``unsmoothed`` (:mod:`forecast.data.official_series`)."""
     pool = inputs["tfr_pool"]
-    if "tfr_pool_measurement_error" in inputs:
-        flags = inputs["tfr_pool_measurement_error"].fillna(False).astype(bool)
-        pool = pool.assign_coords(measurement_error=flags.transpose(*pool.dims))
+    for flag in POOL_FLAGS:
+        if f"tfr_pool_{flag}" in inputs:
+            flags = inputs[f"tfr_pool_{flag}"].fillna(False).astype(bool)
+            pool = pool.assign_coords({flag: flags.transpose(*pool.dims)})
     return pool
 
 
@@ -106,8 +112,7 @@ class TfrTrajectoryFertility:
         # observed TFR after the last observed rates (a year whose births were added to the
         # observed series): the same in every draw, the forecast starting after it
         known = pool.sel(pool_region=target, drop=True).dropna("year").sel(
-            year=slice(last + 1, int(years[-1]))).drop_vars("measurement_error",
-                                                            errors="ignore")
+            year=slice(last + 1, int(years[-1]))).drop_vars(list(POOL_FLAGS), errors="ignore")
         future = np.arange(last + 1 + known.sizes["year"], int(years[-1]) + 1)
         tfr = None
         if len(future):

@@ -14,6 +14,11 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
   origins 2015-2020, horizons 1-3, by the reverting level (the default) and the AR(1)
   around the recent mean (:data:`forecast.projection.regional_backtest.MIGRATION_METHODS`). Whether the provinces' levels revert to the nation's
   (:func:`reversion_evidence`).
+- Provinces' fertility levels with the nation's uncertainty: the national official TFR's
+  draws from each origin (``experiments/official_series/results/draws.nc``, today's model, as
+  simulated and widened by the scale learned at the origin) times the province's factor draws
+  (the state-space model), against the official TFR times the published factor
+  (:func:`joint_scores`): the level of a province's births a run publishes.
 - Prefectures: their population growth 2010-2020 against their province's, predicted out of
   sample (the fit of growth on census migrant stocks without the prefecture's province,
   :mod:`forecast.data.county_migration`), against the method before (no differential).
@@ -34,6 +39,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import xarray as xr  # noqa: E402
 
 from scipy import optimize, stats  # noqa: E402
 
@@ -42,11 +48,14 @@ from forecast.data import load_china_census  # noqa: E402
 from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
                                             prefecture_fit, read_growth, read_stocks)
 from forecast.demography import regional_levels  # noqa: E402
+from forecast.models.fertility.interval_scale import widened  # noqa: E402
+from forecast.projection.evaluate import score  # noqa: E402
 from forecast.projection import regional_backtest as rb  # noqa: E402
 
 HERE = Path(__file__).parent
 RESULTS, FIGURES = HERE / "results", HERE / "figures"
 NATIONAL_SCORES = HERE.parent / "tfr_backtest" / "results" / "backtest_scores.csv"
+NATIONAL_DRAWS = HERE.parent / "official_series" / "results" / "draws.nc"
 ORIGINS = list(range(2009, 2019))
 HORIZON = 5
 DRAWS = 4000
@@ -62,7 +71,9 @@ LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
               "provinces, net migration rate, reverting level (the default)",
           "provinces, net migration rate, recent_mean_ar1":
               "provinces, net migration rate, AR(1) around the 5-year mean",
-          "naive": "provinces, naive rule (last year held)"}
+          "naive": "provinces, naive rule (last year held)",
+          "joint, as simulated": "provinces, level = nation x factor, the nation as simulated",
+          "joint, widened": "provinces, level = nation x factor, the nation widened (the default)"}
 
 
 def national_scores() -> pd.DataFrame:
@@ -90,6 +101,44 @@ def provincial_scores(inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     extended.loc[{"year": 2020}] = census
     census_check = rb.rolling_origin(extended, [2019], 1, DRAWS, SEED)
     return scores, census_check
+
+
+def joint_scores(inputs) -> pd.DataFrame:
+    """Rolling-origin scores of the provinces' fertility levels, national TFR x factor
+    (children per woman), from origins 2009-2018, 1-5 years ahead: the nation's official-TFR
+    draws of today's model (as simulated, and widened by the scale learned at the origin)
+    paired at random with the province's factor draws of the state-space model; outcomes the
+    official TFR times the published factor. Scores relative to the outcome."""
+    national = xr.open_dataset(NATIONAL_DRAWS).load()
+    official = inputs["tfr_official"].rename(observed_year="year").dropna("year")
+    series = inputs["fertility_factor_history"].rename(factor_year="year").drop_vars(
+        "region_name", errors="ignore").dropna("region", how="all")
+    rows = []
+    for origin in ORIGINS:
+        years = np.arange(origin + 1, origin + HORIZON + 1)
+        rng = np.random.default_rng([SEED, origin])
+        factors = rb.METHODS["state_space"](series.sel(year=slice(None, origin)), origin,
+                                            years, DRAWS, rng).sel(region=series["region"])
+        factors = factors.transpose("region", "year", "draw").values
+        nation = national["tfr"].sel(origin=origin).values  # (h, draw)
+        pick = rng.integers(0, nation.shape[1], DRAWS)
+        outcome = (series.reindex(year=years).transpose("region", "year").values
+                   * official.reindex(year=years).values[None, :])
+        for name, scale in (("joint, as simulated", 1.0),
+                            ("joint, widened", float(national["interval_scale"]
+                                                     .sel(origin=origin)))):
+            values = factors * widened(nation, scale)[None, :, pick]
+            scores = score(values, outcome)
+            for i, region in enumerate(series["region"].values):
+                for j, year in enumerate(years):
+                    if not np.isfinite(outcome[i, j]):
+                        continue
+                    row = {k: v[i, j] for k, v in scores.items()}
+                    row["crps"] = row.pop("crps_relative")
+                    rows.append({"method": name, "region": str(region), "origin": origin,
+                                 "h": j + 1, "year": int(year), "observed": outcome[i, j],
+                                 **row, "pit_bin": rb.pit_bin(row, outcome[i, j])})
+    return pd.DataFrame(rows)
 
 
 def reversion_evidence(inputs) -> dict:
@@ -202,9 +251,11 @@ def main() -> int:
     inputs = load_china_census()
     provinces, census_check = provincial_scores(inputs)
     nation = national_scores()
+    joint = joint_scores(inputs)
     columns = ["method", "region", "origin", "h", "year", "observed", "median", "lower_80",
                "upper_80", "lower_95", "upper_95", "ape", "crps", "in_80", "in_95", "pit_bin"]
-    scores = pd.concat([nation[columns], provinces[columns]], ignore_index=True)
+    scores = pd.concat([nation[columns], provinces[columns], joint[columns]],
+                       ignore_index=True)
     scores.to_csv(RESULTS / "scores.csv", index=False, float_format="%.6g")
     by_horizon = rb.summarise(scores, ("method", "h"))
     overall = rb.summarise(scores, ("method",)).assign(h="all")

@@ -33,7 +33,8 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
 Writes ``results/scores.csv`` (one row per variant, origin and year), ``results/summary.csv``
 (coverage of the 80 % and 95 % intervals, CRPS relative to the outcome and absolute
 percentage error of the median, by variant and horizon), ``results/summary_periods.csv``
-(the same by the scored year's period: to 2019, 2020 on) and ``results/run.json``;
+(the same by the scored year's period: to 2019, 2020 on), ``results/draws.nc`` (the draws of
+today's model from each origin, :func:`write_draws`) and ``results/run.json``;
 ``--summarise`` remakes the summaries from ``scores.csv``.
 """
 
@@ -50,6 +51,7 @@ import forecast.core.quiet  # noqa: F401  (before arviz and pymc)
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from forecast.data import load_china_census
 from forecast.models.fertility.bayes import HierarchicalTFR
@@ -74,6 +76,9 @@ VARIANTS = {"wpp": ("wpp", False, True, {}), "official": ("official", False, Tru
                                                {"drift_damping": 0.9, "momentum_lags": 2}),
             "official_damped_lags2_dragon": ("official", True, True,
                                              {"drift_damping": 0.9, "momentum_lags": 2})}
+#: The variant whose draws are kept (``results/draws.nc``): today's model as simulated, which
+#: ``experiments/calibration/`` combines with the provinces' factors.
+KEPT_DRAWS = "official_damped_lags2"
 #: variant -> the variant whose forecasts it widens by the scale learned from their record
 #: up to the origin (no fit of its own)
 CALIBRATED = {"official_damped_lags2_calibrated": "official_damped_lags2"}
@@ -133,7 +138,7 @@ def main(argv=None) -> int:
     if missing:
         parser.error(f"a calibrated variant needs its forecasts: add {missing} to --variants")
     pool, official = pools()
-    rows, fits, start = [], [], time.perf_counter()
+    rows, fits, start, kept = [], [], time.perf_counter(), {}
     earlier, earlier_fits = _kept(out, chosen)
     for origin in origins:
         years = [y for y in range(origin + 1, origin + HORIZON + 1) if y in official.index]
@@ -150,6 +155,8 @@ def main(argv=None) -> int:
             else:
                 paths, diagnostics = forecast(variant, pool, official, origin, args.samples,
                                               args.tune)
+                if variant == KEPT_DRAWS:
+                    kept[origin] = paths
                 paths = made[variant] = paths[: len(years)]
             observed = official.loc[years].to_numpy()
             scores = score(paths, observed)
@@ -166,6 +173,8 @@ def main(argv=None) -> int:
     table = pd.concat([earlier] + rows, ignore_index=True)
     fits = earlier_fits + fits
     table.to_csv(out / "scores.csv", index=False, float_format="%.6g")
+    if kept:
+        write_draws(kept, fits, out / "draws.nc")
     summary = write_summaries(table, out)
     (out / "run.json").write_text(json.dumps({
         "origins": origins, "horizon": HORIZON, "draws": DRAWS, "samples": args.samples,
@@ -174,6 +183,25 @@ def main(argv=None) -> int:
     print(summary.to_string(index=False))
     print(f"written to {out}")
     return 0
+
+
+def write_draws(kept: dict[int, np.ndarray], fits: list[dict], path: Path) -> None:
+    """China's official TFR draws (origin, h, draw) of :data:`KEPT_DRAWS` from each origin,
+    1 ... HORIZON years ahead, with the interval scale learned at each origin
+    (``official_damped_lags2_calibrated``'s, where it was run)."""
+    origins = sorted(kept)
+    scale = {f["origin"]: f["interval_scale"] for f in fits if "interval_scale" in f}
+    data = xr.Dataset(
+        {"tfr": (("origin", "h", "draw"), np.stack([kept[o] for o in origins])),
+         "interval_scale": ("origin", [scale.get(o, np.nan) for o in origins])},
+        coords={"origin": origins, "h": np.arange(1, HORIZON + 1),
+                "draw": np.arange(kept[origins[0]].shape[1])})
+    data["tfr"].attrs.update(units="children per woman", description=(
+        f"{KEPT_DRAWS}'s forecast of China's official TFR in year origin + h, as simulated "
+        "(not widened)"))
+    data["interval_scale"].attrs["description"] = (
+        "the scale learned at the origin from the earlier forecasts (interval_scale)")
+    data.to_netcdf(path, encoding={"tfr": {"zlib": True, "complevel": 5}})
 
 
 def _kept(out: Path, chosen: list[str]) -> tuple[pd.DataFrame, list[dict]]:

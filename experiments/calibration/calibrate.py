@@ -49,7 +49,6 @@ from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # 
                                             prefecture_fit, read_growth, read_stocks)
 from forecast.demography import regional_levels  # noqa: E402
 from forecast.models.fertility.interval_scale import widened  # noqa: E402
-from forecast.projection.evaluate import score  # noqa: E402
 from forecast.projection import regional_backtest as rb  # noqa: E402
 
 HERE = Path(__file__).parent
@@ -127,17 +126,8 @@ def joint_scores(inputs) -> pd.DataFrame:
         for name, scale in (("joint, as simulated", 1.0),
                             ("joint, widened", float(national["interval_scale"]
                                                      .sel(origin=origin)))):
-            values = factors * widened(nation, scale)[None, :, pick]
-            scores = score(values, outcome)
-            for i, region in enumerate(series["region"].values):
-                for j, year in enumerate(years):
-                    if not np.isfinite(outcome[i, j]):
-                        continue
-                    row = {k: v[i, j] for k, v in scores.items()}
-                    row["crps"] = row.pop("crps_relative")
-                    rows.append({"method": name, "region": str(region), "origin": origin,
-                                 "h": j + 1, "year": int(year), "observed": outcome[i, j],
-                                 **row, "pit_bin": rb.pit_bin(row, outcome[i, j])})
+            rows += rb.forecast_rows(name, series["region"].values, origin, years,
+                                     factors * widened(nation, scale)[None, :, pick], outcome)
     return pd.DataFrame(rows)
 
 

@@ -106,22 +106,32 @@ def rolling_origin(series: xr.DataArray, origins: list[int], horizon: int, draws
         for name, method in methods.items():
             rng = np.random.default_rng([seed, origin])
             paths = method(seen, origin, years, draws, rng).sel(region=series["region"])
-            values = paths.transpose("region", "year", "draw").values
-            observed = target.transpose("region", "year").values
-            scores = score(values, observed)
-            if values.shape[-1] == 1:  # a point forecast has no intervals
-                scores["in_80"] = scores["in_95"] = np.full(observed.shape, np.nan)
-            for i, region in enumerate(series["region"].values):
-                for j, year in enumerate(years):
-                    if not np.isfinite(observed[i, j]):
-                        continue
-                    row = {k: v[i, j] for k, v in scores.items()}
-                    row["crps"] = row.pop("crps_relative")
-                    rows.append({"method": name, "region": str(region), "origin": origin,
-                                 "h": j + 1, "year": int(year), "observed": observed[i, j],
-                                 **row, "pit_bin": (pit_bin(row, observed[i, j])
-                                                    if values.shape[-1] > 1 else None)})
+            rows += forecast_rows(name, series["region"].values, origin, years,
+                                  paths.transpose("region", "year", "draw").values,
+                                  target.transpose("region", "year").values)
     return pd.DataFrame(rows)
+
+
+def forecast_rows(method: str, regions, origin: int, years: np.ndarray, values: np.ndarray,
+                  observed: np.ndarray) -> list[dict]:
+    """The scored rows of one origin's forecast: draws ``values`` (region, year, draw)
+    against ``observed`` (region, year), a row per published (finite) outcome, in the
+    columns of :func:`rolling_origin`."""
+    scores = score(values, observed)
+    point = values.shape[-1] == 1
+    if point:  # a point forecast has no intervals
+        scores["in_80"] = scores["in_95"] = np.full(observed.shape, np.nan)
+    rows = []
+    for i, region in enumerate(regions):
+        for j, year in enumerate(years):
+            if not np.isfinite(observed[i, j]):
+                continue
+            row = {k: v[i, j] for k, v in scores.items()}
+            row["crps"] = row.pop("crps_relative")
+            rows.append({"method": method, "region": str(region), "origin": origin,
+                         "h": j + 1, "year": int(year), "observed": observed[i, j], **row,
+                         "pit_bin": None if point else pit_bin(row, observed[i, j])})
+    return rows
 
 
 def _rate_reverting_level(seen: xr.DataArray, horizon: int, draws: int,

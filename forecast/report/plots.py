@@ -345,8 +345,9 @@ def _tfr_references(ax: Axes) -> None:
     """Dashed lines at TFR 2.1 and 1.5, each labelled at its left end."""
     for level, text in TFR_REFERENCES:
         ax.axhline(level, color=GREY, linestyle="--", linewidth=1.0, zorder=1)
+        # below the line: an official series at 1.5-1.6 runs just above it
         ax.text(0.01, level, text, transform=ax.get_yaxis_transform(), color=GREY,
-                fontsize=8.5, ha="left", va="bottom")
+                fontsize=8.5, ha="left", va="top")
 
 
 # ---------------------------------------------------------------- pyramid

@@ -34,6 +34,7 @@ from typing import Mapping
 import numpy as np
 import xarray as xr
 
+from forecast.core.by_year import computed
 from forecast.core.inputs import Inputs
 from forecast.core.errors import InputError
 from forecast.core.options import (MISSING, Choice, Group, Number, Text, Where, Whole, as_number,
@@ -155,10 +156,11 @@ def apply_scenario(rates: dict[str, xr.DataArray], inputs: Inputs, scenario: Sce
 
 
 def national_tfr(asfr: xr.DataArray, national: str) -> xr.DataArray:
-    """The national TFR (year[, draw]), children per woman: ASFR summed over single ages."""
+    """The national TFR (year[, draw]), children per woman: ASFR summed over single ages, in
+    memory (small) where the ASFR is made a year at a time (:mod:`forecast.core.by_year`)."""
     if "region" in asfr.dims:
         asfr = asfr.sel(region=national, drop=True)
-    return asfr.sum("age")
+    return computed(asfr.sum("age"))
 
 
 def scenario_tfr(tfr: xr.DataArray, inputs: Inputs, scenario: Scenario, start: int

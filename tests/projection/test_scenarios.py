@@ -173,3 +173,21 @@ def test_follow_needs_a_known_reference_that_was_as_low(inputs):
         scenario_tfr(tfr, inputs, Scenario(kind="follow", reference="XXX"), 2025)
     with pytest.raises(InputError, match="never fell to 0.10"):
         scenario_tfr(tfr * 0.1, inputs, Scenario(kind="follow", reference="KOR"), 2025)
+
+
+@pytest.mark.parametrize("kind", ["follow", "constant", "shift"])
+def test_a_scenario_on_rates_made_a_year_at_a_time_equals_it_in_memory(inputs, kind):
+    """Where the provinces' ASFR is large it is a recipe computed a year at a time
+    (forecast/core/by_year.py); a scenario reads the national TFR from it (the follow
+    scenario takes its median) and scales the ASFR alike, lazily or not."""
+    from forecast.projection.scenario import apply_scenario
+    asfr = inputs["asfr"].sel(region=[NATION, "110000"]).sel(year=slice(2020, LAST_OBSERVED))
+    years = np.arange(2020, 2032)
+    asfr = (asfr.reindex(year=years, method="ffill")
+            * xr.DataArray(np.linspace(0.9, 1.1, 5), dims="draw")).transpose(
+                "region", "age", "year", "draw")
+    scenario = Scenario(kind=kind, reference="KOR", shift=-0.2)
+    eager = apply_scenario({"asfr": asfr}, inputs, scenario, NATION)["asfr"]
+    lazy = apply_scenario({"asfr": asfr.chunk({"year": 1})}, inputs, scenario, NATION)["asfr"]
+    assert lazy.chunks is not None  # the provinces' ASFR stays a recipe
+    xr.testing.assert_allclose(lazy.compute(), eager, rtol=1e-14, atol=0)

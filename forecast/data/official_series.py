@@ -41,8 +41,9 @@ def official_inputs(population: xr.DataArray, births: xr.DataArray, national_rat
     (pool, Dataset (year) of :func:`forecast.demography.official_tfr.official_tfr`); the
     pool's coordinate ``measurement_error`` (pool_region, year) marks the official values
     NBS revised after the census, which the Bayesian model gives a measurement error, and
-    ``unsmoothed`` every official value: annual figures, whose shocks the model sizes apart
-    from those of WPP's smoothed estimates (:mod:`forecast.models.fertility.bayes`)
+    ``unsmoothed`` every official value (annual figures, not smoothed estimates): a forecast
+    continuing them is widened by the scale learned from the model's record on them
+    (:mod:`forecast.models.fertility.bayes`)
     """
     births = births.dropna("year")
     first, last = int(births["year"].min()), int(births["year"].max())

@@ -27,6 +27,8 @@ China's TFR of T+1 ... T+5; forecasts are scored against the official series
   forecasts of years up to the origin (:func:`forecast.models.fertility.interval_scale.
   interval_scale`; 1 while fewer than 10 are scored): the configured model (whose
   ``unsmoothed_interval_scale`` is the same rule applied to the whole record).
+- ``official_damped_lags2_dragon_calibrated``: the same rule applied to
+  ``official_damped_lags2_dragon``'s forecasts.
 
 ``--variants a,b`` runs only those and keeps the other variants' rows of ``scores.csv``.
 
@@ -81,7 +83,8 @@ VARIANTS = {"wpp": ("wpp", False, True, {}), "official": ("official", False, Tru
 KEPT_DRAWS = "official_damped_lags2"
 #: variant -> the variant whose forecasts it widens by the scale learned from their record
 #: up to the origin (no fit of its own)
-CALIBRATED = {"official_damped_lags2_calibrated": "official_damped_lags2"}
+CALIBRATED = {"official_damped_lags2_calibrated": "official_damped_lags2",
+              "official_damped_lags2_dragon_calibrated": "official_damped_lags2_dragon"}
 
 
 def pools() -> tuple[dict, pd.Series]:

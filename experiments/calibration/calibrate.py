@@ -22,6 +22,9 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
 - Prefectures: their population growth 2010-2020 against their province's, predicted out of
   sample (the fit of growth on census migrant stocks without the prefecture's province,
   :mod:`forecast.data.county_migration`), against the method before (no differential).
+- Counties: their census age-0 fertility factor predicted from their ages 1-4 as the run
+  starts a county's level, with counting noise only and with the small areas' excess
+  variance fitted without the county's province (:func:`county_scores`).
 
 Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
 (about 15 seconds). Writes ``results/*.csv``, ``results/*.json`` and ``figures/pit.png``.
@@ -45,9 +48,12 @@ from scipy import optimize, stats  # noqa: E402
 
 from forecast.core.paths import DATA_DIR  # noqa: E402
 from forecast.data import load_china_census  # noqa: E402
+from forecast.data.county_census import county_noise_fit, load_china_counties  # noqa: E402
 from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
                                             prefecture_fit, read_growth, read_stocks)
+from forecast.data.provincial_inputs import CENSUS_LAGS  # noqa: E402
 from forecast.demography import regional_levels  # noqa: E402
+from forecast.demography.small_area_noise import fit_noise, noise_variance  # noqa: E402
 from forecast.models.fertility.interval_scale import widened  # noqa: E402
 from forecast.projection import regional_backtest as rb  # noqa: E402
 
@@ -65,6 +71,11 @@ CHANGE_YEARS = 5
 LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
           "state_space_ar1": "provinces, state-space, AR(1) towards the nation",
           "prefectures, stock_fit": "prefectures, 2010-2020 growth (held-out provinces)",
+          "counties, before": "counties, census age 0 from ages 1-4, counting noise only",
+          "counties, small-area excess":
+              "counties, census age 0 from ages 1-4, small-area excess (the default)",
+          "counties, small-area excess as census error":
+              "counties, census age 0 from ages 1-4, excess as census error (shrunk)",
           "state_space": "provinces, state-space, local level (the default)",
           "provinces, net migration rate, reverting_level":
               "provinces, net migration rate, reverting level (the default)",
@@ -198,6 +209,64 @@ def prefecture_scores() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def county_scores() -> tuple[pd.DataFrame, dict]:
+    """The counties' census age-0 factor (births of the 12 months before the census, against
+    the province's) predicted from their ages 1-4 (births 2.5 years earlier on average) as
+    the run starts a county's level from a census value: shrunk towards the prefecture
+    (1 / the children counted), moved by the provinces' dynamics over the years between,
+    and observed with the age-0 count's own noise (1 / its children and κ²); before, with
+    counting noise only; with the small areas' excess variance
+    (:mod:`forecast.demography.small_area_noise`) fitted without the county's province (out
+    of sample) added to the interval; and with that excess taken as an error of every census
+    value (the ages 1-4 value's, by its own count, then shrinks further). Log scale; ``size`` the quarter of the children aged 0 counted. Also returns
+    the excess's fit to every county (what the run uses)."""
+    inputs = load_china_counties()
+    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
+    with np.errstate(divide="ignore"):
+        y0, y14 = (np.log(factors.sel(census_group=g).values) for g in ("0", "1-4"))
+    n0, n14 = (children.sel(census_group=g).values for g in ("0", "1-4"))
+    province = inputs["county_province"].values
+    group = np.where(inputs["county_prefecture"].values == "", province,
+                     inputs["county_prefecture"].values)
+    dynamics = inputs.provincial_dynamics
+    change = regional_levels.change_variance(float(dynamics["rho"]), float(dynamics["sigma"]),
+                                             CENSUS_LAGS)
+    kappa = regional_levels.KAPPA_MIN
+    seen = (n0 > 0) & (n14 > 0) & np.isfinite(y0) & np.isfinite(y14)
+    size = pd.qcut(n0[seen], 4, labels=["smallest", "small", "large", "largest"])
+    size = pd.Series(np.asarray(size, dtype=object), index=np.flatnonzero(seen))
+    rows = []
+    for code in np.unique(province):
+        at = np.flatnonzero((province == code) & seen)
+        rest = (province != code) & seen
+        held_out = fit_noise(y0[rest], y14[rest], n0[rest], n14[rest], change, kappa)
+        excess = {g: noise_variance(n[at], held_out["scale"], held_out["power"])
+                  for g, n in (("0", n0), ("1-4", n14))}
+        for method, start_var, extra in (
+                ("before", 1.0 / n14[at], 0.0),
+                ("small-area excess", 1.0 / n14[at], excess["0"]),
+                ("small-area excess as census error", 1.0 / n14[at] + excess["1-4"],
+                 excess["0"])):
+            start = regional_levels.small_area_levels(y14[at], start_var, group[at],
+                                                      kappa ** 2)
+            sd = np.sqrt(start["sd"] ** 2 + extra + change + 1.0 / n0[at] + kappa ** 2)
+            for k, i in enumerate(at):
+                mean, observed = start["mean"][k], y0[i]
+                bounds = {f"{side}_{level}": mean + sign * z * sd[k]
+                          for level, z in (("80", 1.2816), ("95", 1.96))
+                          for side, sign in (("lower", -1), ("upper", 1))}
+                rows.append({"method": f"counties, {method}", "region": inputs["county"].values[i],
+                             "size": size[i], "children_aged_0": int(n0[i]),
+                             "origin": 2019, "h": 1, "year": 2020, "observed": observed,
+                             "median": mean, **bounds, "ape": abs(observed - mean),
+                             "crps": _normal_crps(observed, mean, sd[k]),
+                             "in_80": bounds["lower_80"] <= observed <= bounds["upper_80"],
+                             "in_95": bounds["lower_95"] <= observed <= bounds["upper_95"],
+                             "pit_bin": rb.pit_bin({**bounds, "median": mean}, observed)})
+    fit = county_noise_fit(inputs)
+    return pd.DataFrame(rows), {**fit, "change_variance": change, "kappa": kappa}
+
+
 def _normal_crps(y: float, mean: float, sd: float) -> float:
     """CRPS of N(mean, sd²) for outcome y (Gneiting & Raftery 2007, eq. 21)."""
     z = (y - mean) / sd
@@ -268,9 +337,17 @@ def main() -> int:
                                                  - prefectures["median"]).abs())
         .groupby("method")["e"].mean().round(2).to_numpy()).drop(columns="mape_percent")
     prefecture_summary.to_csv(RESULTS / "prefecture_summary.csv", index=False)
+    counties, noise = county_scores()
+    counties.to_csv(RESULTS / "county_scores.csv", index=False, float_format="%.6g")
+    county_summary = pd.concat([
+        rb.summarise(counties, ("method", "size"), ("crps_percent", 100.0)),
+        rb.summarise(counties, ("method",), ("crps_percent", 100.0)).assign(size="all")])
+    county_summary = county_summary.rename(columns={"mape_percent": "mae_percent"})
+    county_summary.to_csv(RESULTS / "county_summary.csv", index=False)
+    (RESULTS / "county_noise.json").write_text(json.dumps(noise, indent=1), encoding="utf-8")
     every = pd.concat([scores, migration.assign(method="provinces, net migration rate, "
                                                 + migration["method"]),
-                       prefectures])
+                       prefectures, counties])
     shares = rb.pit_shares(every[every["pit_bin"].notna()])
     shares.to_csv(RESULTS / "pit.csv")
     pit_figure(shares, FIGURES / "pit.png")
@@ -283,6 +360,7 @@ def main() -> int:
         print(rb.summarise(census_check, ("method",)).to_string(index=False))
         print(migration_summary.to_string(index=False))
         print(prefecture_summary.to_string(index=False))
+        print(county_summary.to_string(index=False))
         print(shares)
         print(json.dumps(reversion))
     return 0

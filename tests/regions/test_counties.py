@@ -10,7 +10,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from forecast.data.county_census import county_units, read_regions
+from forecast.data.county_census import (NOISE_POWER, NOISE_SCALE, county_units,
+                                         read_regions)
+from forecast.demography.small_area_noise import noise_variance
 from forecast.core.errors import InputError
 from forecast.core.paths import CONFIG_DIR, DATA_DIR
 from forecast.runs.pipeline import level_years
@@ -79,7 +81,8 @@ def test_prefectures_are_the_sums_of_their_counties(run):
 def test_county_fertility_levels_from_the_census_age_0_count(run):
     """Each county's level is its census age-0 factor shrunk towards its prefecture: the
     large counties keep nearly their own value, every level lies between the census value
-    and the others', and a central district has the lowest."""
+    and the others', and a central district has the lowest; its sd holds the small areas'
+    excess variance."""
     inputs, _ = run
     factor = inputs["county_fertility_factor"]
     census = inputs["county_census_factors"].sel(census_group="0")
@@ -88,6 +91,10 @@ def test_county_fertility_levels_from_the_census_age_0_count(run):
     assert float(weight.min()) > 0.85  # every Chongqing county counted > 1,000 infants
     np.testing.assert_allclose(np.log(factor), np.log(census), atol=0.1)
     assert bool((inputs["county_fertility_sd"] > 0).all())
+    # the interval adds the small areas' excess variance of the census value (none shrinks)
+    children = inputs["county_census_children"].sel(census_group="0").values
+    excess = noise_variance(children, NOISE_SCALE, NOISE_POWER)
+    assert bool((inputs["county_fertility_sd"].values ** 2 > excess).all())
     low = str(factor.idxmin().values)
     assert low in {"500103", "500104", "500105", "500106", "500107", "500108", "500109"}
 

@@ -48,14 +48,17 @@ from scipy import optimize, stats  # noqa: E402
 
 from forecast.core.paths import DATA_DIR  # noqa: E402
 from forecast.data import load_china_census  # noqa: E402
-from forecast.data.county_census import county_noise_fit, load_china_counties  # noqa: E402
+from forecast.data.county_census import (county_noise_fit, county_shared_fit,  # noqa: E402
+                                         load_china_counties)
 from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
                                             prefecture_fit, read_growth, read_stocks)
 from forecast.data.provincial_inputs import CENSUS_LAGS  # noqa: E402
 from forecast.demography import regional_levels  # noqa: E402
-from forecast.demography.small_area_noise import fit_noise, noise_variance  # noqa: E402
+from forecast.demography.small_area_noise import (fit_noise, noise_variance,  # noqa: E402
+                                                  shared_change_fit)
 from forecast.models.fertility.interval_scale import widened  # noqa: E402
 from forecast.projection import regional_backtest as rb  # noqa: E402
+from forecast.projection.evaluate import score  # noqa: E402
 
 HERE = Path(__file__).parent
 RESULTS, FIGURES = HERE / "results", HERE / "figures"
@@ -74,6 +77,10 @@ LABELS = {"scale_ar1": "provinces, before (Scale-AR(1), bayesTFR defaults)",
           "counties, before": "counties, census age 0 from ages 1-4, counting noise only",
           "counties, small-area excess":
               "counties, census age 0 from ages 1-4, small-area excess (the default)",
+          "prefectures, independent counties":
+              "prefectures, census age 0 from ages 1-4, independent counties",
+          "prefectures, shared change":
+              "prefectures, census age 0 from ages 1-4, shared change (the default)",
           "counties, small-area excess as census error":
               "counties, census age 0 from ages 1-4, excess as census error (shrunk)",
           "state_space": "provinces, state-space, local level (the default)",
@@ -250,6 +257,15 @@ def county_scores() -> tuple[pd.DataFrame, dict]:
             start = regional_levels.small_area_levels(y14[at], start_var, group[at],
                                                       kappa ** 2)
             sd = np.sqrt(start["sd"] ** 2 + extra + change + 1.0 / n0[at] + kappa ** 2)
+            if method == "small-area excess":
+                shared = shared_change_fit(y0[rest], y14[rest], n0[rest], n14[rest],
+                                           group[rest], province[rest], change, kappa,
+                                           held_out["scale"], held_out["power"])["share"]
+                for name, share in (("independent counties", 0.0),
+                                    ("shared change", shared)):
+                    rows += _prefecture_rows(name, at, start["mean"], start["sd"] ** 2 + extra
+                                             + change + kappa ** 2, share * change, y0, n0,
+                                             group, code)
             for k, i in enumerate(at):
                 mean, observed = start["mean"][k], y0[i]
                 bounds = {f"{side}_{level}": mean + sign * z * sd[k]
@@ -263,8 +279,45 @@ def county_scores() -> tuple[pd.DataFrame, dict]:
                              "in_80": bounds["lower_80"] <= observed <= bounds["upper_80"],
                              "in_95": bounds["lower_95"] <= observed <= bounds["upper_95"],
                              "pit_bin": rb.pit_bin({**bounds, "median": mean}, observed)})
-    fit = county_noise_fit(inputs)
+    fit = {**county_noise_fit(inputs), **county_shared_fit(inputs)}
     return pd.DataFrame(rows), {**fit, "change_variance": change, "kappa": kappa}
+
+
+def _prefecture_rows(method: str, at: np.ndarray, mean: np.ndarray, variance: np.ndarray,
+                     shared: float, y0: np.ndarray, n0: np.ndarray, group: np.ndarray,
+                     province: str) -> list[dict]:
+    """The prefectures of one province (the counties ``at``, of prefecture ``group``) as the
+    run forms them: each county's log level drawn from N(``mean``, ``variance``: with the
+    census's error κ² of its count), of which ``shared`` the counties of a prefecture draw
+    in common, its births (its expected births at the province's level × the level) summed
+    over the prefecture, plus the prefecture count's Poisson noise (1 / its children aged
+    0), against the prefecture's census age-0 factor; log scale."""
+    rng = np.random.default_rng([SEED, int(province)])
+    expected = n0[at] / np.exp(y0[at])  # births at the province's level, relative scale
+    rows = []
+    for code in np.unique(group[at]):
+        if code == province:  # units under the province directly: no prefecture
+            continue
+        part = np.flatnonzero(group[at] == code)
+        levels = (mean[part, None]
+                  + np.sqrt(variance[part, None] - shared) * rng.standard_normal((len(part), DRAWS))
+                  + np.sqrt(shared) * rng.standard_normal(DRAWS))
+        draws = np.log((expected[part, None] * np.exp(levels)).sum(0) / expected[part].sum())
+        children = n0[at][part].sum()
+        draws = draws + np.sqrt(1.0 / children) * rng.standard_normal(DRAWS)
+        observed = float(np.log(children / expected[part].sum()))
+        scores = score(draws, observed)
+        rows.append({"method": f"prefectures, {method}", "region": code,
+                     "size": "prefecture", "children_aged_0": int(children), "origin": 2019,
+                     "h": 1, "year": 2020, "observed": observed,
+                     **{k: float(scores[k]) for k in ("median", "lower_80", "upper_80",
+                                                      "lower_95", "upper_95", "crps")},
+                     "ape": abs(float(scores["median"]) - observed),
+                     "in_80": bool(scores["in_80"]), "in_95": bool(scores["in_95"]),
+                     "pit_bin": rb.pit_bin({k: float(scores[k]) for k in (
+                         "median", "lower_80", "upper_80", "lower_95", "upper_95")},
+                         observed)})
+    return rows
 
 
 def _normal_crps(y: float, mean: float, sd: float) -> float:
@@ -299,7 +352,7 @@ def pit_figure(shares: pd.DataFrame, path: Path) -> None:
         ax.set_ylabel("density (1 = calibrated)", fontsize=8)
     fig.suptitle("Rolling-origin PIT histograms, bins of the published 80 % and 95 % "
                  "intervals", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     fig.savefig(path, dpi=130)
     plt.close(fig)
 

@@ -49,7 +49,8 @@ from forecast.data.common import SEX, year_column
 from forecast.data.county_migration import county_migration_inputs
 from forecast.data.provincial_inputs import CENSUS_LAGS, census_young_factors
 from forecast.demography.regional_levels import KAPPA_MIN, change_variance, small_area_levels
-from forecast.demography.small_area_noise import fit_noise, noise_variance
+from forecast.demography.small_area_noise import (fit_noise, noise_variance,
+                                                  shared_change_fit)
 from forecast.data.wpp import WPP_POPULATION, read_wpp_population
 from forecast.core.errors import InputError, problem, raise_if
 from forecast.core.options import Text, Where
@@ -331,12 +332,33 @@ def county_noise_fit(inputs: Inputs) -> dict[str, float]:
     and the census's common error :data:`forecast.demography.regional_levels.KAPPA_MIN`
     (:func:`forecast.demography.small_area_noise.fit_noise`)."""
     factors, children = inputs["county_census_factors"], inputs["county_census_children"]
-    dynamics = inputs.provincial_dynamics
-    change = change_variance(float(dynamics["rho"]), float(dynamics["sigma"]), CENSUS_LAGS)
     with np.errstate(divide="ignore"):  # a unit with no children counted: left out
         logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
     return fit_noise(*logs, children.sel(census_group="0").values,
-                     children.sel(census_group="1-4").values, change, KAPPA_MIN)
+                     children.sel(census_group="1-4").values, _change_variance(inputs),
+                     KAPPA_MIN)
+
+
+def county_shared_fit(inputs: Inputs) -> dict[str, float]:
+    """The share of the counties' level change that a prefecture's counties have in common
+    (:data:`forecast.regions.county_levels.SHARED_CHANGE`), fitted to the census records of
+    the prefectures of ``inputs`` (``load_china_counties``) with the counties' excess
+    variance (:data:`NOISE_SCALE`, :data:`NOISE_POWER`;
+    :func:`forecast.demography.small_area_noise.shared_change_fit`)."""
+    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
+    with np.errstate(divide="ignore"):  # a unit with no children counted: left out
+        logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
+    return shared_change_fit(*logs, *(children.sel(census_group=g).values for g in ("0", "1-4")),
+                             inputs["county_prefecture"].values,
+                             inputs["county_province"].values, _change_variance(inputs),
+                             KAPPA_MIN, NOISE_SCALE, NOISE_POWER)
+
+
+def _change_variance(inputs: Inputs) -> float:
+    """The variance of a level's change between the census's age-0 and ages 1-4 births
+    under the provinces' dynamics of ``inputs``."""
+    dynamics = inputs.provincial_dynamics
+    return change_variance(float(dynamics["rho"]), float(dynamics["sigma"]), CENSUS_LAGS)
 
 
 def _province_code(province, prefecture, regions_path: Path) -> str:

@@ -299,14 +299,18 @@ def level_at(history: xr.DataArray, dynamics: xr.Dataset, year: int,
 
 
 def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years: np.ndarray,
-                draws: int, rng: np.random.Generator, parameter_uncertainty: bool = True
-                ) -> xr.DataArray:
+                draws: int, rng: np.random.Generator, parameter_uncertainty: bool = True,
+                groups: np.ndarray | None = None, shared: float = 0.0) -> xr.DataArray:
     """Draws of the fertility factor (region, year, draw), dimensionless: exp of the level
     started from N(``start.mean``, ``start.sd``²) in ``start_year``, moved by the fitted
     dynamics with their parameters (``dynamics.theta`` over its ``free`` parameters, the
     others fixed: :func:`unpack`) drawn per draw from the fit's sampling distribution
     (``theta_cov``), plus the transitory noise τ in every year after ``start_year``; the
-    shocks Gaussian, as fitted. ``years`` are calendar years >= ``start_year``."""
+    shocks Gaussian, as fitted. ``years`` are calendar years >= ``start_year``. With
+    ``groups`` (region,: labels, "" for none) and ``shared`` in [0, 1], that share of each
+    year's level shock (its variance) is drawn once per group and draw, the rest per region
+    (the counties of a prefecture moving partly together); ``shared`` 0 draws exactly the
+    numbers of independent regions."""
     years = np.asarray(years)
     n_steps = int(years.max()) - int(start_year)
     regions = start["region"].values
@@ -321,8 +325,16 @@ def level_paths(start: xr.Dataset, dynamics: xr.Dataset, start_year: int, years:
     level = start["mean"].values[:, None] + start["sd"].values[:, None] * rng.standard_normal(size)
     paths = np.empty((len(regions), n_steps + 1, draws))
     paths[:, 0] = level
+    together = None
+    if groups is not None and shared > 0.0:
+        labels = np.where(np.asarray(groups) == "", [f"-{r}" for r in regions], groups)
+        together = np.unique(labels, return_inverse=True)[1]
     for k in range(n_steps):
-        level = rho * level + sigma * rng.standard_normal(size)
+        shock = rng.standard_normal(size)
+        if together is not None:
+            common = rng.standard_normal((together.max() + 1, draws))[together]
+            shock = np.sqrt(1.0 - shared) * shock + np.sqrt(shared) * common
+        level = rho * level + sigma * shock
         paths[:, k + 1] = level + tau * rng.standard_normal(size)
     out = xr.DataArray(np.exp(paths), dims=("region", "year", "draw"),
                        coords={"region": regions,

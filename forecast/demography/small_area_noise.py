@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from forecast.demography.regional_levels import numerical_hessian
+from forecast.demography.regional_levels import numerical_hessian, small_area_levels
 
 
 def noise_variance(children: np.ndarray, scale: float, power: float) -> np.ndarray:
@@ -75,3 +75,63 @@ def fit_noise(age0: np.ndarray, ages1_4: np.ndarray, counted0: np.ndarray,
             "log_scale_se": float(np.sqrt(cov[0, 0])), "power_se": float(np.sqrt(cov[1, 1])),
             "correlation": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])),
             "shift": float(shift(variance(best.x))), "areas": int(use.sum())}
+
+
+
+def shared_change_fit(age0: np.ndarray, ages1_4: np.ndarray, counted0: np.ndarray,
+                      counted1_4: np.ndarray, groups: np.ndarray, provinces: np.ndarray,
+                      change_var: float, kappa: float, scale: float, power: float
+                      ) -> dict[str, float]:
+    """q, the share of the level's change that the areas of a group (a prefecture's
+    counties) draw in common, by maximum likelihood from the groups' own census records.
+
+    Each area's level starts from its ages 1-4 value shrunk towards its group (as a run
+    starts it from its age-0 value: :func:`forecast.demography.regional_levels.
+    small_area_levels`, 1 / the children counted and κ²) with variance v_c = its sd² +
+    e(n⁰_c) (:func:`noise_variance` with ``scale``, ``power``) + ``change_var``, of which
+    q ``change_var`` is shared by the group. A group's log factor of its age-0 children,
+    log Σ n⁰ / Σ E_c (E_c = n⁰_c / f⁰_c, the births its women would have at the province's
+    level), is then about N(log Σ E_c exp(m_c) / Σ E_c, Σ w_c² (v_c + κ²) +
+    q V (1 - Σ w_c²) + 1 / Σ n⁰) with w_c the areas' shares of the predicted births (each
+    area's count with its own census error κ, their counting noise summed); q maximises
+    the likelihood of every group's record. Groups labelled "" or by their province (areas
+    under a province directly) are no group. Returns ``share`` (q), its standard error
+    (``share_se``, from the likelihood's curvature; NaN at a bound) and ``groups``."""
+    age0, ages1_4 = np.asarray(age0, float), np.asarray(ages1_4, float)
+    counted0, counted1_4 = np.asarray(counted0, float), np.asarray(counted1_4, float)
+    groups, provinces = np.asarray(groups), np.asarray(provinces)
+    use = (counted0 > 0) & (counted1_4 > 0) & np.isfinite(age0) & np.isfinite(ages1_4)
+    observed, centre, base, extra = [], [], [], []
+    for province in np.unique(provinces[use]):
+        at = np.flatnonzero(use & (provinces == province))
+        label = np.where(groups[at] == "", province, groups[at])
+        start = small_area_levels(ages1_4[at], 1.0 / counted1_4[at], label, kappa ** 2)
+        variance = (start["sd"] ** 2 + noise_variance(counted0[at], scale, power)
+                    + change_var)
+        expected = counted0[at] / np.exp(age0[at])
+        for group in np.unique(label):
+            if group == province:
+                continue
+            part = label == group
+            births = expected[part] * np.exp(start["mean"][part])
+            weight = births / births.sum()
+            observed.append(np.log(counted0[at][part].sum() / expected[part].sum()))
+            centre.append(np.log(births.sum() / expected[part].sum()))
+            base.append(np.sum(weight ** 2 * (variance[part] + kappa ** 2))
+                        + 1.0 / counted0[at][part].sum())
+            extra.append(change_var * (1.0 - np.sum(weight ** 2)))
+    error2 = (np.array(observed) - np.array(centre)) ** 2
+    base, extra = np.array(base), np.array(extra)
+
+    def cost(q):
+        v = base + q * extra
+        return 0.5 * np.sum(error2 / v + np.log(v))
+
+    best = optimize.minimize_scalar(cost, bounds=(0.0, 1.0), method="bounded",
+                                    options={"xatol": 1e-8})
+    q, step = float(best.x), 1e-4
+    se = np.nan
+    if step < q < 1.0 - step:
+        curvature = (cost(q + step) - 2 * cost(q) + cost(q - step)) / step ** 2
+        se = float(1.0 / np.sqrt(curvature)) if curvature > 0 else np.nan
+    return {"share": q, "share_se": se, "groups": len(base)}

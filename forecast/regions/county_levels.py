@@ -4,7 +4,8 @@ Each county starts from its census level with its own error (``county_fertility_
 and ``county_fertility_sd`` of :func:`forecast.data.county_census.county_levels`) and moves
 as the provinces' levels do relative to the nation: the dynamics fitted to the provinces'
 series (``fertility_dynamics_*`` of the census inputs,
-:func:`forecast.demography.regional_levels.level_paths`), with its parameter uncertainty.
+:func:`forecast.demography.regional_levels.level_paths`), with its parameter uncertainty,
+:data:`SHARED_CHANGE` of each year's shock shared by the counties of a prefecture.
 No county publishes births, so their own dynamics cannot be fitted; the provinces' are the
 evidence there is. The counties' births are raked to their province's in every draw, so these
 factors share the province's births out, draw by draw.
@@ -20,6 +21,13 @@ from forecast.demography.regional_levels import level_paths
 
 #: Stream of ``np.random.default_rng([seed, RNG_STREAM, province code])``.
 RNG_STREAM = 6
+#: Share of a county's yearly level shock that the counties of its prefecture draw in
+#: common (units under their province directly draw their own), fitted by maximum likelihood
+#: to the prefectures' census records of births, age 0 against ages 1-4
+#: (:func:`forecast.data.county_census.county_shared_fit`, standard error 0.05; a test holds
+#: this to the fit): with it the prefectures' intervals hold their census check
+#: (``experiments/calibration``)
+SHARED_CHANGE = 0.353
 DYNAMICS = ("theta", "theta_cov")
 
 
@@ -38,5 +46,6 @@ def county_factor_draws(inputs: Inputs, province: str, years: np.ndarray, draws:
                        coords={"region": inputs["county"].values[chosen]})
     dynamics = xr.Dataset({k: inputs.arrays[n] for k, n in zip(DYNAMICS, names)})
     rng = np.random.default_rng([int(seed), RNG_STREAM, int(province)])
-    paths = level_paths(start, dynamics, inputs.base_year, np.asarray(years), draws, rng)
+    paths = level_paths(start, dynamics, inputs.base_year, np.asarray(years), draws, rng,
+                        groups=inputs["county_prefecture"].values[chosen], shared=SHARED_CHANGE)
     return np.ascontiguousarray(paths.transpose("year", "region", "draw").values)

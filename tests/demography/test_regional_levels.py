@@ -224,3 +224,40 @@ def test_shrinkage_moves_a_small_county_more_than_a_large_one():
     v = 1.0 / counted + 0.02 ** 2
     np.testing.assert_allclose(out["weight"], omega2 / (omega2 + v))
     np.testing.assert_allclose(out["sd"], np.sqrt(out["weight"] * v))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_regions_of_a_group_share_their_shocks(seed):
+    """With groups and a shared share q of each year's shock: every region's log factor
+    keeps the spread of independent regions, two regions of a group move together (the
+    correlation of their level's change after k years is q: walked variance q σ² k over
+    σ² k + τ² each, with the start and τ apart), regions of different groups or without a
+    group do not; each within Z standard errors of a correlation over n draws
+    ((1 - r²) / sqrt(n)). ``shared`` 0 gives the numbers of independent regions exactly."""
+    fit = xr.Dataset({"theta": ("free", np.log([0.05, 0.02])),
+                      "theta_cov": (("free", "free2"), np.zeros((2, 2)))},
+                     coords={"free": ["sigma", "tau"], "free2": ["sigma", "tau"]})
+    regions = ["a", "b", "c", "d"]
+    start = xr.Dataset({"mean": ("region", np.zeros(4)), "sd": ("region", np.full(4, 0.03))},
+                       coords={"region": regions})
+    groups = np.array(["g1", "g1", "g2", ""])
+    n, q, years = 20000, 0.3, np.arange(2020, 2026)
+    paths = rl.level_paths(start, fit, 2020, years, n, np.random.default_rng(seed),
+                           parameter_uncertainty=False, groups=groups, shared=q)
+    change = np.log(paths.isel(year=-1).values) - np.log(paths.isel(year=0).values)
+    k = len(years) - 1
+    walked = 0.05 ** 2 * k
+    # the change of each region: the walk (σ² k), τ at the end and at the start (τ² each,
+    # the start's τ is not drawn: year 0 is the start itself) -> σ² k + τ²
+    expected = q * walked / (walked + 0.02 ** 2)
+    corr = np.corrcoef(change)
+    for (i, j), r in (((0, 1), expected), ((0, 2), 0.0), ((2, 3), 0.0), ((1, 3), 0.0)):
+        assert abs(corr[i, j] - r) < Z * (1 - r ** 2) / np.sqrt(n)
+    logs = np.log(paths.isel(year=-1).values)
+    sd = np.sqrt(0.03 ** 2 + walked + 0.02 ** 2)
+    assert np.all(np.abs(logs.std(axis=1) - sd) < Z * sd / np.sqrt(2 * n))
+    alone = rl.level_paths(start, fit, 2020, years, n, np.random.default_rng(seed),
+                           parameter_uncertainty=False)
+    same = rl.level_paths(start, fit, 2020, years, n, np.random.default_rng(seed),
+                          parameter_uncertainty=False, groups=groups, shared=0.0)
+    np.testing.assert_array_equal(alone.values, same.values)

@@ -1,5 +1,6 @@
-"""The small areas' excess variance of their census fertility level: recovered from
-simulated census records, and the configured values the fit to the county census."""
+"""The small areas' excess variance of their census fertility level and the share of its
+change a prefecture's counties have in common: recovered from simulated census records, and
+the configured values the fits to the county census."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 
 from forecast.data.county_census import (NOISE_POWER, NOISE_SCALE, county_noise_fit,
-                                         load_china_counties)
-from forecast.demography.small_area_noise import fit_noise, noise_variance
+                                         county_shared_fit, load_china_counties)
+from forecast.demography.small_area_noise import fit_noise, noise_variance, shared_change_fit
+from forecast.regions.county_levels import SHARED_CHANGE
 
 SCALE, POWER, SHIFT = 0.8, 0.75, 0.01
 CHANGE_VAR, KAPPA = 0.0046, 0.02
@@ -67,3 +69,53 @@ def test_configured_values_are_the_county_census_fit():
     fit = county_noise_fit(load_china_counties())
     assert fit["areas"] > 2980
     assert (round(fit["scale"], 3), round(fit["power"], 3)) == (NOISE_SCALE, NOISE_POWER)
+
+
+def _prefecture_records(seed: int, share: float, provinces: int = 30, prefectures: int = 10,
+                        counties: int = 9) -> dict:
+    """Census records of simulated counties: births expected at the province's level
+    log-uniform in 100-20,000 a year, a true level (prefecture and county parts), children
+    aged 1-4 and 0 counted (Poisson) at the levels of their years, the level's change
+    between them partly shared by the prefecture (``share``), the census's error κ and the
+    small areas' excess on the age-0 count."""
+    rng = np.random.default_rng(seed)
+    n = provinces * prefectures * counties
+    province = np.repeat([f"{p:02d}0000" for p in range(provinces)], prefectures * counties)
+    prefecture = np.repeat([f"p{k}" for k in range(provinces * prefectures)], counties)
+    expected = np.exp(rng.uniform(np.log(100), np.log(20000), n))
+    level = (np.repeat(rng.normal(0, 0.1, provinces * prefectures), counties)
+             + rng.normal(0, 0.1, n))
+    common = np.repeat(rng.standard_normal(provinces * prefectures), counties)
+    change = np.sqrt(CHANGE_VAR) * (np.sqrt(share) * common
+                                    + np.sqrt(1 - share) * rng.standard_normal(n))
+    counted1_4 = rng.poisson(4 * expected * np.exp(level + KAPPA * rng.standard_normal(n)))
+    excess = np.sqrt(noise_variance(expected, SCALE, POWER)) * rng.standard_normal(n)
+    counted0 = rng.poisson(expected * np.exp(level + change + KAPPA * rng.standard_normal(n)
+                                             + excess))
+    return {"age0": np.log(counted0 / expected), "ages1_4": np.log(counted1_4 / (4 * expected)),
+            "counted0": counted0, "counted1_4": counted1_4, "groups": prefecture,
+            "provinces": province}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shared_change_is_recovered_from_simulated_prefectures(seed):
+    """300 simulated prefectures whose counties share 30 % of their level's change: the fit
+    finds that share within 4 of its standard errors; with none shared, it finds less
+    than 4 standard errors above zero."""
+    for share in (0.3, 0.0):
+        records = _prefecture_records(seed, share)
+        fit = shared_change_fit(**records, change_var=CHANGE_VAR, kappa=KAPPA, scale=SCALE,
+                                power=POWER)
+        assert fit["groups"] == 300
+        if share > 0:
+            assert abs(fit["share"] - share) < 4 * fit["share_se"]
+        else:
+            se = fit["share_se"] if np.isfinite(fit["share_se"]) else 0.0
+            assert fit["share"] < 4 * max(se, 0.05)
+
+
+def test_configured_share_is_the_prefectures_census_fit():
+    """SHARED_CHANGE is the fit to the prefectures' census records, to three decimals."""
+    fit = county_shared_fit(load_china_counties())
+    assert fit["groups"] > 330
+    assert round(fit["share"], 3) == SHARED_CHANGE

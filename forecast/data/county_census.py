@@ -76,7 +76,10 @@ def load_china_counties(province: str | int | None = None, prefecture: str | int
     ignored: the provinces reported are the counties'), plus the county-level units of
     ``province`` (of every province when ``province`` and ``prefecture`` are both null):
     ``county_population`` (county, sex, age), persons at 1 July 2020,
-    ``county_fertility_factor`` (county), and coordinates ``county_name``,
+    ``county_fertility_factor``, ``county_fertility_sd`` and ``county_fertility_weight``
+    (county; :func:`county_levels`), the census's young-age records ``county_census_factors``
+    (census_group, county: age 0 and ages 1-4, before shrinking) and
+    ``county_census_children`` (the same, children counted), and coordinates ``county_name``,
     ``county_prefecture``, ``county_province``; attrs ``counties_of`` (the provinces, a
     list), ``prefectures`` (code -> name of the prefectures reported) and ``report_regions``
     (the nation, the provinces, the prefectures and the counties reported).

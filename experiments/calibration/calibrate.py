@@ -22,9 +22,11 @@ intervals, CRPS and a PIT histogram by rolling origin on the data in the reposit
 - Prefectures: their population growth 2010-2020 against their province's, predicted out of
   sample (the fit of growth on census migrant stocks without the prefecture's province,
   :mod:`forecast.data.county_migration`), against the method before (no differential).
-- Counties: their census age-0 fertility factor predicted from their ages 1-4 as the run
-  starts a county's level, with counting noise only and with the small areas' excess
-  variance fitted without the county's province (:func:`county_scores`).
+- Counties and prefectures: the census age-0 fertility factor predicted from the ages 1-4
+  as the run starts a county's level, with counting noise only and with the small areas'
+  excess variance fitted without the county's province; the prefectures as sums of their
+  counties, with and without the share of the change they have in common
+  (:func:`county_scores`).
 
 Run from the project root: ``.venv/bin/python experiments/calibration/calibrate.py``
 (about 15 seconds). Writes ``results/*.csv``, ``results/*.json`` and ``figures/pit.png``.
@@ -225,8 +227,11 @@ def county_scores() -> tuple[pd.DataFrame, dict]:
     counting noise only; with the small areas' excess variance
     (:mod:`forecast.demography.small_area_noise`) fitted without the county's province (out
     of sample) added to the interval; and with that excess taken as an error of every census
-    value (the ages 1-4 value's, by its own count, then shrinks further). Log scale; ``size`` the quarter of the children aged 0 counted. Also returns
-    the excess's fit to every county (what the run uses)."""
+    value (the ages 1-4 value's, by its own count, then shrinks further). The prefectures
+    are formed from the second as the run forms them (:func:`_prefecture_rows`), with the
+    counties' changes independent and with the share they have in common fitted without
+    the province. Log scale; ``size`` the quarter of the children aged 0 counted. Also
+    returns the fits to every county and prefecture (what the run uses)."""
     inputs = load_china_counties()
     factors, children = inputs["county_census_factors"], inputs["county_census_children"]
     with np.errstate(divide="ignore"):

@@ -351,8 +351,8 @@ def county_shared_fit(inputs: Inputs) -> dict[str, float]:
     factors, children = inputs["county_census_factors"], inputs["county_census_children"]
     with np.errstate(divide="ignore"):  # a unit with no children counted: left out
         logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
-    return shared_change_fit(*logs, *(children.sel(census_group=g).values for g in ("0", "1-4")),
-                             inputs["county_prefecture"].values,
+    counted = [children.sel(census_group=g).values for g in ("0", "1-4")]
+    return shared_change_fit(*logs, *counted, inputs["county_prefecture"].values,
                              inputs["county_province"].values, _change_variance(inputs),
                              KAPPA_MIN, NOISE_SCALE, NOISE_POWER)
 

@@ -21,6 +21,10 @@ vary from year to year; one census cannot tell them apart. What it does show
 (``experiments/calibration``) is that the age-0 value is no worse a central estimate for it:
 shrinking it more towards the prefecture makes the predictions worse, while widening the
 interval around the same centre by e(n) holds the census's own check at every size.
+
+The same records, summed over a prefecture's counties, tell how much of their change the
+counties have in common (:func:`shared_change_fit`): a prefecture's age-0 births depart from
+its ages 1-4 more than the sum of independent counties allows.
 """
 
 from __future__ import annotations
@@ -75,7 +79,6 @@ def fit_noise(age0: np.ndarray, ages1_4: np.ndarray, counted0: np.ndarray,
             "log_scale_se": float(np.sqrt(cov[0, 0])), "power_se": float(np.sqrt(cov[1, 1])),
             "correlation": float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])),
             "shift": float(shift(variance(best.x))), "areas": int(use.sum())}
-
 
 
 def shared_change_fit(age0: np.ndarray, ages1_4: np.ndarray, counted0: np.ndarray,

@@ -50,8 +50,8 @@ from scipy import optimize, stats  # noqa: E402
 
 from forecast.core.paths import DATA_DIR  # noqa: E402
 from forecast.data import load_china_census  # noqa: E402
-from forecast.data.county_census import (county_noise_fit, county_shared_fit,  # noqa: E402
-                                         load_china_counties)
+from forecast.data.county_census import (census_records, county_noise_fit,  # noqa: E402
+                                         county_shared_fit, load_china_counties)
 from forecast.data.county_migration import (BULLETINS_FILE, INDICATORS_FILE,  # noqa: E402
                                             prefecture_fit, read_growth, read_stocks)
 from forecast.data.provincial_inputs import CENSUS_LAGS  # noqa: E402
@@ -233,10 +233,7 @@ def county_scores() -> tuple[pd.DataFrame, dict]:
     the province. Log scale; ``size`` the quarter of the children aged 0 counted. Also
     returns the fits to every county and prefecture (what the run uses)."""
     inputs = load_china_counties()
-    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
-    with np.errstate(divide="ignore"):
-        y0, y14 = (np.log(factors.sel(census_group=g).values) for g in ("0", "1-4"))
-    n0, n14 = (children.sel(census_group=g).values for g in ("0", "1-4"))
+    y0, y14, n0, n14 = census_records(inputs)
     province = inputs["county_province"].values
     group = np.where(inputs["county_prefecture"].values == "", province,
                      inputs["county_prefecture"].values)

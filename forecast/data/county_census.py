@@ -334,12 +334,7 @@ def county_noise_fit(inputs: Inputs) -> dict[str, float]:
     the years between the two records (:data:`forecast.data.provincial_inputs.CENSUS_LAGS`)
     and the census's common error :data:`forecast.demography.regional_levels.KAPPA_MIN`
     (:func:`forecast.demography.small_area_noise.fit_noise`)."""
-    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
-    with np.errstate(divide="ignore"):  # a unit with no children counted: left out
-        logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
-    return fit_noise(*logs, children.sel(census_group="0").values,
-                     children.sel(census_group="1-4").values, _change_variance(inputs),
-                     KAPPA_MIN)
+    return fit_noise(*census_records(inputs), _change_variance(inputs), KAPPA_MIN)
 
 
 def county_shared_fit(inputs: Inputs) -> dict[str, float]:
@@ -348,13 +343,19 @@ def county_shared_fit(inputs: Inputs) -> dict[str, float]:
     the prefectures of ``inputs`` (``load_china_counties``) with the counties' excess
     variance (:data:`NOISE_SCALE`, :data:`NOISE_POWER`;
     :func:`forecast.demography.small_area_noise.shared_change_fit`)."""
-    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
-    with np.errstate(divide="ignore"):  # a unit with no children counted: left out
-        logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
-    counted = [children.sel(census_group=g).values for g in ("0", "1-4")]
-    return shared_change_fit(*logs, *counted, inputs["county_prefecture"].values,
+    return shared_change_fit(*census_records(inputs), inputs["county_prefecture"].values,
                              inputs["county_province"].values, _change_variance(inputs),
                              KAPPA_MIN, NOISE_SCALE, NOISE_POWER)
+
+
+def census_records(inputs: Inputs) -> tuple[np.ndarray, ...]:
+    """The counties' census records of ``inputs`` (``load_china_counties``), each (county,):
+    log factors of the children aged 0 and aged 1-4 (-inf where none were counted), and the
+    children counted in each."""
+    factors, children = inputs["county_census_factors"], inputs["county_census_children"]
+    with np.errstate(divide="ignore"):  # a unit with no children counted: -inf, left out
+        logs = [np.log(factors.sel(census_group=g).values) for g in ("0", "1-4")]
+    return (*logs, *(children.sel(census_group=g).values for g in ("0", "1-4")))
 
 
 def _change_variance(inputs: Inputs) -> float:
